@@ -20,15 +20,22 @@
 
 /* ---- engine: one per thread (an IMB_MGR is not thread-safe) ------------------------- */
 
+struct evp_md_ctx_st;
+struct evp_md_st;
+
 /*
- * bulk: the manager init_mb_mgr_auto() picks (widest SIMD), used for bursts.
- * lone: an SSE manager (SHA-NI, AES-NI) for single hashes: on the AVX-512 manager a lone
- * SHA job costs the price of all 16 lanes (performance-anchors.md, trap 1).
+ * bulk: the manager init_mb_mgr_auto() picks (widest SIMD), used for every burst.
+ * md_ctx, md_sha1, md_sha256: OpenSSL digests for single hashes. A lone SHA job costs all 16 lanes on the
+ * AVX-512 manager (performance-anchors.md, trap 1), and on this project's machines a lone
+ * job on the SSE (SHA-NI) manager was still 1.4-1.6x slower than OpenSSL's SHA-NI code
+ * (docs/performance.md), so single hashes go to OpenSSL with digests fetched once here.
  */
 struct crypto_engine {
 	IMB_MGR *bulk;
-	IMB_MGR *lone;
 	IMB_ARCH arch;
+	struct evp_md_ctx_st *md_ctx;
+	struct evp_md_st *md_sha1;
+	struct evp_md_st *md_sha256;
 };
 
 /* 0 or -ENOMEM / -ENOTSUP (CPU without AES-NI). */
@@ -124,7 +131,7 @@ const char *hash_name(enum hash_alg alg);
 /* Parses "sha1" / "sha256": 0 or -EINVAL. */
 int hash_from_name(const char *name, enum hash_alg *alg);
 
-/* One hash on the lone (SHA-NI) manager. */
+/* One hash, on OpenSSL (SHA-NI where the CPU has it). */
 void hash_oneshot(struct crypto_engine *e, enum hash_alg alg, const void *data, size_t len,
 		  uint8_t *out);
 

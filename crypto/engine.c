@@ -1,26 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Per-thread ipsec-mb managers. Setup code: never called per packet. */
+/* Per-thread crypto state: the ipsec-mb manager and OpenSSL digests. Setup code only. */
 #include <errno.h>
 #include <stdlib.h>
+
+#include <openssl/evp.h>
 
 #include "crypto.h"
 
 int crypto_engine_init(struct crypto_engine *e)
 {
+	*e = (struct crypto_engine){ 0 };
 	e->bulk = alloc_mb_mgr(0);
-	e->lone = alloc_mb_mgr(0);
-	if (e->bulk == NULL || e->lone == NULL) {
+	e->md_ctx = EVP_MD_CTX_new();
+	e->md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	e->md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (e->bulk == NULL || e->md_ctx == NULL || e->md_sha1 == NULL || e->md_sha256 == NULL) {
 		crypto_engine_fini(e);
 		return -ENOMEM;
 	}
 	init_mb_mgr_auto(e->bulk, &e->arch);
 	if (e->arch == IMB_ARCH_NONE || e->arch == IMB_ARCH_NOAESNI) {
-		crypto_engine_fini(e);
-		return -ENOTSUP;
-	}
-	/* SSE manager: SHA-NI and AES-NI on one lane, cheap for single jobs. */
-	init_mb_mgr_sse(e->lone);
-	if (imb_get_errno(e->lone) != 0) {
 		crypto_engine_fini(e);
 		return -ENOTSUP;
 	}
@@ -31,10 +30,10 @@ void crypto_engine_fini(struct crypto_engine *e)
 {
 	if (e->bulk != NULL)
 		free_mb_mgr(e->bulk);
-	if (e->lone != NULL)
-		free_mb_mgr(e->lone);
-	e->bulk = NULL;
-	e->lone = NULL;
+	EVP_MD_CTX_free(e->md_ctx);
+	EVP_MD_free(e->md_sha1);
+	EVP_MD_free(e->md_sha256);
+	*e = (struct crypto_engine){ 0 };
 }
 
 const char *crypto_engine_arch_name(const struct crypto_engine *e)
