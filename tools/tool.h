@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internal header of the `superpeer` command: one subcommand per file, shared helpers for
+ * messages, key files and hex. Every error is one line on stderr, "superpeer CMD: message".
+ */
+#ifndef SUPERPEER_TOOL_H
+#define SUPERPEER_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto.h"
+#include "manifest.h"
+#include "merkle.h"
+#include "store_format.h"
+
+/* The subcommand being run, for messages. */
+extern const char *tool_cmd;
+
+int tool_keygen_main(int argc, char **argv);
+int tool_pack_main(int argc, char **argv);
+int tool_verify_main(int argc, char **argv);
+
+/* Prints "superpeer CMD: message" and returns 1 (the exit status of a failed command). */
+__attribute__((format(printf, 1, 2))) int tool_err(const char *fmt, ...);
+
+/* Lowercase hex of n bytes into out (2n + 1 bytes). */
+void tool_hex(const uint8_t *in, size_t n, char *out);
+
+/*
+ * Key files hold the key as 2 * len lowercase or uppercase hex digits and an optional LF.
+ * read: 0, or 1 after printing the problem. The buffer is wiped on every path.
+ */
+int tool_key_read(const char *path, uint8_t *key, size_t len);
+/* Creates path (never overwrites) with the given mode. 0, or 1 after printing the problem. */
+int tool_key_write(const char *path, const uint8_t *key, size_t len, mode_t mode);
+
+/* ---- store (store.c) ---------------------------------------------------------------- */
+
+/* Fills a tree header for content of len bytes. */
+void store_tree_header_fill(struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size,
+			    uint64_t len);
+/*
+ * Checks a mapped tree file against a parsed manifest: header fields, exact file size.
+ * 0, or -EINVAL with a message in err.
+ */
+int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len,
+			    const struct manifest *m, char *err, size_t cap);
+
+/*
+ * Feeds a file's first len bytes to a builder in large reads; copy_fd (or -1) receives the
+ * same bytes. progress: show a percentage on stderr. 0; 1 after printing the problem; 2 when
+ * the builder's sink refused a node with -EBADMSG (the caller reports what it found).
+ */
+int store_stream(int fd, const char *path, uint64_t len, struct merkle_builder *b, int copy_fd,
+		 const char *copy_path, bool progress, volatile int *stop);
+
+#endif
