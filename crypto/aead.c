@@ -4,7 +4,10 @@
  *
  * Single packets use the direct GCM API, which is about 30 ns cheaper per buffer than the job
  * API (performance-anchors.md, A.2). Bursts use the job API so a caller can hand over a
- * receive burst as is. Every key is expanded on the bulk manager and used only there: the
+ * receive burst as is. They submit with IMB_SUBMIT_JOB_NOCHECK: aead_op_valid() has already
+ * checked everything ipsec-mb's checks would (key length, pointers, AAD; IV and tag lengths
+ * are fixed; len is 32-bit, far below the GCM limit), and the checked submit cost 12 ns more
+ * per packet (42 vs 30 ns at 64 B, 96 vs 85 ns at 1 KiB; bench_crypto, avx512 manager). Every key is expanded on the bulk manager and used only there: the
  * layout of struct gcm_key_data depends on the architecture that filled it (VAES keeps the
  * GHASH powers in another order than AES-NI), so a key must never cross managers.
  */
@@ -241,7 +244,7 @@ static void aead_burst_chunk(IMB_MGR *mgr, struct aead_op *ops, unsigned n, bool
 			continue;
 		job = IMB_GET_NEXT_JOB(mgr);
 		aead_job_fill(job, op, seal ? op->tag : scratch[i], seal);
-		job = IMB_SUBMIT_JOB(mgr);
+		job = IMB_SUBMIT_JOB_NOCHECK(mgr);
 		while (job != NULL) {
 			aead_job_done(job, ops, scratch, seal);
 			job = IMB_GET_COMPLETED_JOB(mgr);
