@@ -60,7 +60,7 @@ enum {
 	AEAD_KEY_LEN_256 = 32,
 	AEAD_IV_LEN = 12,	/* 4-byte salt + 8-byte explicit IV in ESP */
 	AEAD_TAG_LEN = 16,	/* the ICV length the project uses */
-	AEAD_AAD_MAX = 64,	/* ESP AAD is 8 or 12 bytes; larger is refused */
+	AEAD_AAD_MAX = 1024,	/* ESP uses 8 or 12; other users of GCM may need more; larger is refused */
 };
 
 /*
