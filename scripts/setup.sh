@@ -11,11 +11,11 @@ packages=(
 	# build
 	gcc g++ meson ninja-build pkg-config
 	# libraries (DESIGN.md §4)
-	libdpdk-dev libipsec-mb-dev libssl-dev libjansson-dev
+	libdpdk-dev libipsec-mb-dev libssl-dev libjansson-dev libinih-dev
 	# benchmarks and fuzzing
 	libbenchmark-dev clang libclang-rt-14-dev
-	# tests and tools the scripts call
-	openssl python3 time
+	# tests and tools the scripts call; scapy and tshark are the independent ESP peers
+	openssl python3 time python3-scapy tshark iproute2 libpcap-dev
 )
 
 if [ "${SUPERPEER_SKIP_APT:-0}" != 1 ]; then
