@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Store files shared by pack and verify: the tree header (include/store_format.h) and the
- * streaming of a content file through a Merkle builder in large reads, so memory stays
- * bounded whatever the content size.
+ * Shared by pack and verify: a content file streamed through a Merkle builder in large
+ * reads, so memory stays bounded whatever the content size. (The tree file header code lives
+ * in dataplane/chunk_store.c, which the data plane uses too.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,66 +19,6 @@
 
 /* 4 MiB reads: a multiple of every chunk size, long bursts. */
 #define STORE_READ_LEN (4u << 20)
-
-void store_tree_header_fill(struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size,
-			    uint64_t len)
-{
-	uint64_t n = merkle_chunk_count(len, chunk_size);
-
-	memset(h, 0, sizeof(*h));
-	memcpy(h->magic, STORE_TREE_MAGIC, STORE_TREE_MAGIC_LEN);
-	h->version_le = htole32(STORE_TREE_VERSION);
-	h->header_len_le = htole32(STORE_TREE_HEADER_LEN);
-	h->hash_alg = (uint8_t)alg;
-	h->hash_len = (uint8_t)hash_len(alg);
-	h->height = (uint8_t)merkle_height(n);
-	h->chunk_size_le = htole32(chunk_size);
-	h->chunk_count_le = htole64(n);
-	h->content_len_le = htole64(len);
-	h->node_count_le = htole64(merkle_bin_count(n));
-}
-
-int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len,
-			    const struct manifest *m, char *err, size_t cap)
-{
-	struct store_tree_header want;
-	uint64_t expect;
-	static const uint8_t zero[sizeof(h->reserved1)];
-
-	if (file_len < sizeof(*h)) {
-		snprintf(err, cap, "tree file is truncated (%llu bytes, no complete header)",
-			 (unsigned long long)file_len);
-		return -EINVAL;
-	}
-	if (memcmp(h->magic, STORE_TREE_MAGIC, STORE_TREE_MAGIC_LEN) != 0) {
-		snprintf(err, cap, "tree file has a bad magic number (not a superpeer tree)");
-		return -EINVAL;
-	}
-	if (store_le32(h->version_le) != STORE_TREE_VERSION ||
-	    store_le32(h->header_len_le) != STORE_TREE_HEADER_LEN) {
-		snprintf(err, cap, "tree file version %u is not supported",
-			 store_le32(h->version_le));
-		return -EINVAL;
-	}
-	store_tree_header_fill(&want, m->hash, m->chunk_size, m->content_len);
-	if (h->hash_alg != want.hash_alg || h->hash_len != want.hash_len ||
-	    h->chunk_size_le != want.chunk_size_le || h->content_len_le != want.content_len_le ||
-	    h->chunk_count_le != want.chunk_count_le || h->node_count_le != want.node_count_le ||
-	    h->height != want.height || h->reserved0 != 0 ||
-	    memcmp(h->reserved1, zero, sizeof(zero)) != 0) {
-		snprintf(err, cap, "tree header does not match the manifest (hash, chunk size or "
-				   "length)");
-		return -EINVAL;
-	}
-	expect = STORE_TREE_HEADER_LEN + store_le64(want.node_count_le) * want.hash_len;
-	if (file_len != expect) {
-		snprintf(err, cap, "tree file is %s (%llu bytes, expected %llu)",
-			 file_len < expect ? "truncated" : "too long", (unsigned long long)file_len,
-			 (unsigned long long)expect);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 static double store_now(void)
 {

@@ -14,6 +14,7 @@
 #include "manifest.h"
 #include "merkle.h"
 #include "store_format.h"
+#include "chunk_store.h"
 
 /* The subcommand being run, for messages. */
 extern const char *tool_cmd;
@@ -37,16 +38,6 @@ int tool_key_read(const char *path, uint8_t *key, size_t len);
 int tool_key_write(const char *path, const uint8_t *key, size_t len, mode_t mode);
 
 /* ---- store (store.c) ---------------------------------------------------------------- */
-
-/* Fills a tree header for content of len bytes. */
-void store_tree_header_fill(struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size,
-			    uint64_t len);
-/*
- * Checks a mapped tree file against a parsed manifest: header fields, exact file size.
- * 0, or -EINVAL with a message in err.
- */
-int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len,
-			    const struct manifest *m, char *err, size_t cap);
 
 /*
  * Feeds a file's first len bytes to a builder in large reads; copy_fd (or -1) receives the

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A packed store (docs/store-format.md) opened for serving: the manifest parsed and its
+ * signature checked against the provider's public key, `chunks` and `tree` mapped read-only,
+ * the tree header checked against the manifest and the tree's root against the swarm ID.
+ * Setup code: opening reads files; serving only reads the mappings.
+ *
+ * What opening does not do is rehash every chunk (that is `superpeer verify`): a store whose
+ * chunk bytes were altered after packing still serves, and the receiver's Merkle check
+ * refuses the chunk. Serving never sends a hash the root does not vouch for.
+ */
+#ifndef SUPERPEER_CHUNK_STORE_H
+#define SUPERPEER_CHUNK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "manifest.h"
+#include "merkle.h"
+#include "store_format.h"
+
+struct chunk_store {
+	struct manifest m;
+	const uint8_t *chunks; /* m.content_len bytes, mapped */
+	struct merkle_tree tree; /* a view over the mapped tree file */
+	uint64_t peaks[MERKLE_MAX_PEAKS];
+	unsigned n_peaks;
+	void *tree_map;
+	size_t tree_map_len;
+	void *chunks_map;
+	size_t chunks_map_len;
+};
+
+/*
+ * Opens the store in dir. pub: the provider's Ed25519 public key the manifest must be signed
+ * with. 0, or a negative errno with one line in err naming the file and the problem.
+ */
+int chunk_store_open(struct chunk_store *s, struct crypto_engine *e, const char *dir,
+		     const uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap);
+void chunk_store_close(struct chunk_store *s);
+
+/* Chunk i's bytes and length (chunk_size, or less for the last). NULL when i is past the end. */
+const uint8_t *chunk_store_chunk(const struct chunk_store *s, uint64_t i, size_t *len);
+
+/* ---- the tree file header (shared with superpeer pack and verify) -------------------- */
+
+/* Fills a tree header for content of len bytes. */
+void store_tree_header_fill(struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size,
+			    uint64_t len);
+/*
+ * Checks a tree header against a parsed manifest: header fields and the exact file size.
+ * 0, or -EINVAL with a message in err.
+ */
+int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len,
+			    const struct manifest *m, char *err, size_t cap);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The serving side of one PPSPP channel (RFC 7574 §3, §5): the handshake checked and
+ * answered, REQUESTs queued and answered with peaks, uncles and DATA from a packed store,
+ * CANCEL, and ACK/HAVE kept so that uncles the peer already knows are not sent again.
+ *
+ * Per channel, no DPDK, no allocation, no clock: the data plane's workers and superpeer fetch
+ * (seeding) drive it the same way: seeder_input() for each datagram that arrives on the
+ * channel, seeder_output() until it returns 0 to fill the next datagrams to send. A channel
+ * is 432 bytes on x86-64 (docs/serving.md).
+ *
+ * Integrity (§5.3-5.6): before its first DATA the peer gets INTEGRITY for every peak (which
+ * it checks against the swarm ID); each DATA is preceded by the uncles from the chunk up to
+ * its peak, minus those the peer can already compute: a node is known when a chunk under its
+ * parent is acknowledged, or was sent on this channel since the peer last re-requested
+ * something. INTEGRITY and DATA share a datagram when they fit; otherwise the INTEGRITY goes
+ * in a datagram of its own just before.
+ */
+#ifndef SUPERPEER_PPSPP_SEEDER_H
+#define SUPERPEER_PPSPP_SEEDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chunk_store.h"
+#include "ppspp_codec.h"
+
+/* Why a datagram (or part of it) was refused: (enum, name). */
+#define SEEDER_REASONS(_)                                                                          \
+	_(OK, "ok")                                                                                \
+	_(MALFORMED, "malformed datagram (codec)")                                                 \
+	_(NO_HANDSHAKE, "datagram on a channel that has not shaken hands")                         \
+	_(BAD_CHANNEL, "destination channel is not ours")                                          \
+	_(WRONG_SWARM, "handshake for another swarm (or none)")                                    \
+	_(BAD_VERSION, "handshake without version 1 in its range")                                 \
+	_(BAD_CIPM, "content integrity method other than Merkle")                                  \
+	_(BAD_HASH, "Merkle hash function differs from the swarm's")                               \
+	_(BAD_CHUNK_SIZE, "chunk size differs from the swarm's")                                   \
+	_(OUT_OF_RANGE, "request or cancel past the last chunk")                                   \
+	_(TOO_MANY_REQUESTS, "request queue full")                                                 \
+	_(CLOSED, "peer closed the channel")
+
+enum seeder_reason {
+#define SEEDER_REASON_ENUM(e, text) SEEDER_R_##e,
+	SEEDER_REASONS(SEEDER_REASON_ENUM)
+#undef SEEDER_REASON_ENUM
+	SEEDER_R_COUNT,
+};
+
+const char *seeder_reason_name(enum seeder_reason r);
+
+enum {
+	SEEDER_REQ_MAX = 8,   /* queued request ranges */
+	SEEDER_KNOWN_MAX = 4, /* chunk ranges per "known" list */
+	SEEDER_MSGS_MAX = 64, /* messages decoded per incoming datagram */
+};
+
+enum seeder_state {
+	SEEDER_ST_IDLE = 0,   /* waiting for the peer's handshake */
+	SEEDER_ST_REPLY_DUE,  /* handshake accepted, ours not sent yet */
+	SEEDER_ST_OPEN,
+	SEEDER_ST_CLOSED,
+};
+
+struct seeder_ranges {
+	struct ppspp_range r[SEEDER_KNOWN_MAX];
+	uint8_t n;
+};
+
+struct seeder_channel {
+	const struct chunk_store *store;
+	uint32_t local_id; /* ours: the destination the peer writes */
+	uint32_t peer_id;  /* the peer's: the destination we write */
+	uint8_t state;	   /* enum seeder_state */
+	uint8_t peaks_next; /* peaks already sent, left to right; all sent = store->n_peaks */
+	/* The INTEGRITY for chunk integrity_for went out alone; its DATA follows bare. */
+	bool integrity_ahead;
+	uint64_t integrity_for;
+	struct ppspp_ctx ctx; /* agreed with the peer's handshake */
+	struct ppspp_range req[SEEDER_REQ_MAX];
+	uint8_t n_req;
+	struct seeder_ranges acked; /* chunks the peer acknowledged (ACK) or announced (HAVE) */
+	struct seeder_ranges sent;  /* chunks whose DATA we sent since the last re-request */
+	uint64_t chunks_sent;
+	uint64_t bytes_sent;
+	uint64_t refused[SEEDER_R_COUNT];
+};
+
+/* A channel for store, answering to local_id (non-zero, chosen by the caller). */
+void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *store,
+			 uint32_t local_id);
+
+/*
+ * One datagram that arrived for this channel (its destination is local_id, or 0 with a
+ * handshake for a new channel). Returns SEEDER_R_OK or the reason it was refused, which is
+ * also counted in ch->refused. A refused datagram changes nothing, except that a REQUEST
+ * past the end is refused alone (the rest of the datagram is acted on).
+ */
+enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram, size_t len);
+
+/*
+ * Writes the next datagram to send into buf[0..cap) and returns its length; 0 when nothing is
+ * due; -ENOSPC when cap cannot hold even one chunk with its header (a configuration error).
+ */
+int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t now_us);
+
+#endif

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The PPSPP seeder against a leecher built from the project's other halves: the codec for
+ * every datagram both ways and merkle_verifier for every chunk, with the swarm ID and length
+ * from the signed manifest as the leecher's only trust. Over an in-memory "network":
+ *
+ *   leecher --HANDSHAKE, REQUEST--> seeder --HANDSHAKE+HAVE, INTEGRITY.., DATA--> leecher
+ *                                  <--ACK--
+ *
+ * Cases (numbered in the output):
+ *   1  the whole swarm, datagrams of 1400 bytes (chunk + 400 for chunks over 1 KiB), in
+ *      order: byte-identical, every chunk verified with the uncles the verifier asked for
+ *   2  the same with datagrams of chunk + 100 bytes (INTEGRITY often travels apart)
+ *   3  every 5th seeder datagram lost: the leecher re-requests what it could not verify
+ *   4  CAM 4 (64-bit chunk ranges) announced by the leecher
+ *   5  a chunk altered in transit is refused by the leecher, and fetched again intact
+ *   6  hostile handshakes and requests: wrong swarm, no version, wrong hash function, wrong
+ *      chunk size, other CIPM, datagram before handshake, wrong channel, out-of-range
+ *      request, malformed bytes: each refused with its reason, channel state untouched
+ *   7  CANCEL removes queued chunks; a close handshake ends the channel
+ * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "chunk_store.h"
+#include "ppspp_seeder.h"
+
+static struct crypto_engine eng;
+static struct chunk_store store;
+static uint8_t *content;
+static size_t content_len;
+static unsigned case_no;
+
+enum { LEECHER_ID = 0x1eec4e12, SEEDER_ID = 0x5eed0001 };
+
+struct leecher {
+	struct merkle_verifier v;
+	struct ppspp_ctx ctx;
+	uint8_t *out;	      /* reassembled content */
+	uint8_t *have;	      /* per chunk: verified */
+	uint8_t *node;	      /* every bin's hash as received in INTEGRITY */
+	uint8_t *node_known;  /* per bin */
+	uint64_t n_have;
+	uint64_t refused;     /* chunks that failed verification */
+	uint64_t uncles_sent; /* INTEGRITY messages received */
+	bool peaks_checked;
+	uint8_t cam;
+};
+
+static void leecher_init(struct leecher *l, uint8_t cam)
+{
+	const struct manifest *m = &store.m;
+
+	memset(l, 0, sizeof(*l));
+	CHECK(merkle_verifier_init(&l->v, m->hash, m->chunk_size, m->content_len, m->swarm_id) ==
+	      0);
+	l->ctx = (struct ppspp_ctx){ .cam = cam, .hash_len = (uint8_t)hash_len(m->hash),
+				     .chunk_size = m->chunk_size };
+	l->cam = cam;
+	l->out = calloc(1, content_len);
+	l->have = calloc(1, l->v.n_chunks);
+	l->node = calloc(l->v.n_bins, l->ctx.hash_len);
+	l->node_known = calloc(1, l->v.n_bins);
+	if (l->out == NULL || l->have == NULL || l->node == NULL || l->node_known == NULL)
+		abort();
+}
+
+static void leecher_fini(struct leecher *l)
+{
+	merkle_verifier_fini(&l->v);
+	free(l->out);
+	free(l->have);
+	free(l->node);
+	free(l->node_known);
+}
+
+static size_t leecher_handshake(struct leecher *l, uint8_t *buf, size_t cap)
+{
+	struct ppspp_builder b;
+	struct ppspp_ctx base = l->ctx;
+
+	base.cam = PPSPP_CAM_CHUNK32;
+	CHECK(ppspp_builder_init(&b, &base, buf, cap, PPSPP_CHANNEL_INITIAL) == 0);
+	CHECK(ppspp_builder_handshake_begin(&b, LEECHER_ID) == 0);
+	CHECK(ppspp_builder_append_opt_version(&b, 1) == 0);
+	CHECK(ppspp_builder_append_opt_min_version(&b, 1) == 0);
+	CHECK(ppspp_builder_append_opt_swarm_id(&b, store.m.swarm_id, hash_len(store.m.hash)) ==
+	      0);
+	CHECK(ppspp_builder_append_opt_cipm(&b, PPSPP_CIPM_MERKLE) == 0);
+	CHECK(ppspp_builder_append_opt_mhf(&b, store.m.hash == HASH_SHA1 ? 0 : 2) == 0);
+	CHECK(ppspp_builder_append_opt_cam(&b, l->cam) == 0);
+	CHECK(ppspp_builder_append_opt_chunk_size(&b, store.m.chunk_size) == 0);
+	CHECK(ppspp_builder_handshake_end(&b) == 0);
+	return (size_t)ppspp_builder_finish(&b);
+}
+
+/* REQUEST for every chunk not verified yet, as few ranges as possible (at most max). */
+static size_t leecher_requests(struct leecher *l, uint8_t *buf, size_t cap)
+{
+	struct ppspp_builder b;
+	uint64_t n = l->v.n_chunks, i = 0;
+
+	CHECK(ppspp_builder_init(&b, &l->ctx, buf, cap, SEEDER_ID) == 0);
+	while (i < n) {
+		uint64_t j;
+
+		if (l->have[i]) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < n && !l->have[j + 1]; j++)
+			;
+		if (ppspp_builder_append_request(&b, (struct ppspp_range){ i, j }) != 0)
+			break;
+		i = j + 1;
+	}
+	return (size_t)ppspp_builder_finish(&b);
+}
+
+static void leecher_try_peaks(struct leecher *l)
+{
+	uint64_t bins[MERKLE_MAX_PEAKS];
+	uint8_t hashes[MERKLE_MAX_PEAKS * HASH_MAX_LEN];
+	unsigned n = merkle_peaks(l->v.n_chunks, bins), hl = l->ctx.hash_len;
+
+	for (unsigned k = 0; k < n; k++) {
+		if (!l->node_known[bins[k]])
+			return;
+		memcpy(hashes + k * hl, l->node + bins[k] * hl, hl);
+	}
+	CHECKF(merkle_verifier_add_peaks(&l->v, &eng, hashes, n) == 0, "case %u: peaks", case_no);
+	l->peaks_checked = true;
+}
+
+/* One datagram from the seeder; *ack gets an ACK datagram to send back (or 0). */
+static void leecher_input(struct leecher *l, const uint8_t *d, size_t len, uint8_t *ack,
+			  size_t *ack_len)
+{
+	struct ppspp_msg msgs[64];
+	struct ppspp_decode_result res;
+	int n = ppspp_datagram_decode(&l->ctx, d, len, msgs, 64, &res);
+	unsigned hl = l->ctx.hash_len;
+
+	*ack_len = 0;
+	CHECKF(n >= 0, "case %u: seeder datagram does not decode: %s", case_no,
+	       ppspp_reason_name(res.reason));
+	if (n < 0)
+		return;
+	CHECK(res.dest_channel == LEECHER_ID);
+	for (int i = 0; i < n; i++) {
+		const struct ppspp_msg *m = &msgs[i];
+
+		if (m->type == PPSPP_MSG_HANDSHAKE) {
+			CHECK(m->u.handshake.src_channel == SEEDER_ID);
+			CHECK(m->u.handshake.cam == l->cam);
+			l->ctx = res.ctx;
+		} else if (m->type == PPSPP_MSG_INTEGRITY) {
+			struct ppspp_range r = m->u.integrity.range;
+			uint64_t w = r.end - r.start + 1;
+			unsigned layer = (unsigned)__builtin_ctzll(w);
+
+			CHECK((w & (w - 1)) == 0 && r.start % w == 0);
+			uint64_t bin = merkle_bin(layer, r.start >> layer);
+
+			CHECK(bin < l->v.n_bins);
+			if (bin >= l->v.n_bins)
+				continue;
+			memcpy(l->node + bin * hl, m->u.integrity.hash, hl);
+			l->node_known[bin] = 1;
+			l->uncles_sent++;
+		} else if (m->type == PPSPP_MSG_DATA) {
+			uint64_t c = m->u.data.range.start, bins[MERKLE_MAX_HEIGHT];
+			uint8_t uncles[MERKLE_MAX_HEIGHT * HASH_MAX_LEN];
+			int nu;
+			bool ok = true;
+
+			if (!l->peaks_checked)
+				leecher_try_peaks(l);
+			if (c >= l->v.n_chunks || l->have[c])
+				continue;
+			nu = merkle_verifier_uncles(&l->v, c, bins, MERKLE_MAX_HEIGHT);
+			CHECK(nu >= 0);
+			for (int k = 0; k < nu && ok; k++) {
+				ok = l->node_known[bins[k]];
+				memcpy(uncles + k * hl, l->node + bins[k] * hl, hl);
+			}
+			if (!ok)
+				continue; /* an uncle was lost: re-requested later */
+			if (merkle_verifier_check(&l->v, &eng, c, m->u.data.payload,
+						  m->u.data.payload_len, uncles,
+						  (unsigned)nu) != 0) {
+				l->refused++;
+				continue;
+			}
+			memcpy(l->out + c * store.m.chunk_size, m->u.data.payload,
+			       m->u.data.payload_len);
+			l->have[c] = 1;
+			l->n_have++;
+			struct ppspp_builder b;
+
+			CHECK(ppspp_builder_init(&b, &l->ctx, ack, 64, SEEDER_ID) == 0);
+			CHECK(ppspp_builder_append_ack(&b, (struct ppspp_range){ c, c }, 100) == 0);
+			*ack_len = (size_t)ppspp_builder_finish(&b);
+		}
+	}
+}
+
+/*
+ * Runs a download. mtu: datagram cap; lose: drop every lose-th seeder datagram (0 none);
+ * tamper: alter the DATA of this chunk once (UINT64_MAX none). Returns rounds used.
+ */
+static unsigned download(struct leecher *l, size_t mtu, unsigned lose, uint64_t tamper)
+{
+	struct seeder_channel ch;
+	uint8_t buf[9000], ack[64];
+	size_t len, ack_len;
+	unsigned rounds = 0, sent = 0;
+	int n;
+
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	len = leecher_handshake(l, buf, sizeof(buf));
+	CHECKF(seeder_input(&ch, buf, len) == SEEDER_R_OK, "case %u: handshake", case_no);
+	n = seeder_output(&ch, buf, mtu, 0);
+	CHECK(n > 0);
+	leecher_input(l, buf, (size_t)n, ack, &ack_len);
+	while (l->n_have < l->v.n_chunks && rounds < 20) {
+		rounds++;
+		len = leecher_requests(l, buf, sizeof(buf));
+		CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+		while ((n = seeder_output(&ch, buf, mtu, rounds)) > 0) {
+			CHECKF((size_t)n <= mtu, "case %u: datagram of %d > %zu", case_no, n, mtu);
+			if (lose != 0 && ++sent % lose == 0)
+				continue;
+			if (tamper != UINT64_MAX) {
+				struct ppspp_msg msgs[64];
+				struct ppspp_decode_result res;
+				int k = ppspp_datagram_decode(&l->ctx, buf, (size_t)n, msgs, 64,
+							      &res);
+
+				if (k > 0 && msgs[k - 1].type == PPSPP_MSG_DATA &&
+				    msgs[k - 1].u.data.range.start == tamper) {
+					buf[n - 1] ^= 0x40;
+					tamper = UINT64_MAX;
+				}
+			}
+			leecher_input(l, buf, (size_t)n, ack, &ack_len);
+			if (ack_len > 0)
+				CHECK(seeder_input(&ch, ack, ack_len) == SEEDER_R_OK);
+		}
+		CHECKF(n == 0, "case %u: seeder_output %d", case_no, n);
+	}
+	return rounds;
+}
+
+static void expect_content(struct leecher *l)
+{
+	CHECKF(l->n_have == l->v.n_chunks, "case %u: %llu of %llu chunks", case_no,
+	       (unsigned long long)l->n_have, (unsigned long long)l->v.n_chunks);
+	CHECKF(memcmp(l->out, content, content_len) == 0, "case %u: content differs", case_no);
+}
+
+static void case_download(size_t mtu, unsigned lose, uint8_t cam, uint64_t tamper)
+{
+	struct leecher l;
+	unsigned rounds;
+
+	case_no++;
+	leecher_init(&l, cam);
+	rounds = download(&l, mtu, lose, tamper);
+	expect_content(&l);
+	if (tamper != UINT64_MAX)
+		CHECKF(l.refused == 1, "case %u: %llu refused", case_no,
+		       (unsigned long long)l.refused);
+	else
+		CHECKF(l.refused == 0, "case %u: %llu refused", case_no,
+		       (unsigned long long)l.refused);
+	if (lose == 0 && tamper == UINT64_MAX)
+		CHECKF(rounds == 1, "case %u: %u rounds", case_no, rounds);
+	printf("case %u: mtu %zu, lose 1/%u, cam %u: %llu chunks in %u rounds, %llu INTEGRITY "
+	       "(%.2f per chunk)\n", case_no, mtu, lose, cam,
+	       (unsigned long long)l.v.n_chunks, rounds, (unsigned long long)l.uncles_sent,
+	       (double)l.uncles_sent / (double)l.v.n_chunks);
+	leecher_fini(&l);
+}
+
+/* A handshake the test can bend: which option to leave out or change. */
+static size_t bad_handshake(uint8_t *buf, size_t cap, int what)
+{
+	struct ppspp_builder b;
+	struct ppspp_ctx base = { .cam = 2, .hash_len = (uint8_t)hash_len(store.m.hash),
+				  .chunk_size = store.m.chunk_size };
+	uint8_t swarm[HASH_MAX_LEN];
+
+	memcpy(swarm, store.m.swarm_id, sizeof(swarm));
+	if (what == SEEDER_R_WRONG_SWARM)
+		swarm[0] ^= 1;
+	CHECK(ppspp_builder_init(&b, &base, buf, cap, PPSPP_CHANNEL_INITIAL) == 0);
+	CHECK(ppspp_builder_handshake_begin(&b, LEECHER_ID) == 0);
+	if (what != SEEDER_R_BAD_VERSION)
+		CHECK(ppspp_builder_append_opt_version(&b, 1) == 0);
+	CHECK(ppspp_builder_append_opt_swarm_id(&b, swarm, hash_len(store.m.hash)) == 0);
+	CHECK(ppspp_builder_append_opt_cipm(&b, what == SEEDER_R_BAD_CIPM ? 3 : 1) == 0);
+	if (what == SEEDER_R_BAD_HASH)
+		CHECK(ppspp_builder_append_opt_mhf(&b, store.m.hash == HASH_SHA1 ? 2 : 0) == 0);
+	else
+		CHECK(ppspp_builder_append_opt_mhf(&b, store.m.hash == HASH_SHA1 ? 0 : 2) == 0);
+	CHECK(ppspp_builder_append_opt_chunk_size(&b, what == SEEDER_R_BAD_CHUNK_SIZE
+							      ? store.m.chunk_size * 2
+							      : store.m.chunk_size) == 0);
+	CHECK(ppspp_builder_handshake_end(&b) == 0);
+	return (size_t)ppspp_builder_finish(&b);
+}
+
+static void case_hostile(void)
+{
+	static const enum seeder_reason bad[] = { SEEDER_R_WRONG_SWARM, SEEDER_R_BAD_VERSION,
+						  SEEDER_R_BAD_CIPM, SEEDER_R_BAD_HASH,
+						  SEEDER_R_BAD_CHUNK_SIZE };
+	struct seeder_channel ch;
+	struct ppspp_builder b;
+	struct ppspp_ctx ctx = { .cam = 2, .hash_len = (uint8_t)hash_len(store.m.hash),
+				 .chunk_size = store.m.chunk_size };
+	uint8_t buf[2048];
+	size_t len;
+	int n;
+
+	case_no++;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		seeder_channel_init(&ch, &store, SEEDER_ID);
+		len = bad_handshake(buf, sizeof(buf), (int)bad[i]);
+		CHECKF(seeder_input(&ch, buf, len) == bad[i], "case %u: expected %s", case_no,
+		       seeder_reason_name(bad[i]));
+		CHECK(ch.state == SEEDER_ST_IDLE && ch.refused[bad[i]] == 1);
+		CHECK(seeder_output(&ch, buf, sizeof(buf), 0) == 0);
+	}
+	/* A REQUEST before any handshake. */
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	CHECK(ppspp_builder_init(&b, &ctx, buf, sizeof(buf), SEEDER_ID) == 0);
+	CHECK(ppspp_builder_append_request(&b, (struct ppspp_range){ 0, 0 }) == 0);
+	len = (size_t)ppspp_builder_finish(&b);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_NO_HANDSHAKE);
+	/* Malformed: every truncation of a good handshake + request is refused or harmless. */
+	len = bad_handshake(buf, sizeof(buf), SEEDER_R_OK);
+	for (size_t cut = 0; cut < len; cut++) {
+		seeder_channel_init(&ch, &store, SEEDER_ID);
+		enum seeder_reason r = seeder_input(&ch, buf, cut);
+
+		CHECKF(r != SEEDER_R_OK, "case %u: handshake cut at %zu accepted", case_no, cut);
+		CHECK(ch.state == SEEDER_ST_IDLE);
+	}
+	/* Open the channel properly, then: wrong channel, out of range, garbage. */
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+	CHECK(ppspp_builder_init(&b, &ctx, buf, sizeof(buf), SEEDER_ID + 1) == 0);
+	CHECK(ppspp_builder_append_request(&b, (struct ppspp_range){ 0, 0 }) == 0);
+	len = (size_t)ppspp_builder_finish(&b);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_BAD_CHANNEL);
+	CHECK(ppspp_builder_init(&b, &ctx, buf, sizeof(buf), SEEDER_ID) == 0);
+	CHECK(ppspp_builder_append_request(&b, (struct ppspp_range){ store.tree.n_chunks,
+								      store.tree.n_chunks + 5 }) ==
+	      0);
+	len = (size_t)ppspp_builder_finish(&b);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+	CHECK(ch.refused[SEEDER_R_OUT_OF_RANGE] == 1 && ch.n_req == 0);
+	memcpy(buf, (uint8_t[]){ 0x5e, 0xed, 0x00, 0x01, 0xee, 0x01 }, 6);
+	CHECK(seeder_input(&ch, buf, 6) == SEEDER_R_MALFORMED);
+	/* Only the handshake reply is due; no DATA was asked for. */
+	n = seeder_output(&ch, buf, sizeof(buf), 0);
+	CHECK(n > 0);
+	CHECK(seeder_output(&ch, buf, sizeof(buf), 0) == 0);
+	printf("case %u: hostile handshakes and requests refused\n", case_no);
+}
+
+static void case_cancel_close(void)
+{
+	struct seeder_channel ch;
+	struct ppspp_builder b;
+	uint8_t buf[9000];
+	size_t len;
+	uint64_t last = store.tree.n_chunks - 1;
+
+	case_no++;
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	len = bad_handshake(buf, sizeof(buf), SEEDER_R_OK);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+	CHECK(seeder_output(&ch, buf, sizeof(buf), 0) > 0);
+	CHECK(ppspp_builder_init(&b, &ch.ctx, buf, sizeof(buf), SEEDER_ID) == 0);
+	CHECK(ppspp_builder_append_request(&b, (struct ppspp_range){ 0, last }) == 0);
+	if (last >= 2)
+		CHECK(ppspp_builder_append_cancel(&b, (struct ppspp_range){ 1, last - 1 }) == 0);
+	len = (size_t)ppspp_builder_finish(&b);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+	unsigned datas = 0;
+
+	while (seeder_output(&ch, buf, sizeof(buf), 0) > 0)
+		datas++;
+	CHECKF(ch.chunks_sent == (last >= 2 ? 2 : last + 1), "case %u: %llu chunks sent",
+	       case_no, (unsigned long long)ch.chunks_sent);
+	CHECK(ppspp_builder_init(&b, &ch.ctx, buf, sizeof(buf), SEEDER_ID) == 0);
+	CHECK(ppspp_builder_handshake_begin(&b, PPSPP_CHANNEL_CLOSE) == 0);
+	CHECK(ppspp_builder_handshake_end(&b) == 0);
+	len = (size_t)ppspp_builder_finish(&b);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_CLOSED);
+	CHECK(ch.state == SEEDER_ST_CLOSED);
+	CHECK(seeder_output(&ch, buf, sizeof(buf), 0) == 0);
+	printf("case %u: cancel and close (%u datagrams)\n", case_no, datas);
+}
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return -1;
+	*len = (size_t)st.st_size;
+	*out = malloc(*len + 1);
+	if (*out == NULL || read(fd, *out, *len) != (ssize_t)*len)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
+	size_t hex_len;
+	char err[512];
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: test_seeder STORE PUBFILE CONTENT\n");
+		return 1;
+	}
+	if (crypto_engine_init(&eng) != 0)
+		return 77;
+	if (read_file(argv[2], &hex, &hex_len) != 0 || read_file(argv[3], &content,
+								   &content_len) != 0) {
+		fprintf(stderr, "cannot read inputs\n");
+		return 1;
+	}
+	hex[hex_len > 64 ? 64 : hex_len] = '\0';
+	CHECK(check_unhex((char *)hex, pub, sizeof(pub)) == ED25519_PUBLIC_LEN);
+	/* A key that did not sign the manifest is refused. */
+	pub[0] ^= 1;
+	CHECK(chunk_store_open(&store, &eng, argv[1], pub, err, sizeof(err)) == -EBADMSG);
+	pub[0] ^= 1;
+	if (chunk_store_open(&store, &eng, argv[1], pub, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("store: %llu chunks of %u, %s, %u peaks\n", (unsigned long long)store.tree.n_chunks,
+	       store.m.chunk_size, hash_name(store.m.hash), store.n_peaks);
+
+	/* An Ethernet MTU less ESP for chunks up to 1 KiB, a jumbo frame above. */
+	size_t mtu = store.m.chunk_size <= 1024 ? 1400 : store.m.chunk_size + 400;
+
+	case_download(mtu, 0, PPSPP_CAM_CHUNK32, UINT64_MAX);
+	case_download(store.m.chunk_size + 100, 0, PPSPP_CAM_CHUNK32, UINT64_MAX);
+	case_download(mtu, 5, PPSPP_CAM_CHUNK32, UINT64_MAX);
+	case_download(mtu, 0, PPSPP_CAM_CHUNK64, UINT64_MAX);
+	case_download(mtu, 0, PPSPP_CAM_CHUNK32, store.tree.n_chunks / 2);
+	case_hostile();
+	case_cancel_close();
+
+	chunk_store_close(&store);
+	crypto_engine_fini(&eng);
+	free(hex);
+	free(content);
+	return check_exit();
+}
