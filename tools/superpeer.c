@@ -24,6 +24,8 @@ static const struct {
 	{ "keygen", tool_keygen_main, "make an Ed25519 content-provider key pair" },
 	{ "pack", tool_pack_main, "content file -> chunk store (chunks, Merkle tree, manifest)" },
 	{ "verify", tool_verify_main, "check a chunk store against a provider public key" },
+	{ "seed", tool_seed_main, "serve a chunk store over PPSPP on UDP (plain or ESP in UDP)" },
+	{ "fetch", tool_fetch_main, "download and verify a swarm from a PPSPP peer" },
 };
 
 static void usage(FILE *f)

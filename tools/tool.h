@@ -22,6 +22,8 @@ extern const char *tool_cmd;
 int tool_keygen_main(int argc, char **argv);
 int tool_pack_main(int argc, char **argv);
 int tool_verify_main(int argc, char **argv);
+int tool_seed_main(int argc, char **argv);
+int tool_fetch_main(int argc, char **argv);
 
 /* Prints "superpeer CMD: message" and returns 1 (the exit status of a failed command). */
 __attribute__((format(printf, 1, 2))) int tool_err(const char *fmt, ...);

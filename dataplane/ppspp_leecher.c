@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* One PPSPP channel, receiving side: see ppspp_leecher.h. Per packet after init. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ppspp_leecher.h"
+
+static const char *const leecher_reason_names[] = {
+#define LEECHER_REASON_NAME(e, text) text,
+	LEECHER_REASONS(LEECHER_REASON_NAME)
+#undef LEECHER_REASON_NAME
+};
+
+const char *leecher_reason_name(enum leecher_reason r)
+{
+	return (unsigned)r < LEECHER_R_COUNT ? leecher_reason_names[r] : "?";
+}
+
+static bool bit_get(const uint64_t *m, uint64_t i)
+{
+	return (m[i / 64] >> (i % 64)) & 1;
+}
+
+static void bit_set(uint64_t *m, uint64_t i)
+{
+	m[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+static void bit_clear(uint64_t *m, uint64_t i)
+{
+	m[i / 64] &= ~(UINT64_C(1) << (i % 64));
+}
+
+int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum hash_alg alg,
+		       uint32_t chunk_size, uint64_t content_len, const uint8_t *swarm_id,
+		       uint32_t local_id, uint8_t cam)
+{
+	size_t words;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (local_id == 0 || (cam != PPSPP_CAM_CHUNK32 && cam != PPSPP_CAM_CHUNK64))
+		return -EINVAL;
+	rc = merkle_verifier_init(&l->v, alg, chunk_size, content_len, swarm_id);
+	if (rc != 0)
+		return rc;
+	words = (size_t)((l->v.n_chunks + 63) / 64);
+	l->have = calloc(words, sizeof(uint64_t));
+	l->inflight = calloc(words, sizeof(uint64_t));
+	if (l->have == NULL || l->inflight == NULL) {
+		ppspp_leecher_fini(l);
+		return -ENOMEM;
+	}
+	l->e = e;
+	l->local_id = local_id;
+	l->cam = cam;
+	memcpy(l->swarm_id, swarm_id, hash_len(alg));
+	l->ctx = (struct ppspp_ctx){ .cam = PPSPP_CAM_CHUNK32, .hash_len = (uint8_t)hash_len(alg),
+				     .chunk_size = chunk_size };
+	return 0;
+}
+
+void ppspp_leecher_fini(struct ppspp_leecher *l)
+{
+	merkle_verifier_fini(&l->v);
+	free(l->have);
+	free(l->inflight);
+	memset(l, 0, sizeof(*l));
+}
+
+bool ppspp_leecher_done(const struct ppspp_leecher *l)
+{
+	return l->n_have == l->v.n_chunks;
+}
+
+int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap)
+{
+	struct ppspp_builder b;
+	struct ppspp_ctx base = l->ctx;
+	int rc;
+
+	base.cam = PPSPP_CAM_CHUNK32;
+	rc = ppspp_builder_init(&b, &base, buf, cap, PPSPP_CHANNEL_INITIAL);
+	if (rc == 0)
+		rc = ppspp_builder_handshake_begin(&b, l->local_id);
+	if (rc == 0)
+		rc = ppspp_builder_append_opt_version(&b, PPSPP_VERSION_1);
+	if (rc == 0)
+		rc = ppspp_builder_append_opt_min_version(&b, PPSPP_VERSION_1);
+	if (rc == 0)
+		rc = ppspp_builder_append_opt_swarm_id(&b, l->swarm_id, l->v.hash_len);
+	if (rc == 0)
+		rc = ppspp_builder_append_opt_cipm(&b, PPSPP_CIPM_MERKLE);
+	if (rc == 0)
+		rc = ppspp_builder_append_opt_mhf(&b, l->v.alg == HASH_SHA1 ? PPSPP_MHF_SHA1
+									    : PPSPP_MHF_SHA256);
+	if (rc == 0)
+		rc = ppspp_builder_append_opt_cam(&b, l->cam);
+	if (rc == 0)
+		rc = ppspp_builder_append_opt_chunk_size(&b, l->v.chunk_size);
+	if (rc == 0)
+		rc = ppspp_builder_handshake_end(&b);
+	return rc != 0 ? rc : ppspp_builder_finish(&b);
+}
+
+int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, uint64_t window)
+{
+	struct ppspp_builder b;
+	uint64_t n = l->v.n_chunks, i, scanned = 0;
+	int rc;
+
+	if (l->peer_id == 0 || l->closed)
+		return 0;
+	rc = ppspp_builder_init(&b, &l->ctx, buf, cap, l->peer_id);
+	if (rc != 0)
+		return rc;
+	i = l->next_scan % n;
+	while (scanned < n && l->n_inflight < window) {
+		uint64_t j = i;
+
+		if (bit_get(l->have, i) || bit_get(l->inflight, i)) {
+			i = (i + 1) % n;
+			scanned++;
+			continue;
+		}
+		/* The longest run of wanted chunks from i that fits the window and the file end. */
+		while (j + 1 < n && j - i + 1 < window - l->n_inflight &&
+		       !bit_get(l->have, j + 1) && !bit_get(l->inflight, j + 1))
+			j++;
+		if (ppspp_builder_append_request(&b, (struct ppspp_range){ i, j }) != 0)
+			break;
+		for (uint64_t k = i; k <= j; k++)
+			bit_set(l->inflight, k);
+		l->n_inflight += j - i + 1;
+		scanned += j - i + 1;
+		i = (j + 1) % n;
+	}
+	l->next_scan = i;
+	rc = ppspp_builder_finish(&b);
+	return rc == PPSPP_CHANNEL_LEN ? 0 : rc; /* a bare channel header: nothing to ask */
+}
+
+void ppspp_leecher_timeout(struct ppspp_leecher *l)
+{
+	memset(l->inflight, 0, (size_t)((l->v.n_chunks + 63) / 64) * sizeof(uint64_t));
+	l->n_inflight = 0;
+	l->next_scan = 0;
+}
+
+static const uint8_t *leecher_stash_find(const struct ppspp_leecher *l, uint64_t bin)
+{
+	for (unsigned k = 0; k < LEECHER_STASH; k++) {
+		/* newest first: the DATA's own INTEGRITY wins over an older copy */
+		const struct leecher_stash_entry *s =
+			&l->stash[(l->stash_next + LEECHER_STASH - 1 - k) % LEECHER_STASH];
+
+		if (s->bin == bin + 1) /* bin + 1: 0 marks an empty slot */
+			return s->hash;
+	}
+	return NULL;
+}
+
+static void leecher_try_peaks(struct ppspp_leecher *l)
+{
+	uint64_t bins[MERKLE_MAX_PEAKS];
+	uint8_t hashes[MERKLE_MAX_PEAKS * HASH_MAX_LEN];
+	unsigned n = merkle_peaks(l->v.n_chunks, bins), hl = l->v.hash_len;
+
+	for (unsigned k = 0; k < n; k++) {
+		const uint8_t *h = merkle_verifier_trusts(&l->v, bins[k])
+					   ? l->v.nodes + bins[k] * hl
+					   : leecher_stash_find(l, bins[k]);
+
+		if (h == NULL)
+			return;
+		memcpy(hashes + k * hl, h, hl);
+	}
+	if (merkle_verifier_add_peaks(&l->v, l->e, hashes, n) == 0)
+		l->peaks_ok = true;
+	else
+		l->counts[LEECHER_R_BAD_PEAKS]++;
+}
+
+static enum leecher_reason leecher_data(struct ppspp_leecher *l, const struct ppspp_msg *m,
+					leecher_deliver_fn deliver, void *ctx)
+{
+	uint64_t c = m->u.data.range.start, bins[MERKLE_MAX_HEIGHT];
+	uint8_t uncles[MERKLE_MAX_HEIGHT * HASH_MAX_LEN];
+	unsigned hl = l->v.hash_len;
+	int n;
+
+	if (m->u.data.range.end != c || c >= l->v.n_chunks || bit_get(l->have, c))
+		return LEECHER_R_UNWANTED;
+	if (!l->peaks_ok)
+		leecher_try_peaks(l);
+	n = merkle_verifier_uncles(&l->v, c, bins, MERKLE_MAX_HEIGHT);
+	if (n < 0)
+		return LEECHER_R_UNWANTED;
+	for (int k = 0; k < n; k++) {
+		const uint8_t *h = leecher_stash_find(l, bins[k]);
+
+		if (h == NULL)
+			return LEECHER_R_MISSING_UNCLES;
+		memcpy(uncles + k * hl, h, hl);
+	}
+	if (merkle_verifier_check(&l->v, l->e, c, m->u.data.payload, m->u.data.payload_len,
+				  uncles, (unsigned)n) != 0)
+		return LEECHER_R_BAD_CHUNK;
+	bit_set(l->have, c);
+	l->n_have++;
+	if (bit_get(l->inflight, c)) {
+		bit_clear(l->inflight, c);
+		l->n_inflight--;
+	}
+	deliver(ctx, c, m->u.data.payload, m->u.data.payload_len);
+	return LEECHER_R_OK;
+}
+
+enum leecher_reason ppspp_leecher_input(struct ppspp_leecher *l, const uint8_t *buf, size_t len,
+					leecher_deliver_fn deliver, void *ctx, uint8_t *ack,
+					size_t ack_cap, size_t *ack_len)
+{
+	struct ppspp_msg msgs[LEECHER_MSGS_MAX];
+	struct ppspp_decode_result res;
+	enum leecher_reason first = LEECHER_R_OK, r;
+	struct ppspp_builder b;
+	bool acked = false;
+	int n;
+
+	*ack_len = 0;
+	n = ppspp_datagram_decode(&l->ctx, buf, len, msgs, LEECHER_MSGS_MAX, &res);
+	if (n < 0) {
+		l->counts[LEECHER_R_MALFORMED]++;
+		return LEECHER_R_MALFORMED;
+	}
+	if (res.dest_channel != l->local_id) {
+		l->counts[LEECHER_R_BAD_CHANNEL]++;
+		return LEECHER_R_BAD_CHANNEL;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct ppspp_msg *m = &msgs[i];
+		const struct ppspp_handshake *hs = &m->u.handshake;
+
+		r = LEECHER_R_OK;
+		switch (m->type) {
+		case PPSPP_MSG_HANDSHAKE:
+			if (hs->src_channel == PPSPP_CHANNEL_CLOSE) {
+				l->closed = true;
+				r = LEECHER_R_CLOSED;
+				break;
+			}
+			if (l->peer_id != 0)
+				break; /* a repeated answer to a resent handshake */
+			if (!ppspp_handshake_has(hs, PPSPP_OPT_SWARM_ID) ||
+			    hs->swarm_id_len != l->v.hash_len ||
+			    memcmp(hs->swarm_id, l->swarm_id, l->v.hash_len) != 0 ||
+			    (ppspp_handshake_has(hs, PPSPP_OPT_CHUNK_SIZE) &&
+			     hs->chunk_size != l->v.chunk_size) ||
+			    (ppspp_handshake_has(hs, PPSPP_OPT_CAM) && hs->cam != l->cam)) {
+				r = LEECHER_R_BAD_HANDSHAKE;
+				i = n; /* nothing else in it is acted on */
+				break;
+			}
+			l->peer_id = hs->src_channel;
+			l->ctx = res.ctx;
+			break;
+		case PPSPP_MSG_INTEGRITY: {
+			struct ppspp_range rg = m->u.integrity.range;
+			uint64_t w = rg.end - rg.start + 1;
+			unsigned layer;
+
+			if (w == 0 || (w & (w - 1)) != 0 || rg.start % w != 0)
+				break; /* not a bin: ignored */
+			layer = (unsigned)__builtin_ctzll(w);
+			if (layer > l->v.height)
+				break;
+			l->stash[l->stash_next].bin = merkle_bin(layer, rg.start >> layer) + 1;
+			memcpy(l->stash[l->stash_next].hash, m->u.integrity.hash, l->v.hash_len);
+			l->stash_next = (l->stash_next + 1) % LEECHER_STASH;
+			break;
+		}
+		case PPSPP_MSG_DATA:
+			if (l->peer_id == 0)
+				break;
+			r = leecher_data(l, m, deliver, ctx);
+			if (r == LEECHER_R_OK && ack != NULL) {
+				if (ppspp_builder_init(&b, &l->ctx, ack, ack_cap, l->peer_id) == 0 &&
+				    ppspp_builder_append_ack(&b, m->u.data.range, 0) == 0)
+					acked = true;
+			}
+			break;
+		default:
+			break; /* HAVE, ACK, CHOKE...: nothing a leecher of one seeder needs */
+		}
+		if (r != LEECHER_R_OK) {
+			l->counts[r]++;
+			if (first == LEECHER_R_OK)
+				first = r;
+		}
+	}
+	if (acked)
+		*ack_len = (size_t)ppspp_builder_finish(&b);
+	return first;
+}

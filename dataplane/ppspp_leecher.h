@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The receiving side of one PPSPP channel (RFC 7574): handshake, REQUESTs kept within a
+ * window, INTEGRITY collected, every DATA verified against the swarm ID before it is handed
+ * on, ACK for each verified chunk. The only trust is the swarm ID and content length from a
+ * signed manifest: peaks are checked against the root, each chunk against its uncles.
+ *
+ * No DPDK, no sockets, no clock: superpeer fetch drives it over kernel UDP, and the data
+ * plane's ingest will drive it per peer. Memory: the Merkle verifier's node array (hash
+ * length per bin: 64 MiB per GiB of content at 1 KiB chunks, SHA-256) plus two bitmaps.
+ */
+#ifndef SUPERPEER_PPSPP_LEECHER_H
+#define SUPERPEER_PPSPP_LEECHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "merkle.h"
+#include "ppspp_codec.h"
+
+/* What happened to a datagram from the seeder: (enum, name). */
+#define LEECHER_REASONS(_)                                                                         \
+	_(OK, "ok")                                                                                \
+	_(MALFORMED, "malformed datagram (codec)")                                                 \
+	_(BAD_CHANNEL, "destination channel is not ours")                                          \
+	_(BAD_HANDSHAKE, "seeder handshake for another swarm, hash or chunk size")                 \
+	_(BAD_PEAKS, "peak hashes do not lead to the swarm ID")                                    \
+	_(BAD_CHUNK, "chunk does not verify against the swarm ID")                                 \
+	_(MISSING_UNCLES, "chunk arrived without the uncles to verify it")                         \
+	_(UNWANTED, "DATA for a chunk already held or past the end")                               \
+	_(CLOSED, "seeder closed the channel")
+
+enum leecher_reason {
+#define LEECHER_REASON_ENUM(e, text) LEECHER_R_##e,
+	LEECHER_REASONS(LEECHER_REASON_ENUM)
+#undef LEECHER_REASON_ENUM
+	LEECHER_R_COUNT,
+};
+
+const char *leecher_reason_name(enum leecher_reason r);
+
+enum {
+	LEECHER_STASH = 128, /* recent INTEGRITY entries kept until their DATA arrives */
+	LEECHER_MSGS_MAX = 64,
+};
+
+struct leecher_stash_entry {
+	uint64_t bin;
+	uint8_t hash[HASH_MAX_LEN];
+};
+
+struct ppspp_leecher {
+	struct merkle_verifier v;
+	struct crypto_engine *e;
+	struct ppspp_ctx ctx;
+	uint8_t swarm_id[HASH_MAX_LEN];
+	uint32_t local_id;
+	uint32_t peer_id; /* 0 until the seeder's handshake */
+	uint8_t cam;	  /* the chunk addressing we announce */
+	bool peaks_ok;
+	bool closed;
+	uint64_t *have;	    /* bitmap: verified chunks */
+	uint64_t *inflight; /* bitmap: requested, not arrived */
+	uint64_t n_have;
+	uint64_t n_inflight;
+	uint64_t next_scan; /* where the request scan resumes */
+	struct leecher_stash_entry stash[LEECHER_STASH];
+	unsigned stash_next;
+	uint64_t counts[LEECHER_R_COUNT];
+};
+
+/* Delivery of one verified chunk; data is valid only during the call. */
+typedef void (*leecher_deliver_fn)(void *ctx, uint64_t chunk, const uint8_t *data, size_t len);
+
+/* 0, -EINVAL (geometry), -ENOMEM. cam: PPSPP_CAM_CHUNK32 or PPSPP_CAM_CHUNK64. */
+int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum hash_alg alg,
+		       uint32_t chunk_size, uint64_t content_len, const uint8_t *swarm_id,
+		       uint32_t local_id, uint8_t cam);
+void ppspp_leecher_fini(struct ppspp_leecher *l);
+bool ppspp_leecher_done(const struct ppspp_leecher *l);
+
+/* Our handshake (resend it until the seeder answers). Length, or a negative errno. */
+int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap);
+
+/*
+ * REQUESTs for chunks neither held nor in flight, in order, until `window` chunks are in
+ * flight or the datagram is full. Length (0: nothing to ask), or a negative errno.
+ */
+int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, uint64_t window);
+
+/* Nothing arrived for a while: what is in flight is asked for again by the next request. */
+void ppspp_leecher_timeout(struct ppspp_leecher *l);
+
+/*
+ * One datagram from the seeder. Verified chunks go to deliver. ack/ack_cap: where an ACK
+ * datagram for them is written; *ack_len = 0 when none. Returns the datagram's reason (the
+ * first problem met; later messages are still acted on when the datagram decoded).
+ */
+enum leecher_reason ppspp_leecher_input(struct ppspp_leecher *l, const uint8_t *buf, size_t len,
+					leecher_deliver_fn deliver, void *ctx, uint8_t *ack,
+					size_t ack_cap, size_t *ack_len);
+
+#endif

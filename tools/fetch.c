@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * superpeer fetch: the user peer. Downloads a swarm over PPSPP from one peer on a kernel UDP
+ * socket, plain or with ESP in UDP, verifies every chunk against the swarm ID of a manifest
+ * signed by the provider, and writes the file (a temporary name until the last chunk is in).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "peer_net.h"
+#include "ppspp_leecher.h"
+#include "tool.h"
+
+static volatile sig_atomic_t fetch_stop;
+
+static void fetch_on_signal(int sig)
+{
+	(void)sig;
+	fetch_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: superpeer fetch --manifest FILE --public PUBFILE --peer ADDR:PORT -o OUT\n"
+		   "                       [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n"
+		   "                       [--window CHUNKS] [--timeout SECONDS] [--cam 2|4]\n\n"
+		   "Downloads the swarm the manifest describes from the PPSPP peer ADDR:PORT,\n"
+		   "verifies every chunk against its swarm ID (the manifest must be signed by\n"
+		   "PUBFILE's key) and writes OUT (never overwritten; written under a temporary\n"
+		   "name until complete). --sa-in/--sa-out: ESP in UDP (RFC 3948) with AES-GCM,\n"
+		   "keys as `ip xfrm` writes them. --window: chunks requested ahead (default 256).\n"
+		   "--timeout: give up after this many seconds without progress (default 10).\n"
+		   "--cam: chunk addressing, 32-bit (2, default) or 64-bit (4) ranges.\n");
+}
+
+struct fetch_out {
+	int fd;
+	uint32_t chunk_size;
+	int err;
+};
+
+static void fetch_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	struct fetch_out *o = ctx;
+	off_t off = (off_t)(chunk * o->chunk_size);
+
+	for (size_t done = 0; done < len && o->err == 0;) {
+		ssize_t w = pwrite(o->fd, data + done, len - done, off + (off_t)done);
+
+		if (w < 0 && errno != EINTR)
+			o->err = errno;
+		else if (w > 0)
+			done += (size_t)w;
+	}
+}
+
+static int fetch_send(int fd, struct peer_esp *esp, struct crypto_engine *e, const uint8_t *d,
+		      int len, uint16_t sport, uint16_t dport)
+{
+	uint8_t tx[65536];
+	int w;
+
+	if (len <= 0)
+		return len;
+	w = peer_esp_wrap(esp, e, d, (size_t)len, tx, sizeof(tx), sport, dport);
+	if (w < 0)
+		return -1;
+	if (send(fd, tx, (size_t)w, 0) < 0 && errno != ECONNREFUSED && errno != ENOBUFS)
+		return -1;
+	return 0;
+}
+
+int tool_fetch_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "manifest", required_argument, NULL, 'M' },
+		{ "public", required_argument, NULL, 'p' },
+		{ "peer", required_argument, NULL, 'P' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sa-in", required_argument, NULL, 'i' },
+		{ "sa-out", required_argument, NULL, 'O' },
+		{ "esn", no_argument, NULL, 'E' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "cam", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *man_path = NULL, *pub_path = NULL, *peer_arg = NULL, *out_path = NULL;
+	const char *sa_in = NULL, *sa_out = NULL;
+	unsigned long window = 256, timeout = 10, cam = 2;
+	struct sigaction sa = { .sa_handler = fetch_on_signal };
+	struct sockaddr_storage peer, local;
+	socklen_t peer_len, local_len = sizeof(local);
+	uint8_t pub[ED25519_PUBLIC_LEN], buf[65536], ack[256], out[65536];
+	char text[MANIFEST_MAX_LEN + 1], err[512], tmp[4096], swarm_hex[2 * HASH_MAX_LEN + 1];
+	struct manifest m;
+	struct crypto_engine e;
+	struct peer_esp esp = { 0 };
+	struct ppspp_leecher l;
+	struct fetch_out fo = { .fd = -1 };
+	bool have_engine = false, have_leecher = false, esn = false;
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t t_start, t_progress, t_hs = 0, t_req = 0, t_shown = 0;
+	uint32_t local_id = 0;
+	int c, fd = -1, rc = 1, n;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'M':
+			man_path = optarg;
+			break;
+		case 'p':
+			pub_path = optarg;
+			break;
+		case 'P':
+			peer_arg = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'i':
+			sa_in = optarg;
+			break;
+		case 'O':
+			sa_out = optarg;
+			break;
+		case 'E':
+			esn = true;
+			break;
+		case 'w':
+			window = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			timeout = strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			cam = strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || man_path == NULL || pub_path == NULL || peer_arg == NULL ||
+	    out_path == NULL)
+		return tool_err("need --manifest, --public, --peer and -o (see --help)");
+	if (window < 1 || window > 1u << 20 || timeout < 1 || (cam != 2 && cam != 4))
+		return tool_err("--window 1..1048576, --timeout >= 1, --cam 2 or 4");
+	if (peer_addr_parse(peer_arg, &peer, &peer_len) != 0)
+		return tool_err("--peer %s: expected ADDR:PORT or [ADDR6]:PORT", peer_arg);
+	if (access(out_path, F_OK) == 0)
+		return tool_err("%s exists; not overwritten", out_path);
+	if (tool_key_read(pub_path, pub, sizeof(pub)) != 0)
+		return 1;
+	if (crypto_engine_init(&e) != 0)
+		return tool_err("this CPU lacks AES-NI: cannot run the crypto engine");
+	have_engine = true;
+	if (manifest_load(man_path, &m, text, sizeof(text), err, sizeof(err)) != 0) {
+		tool_err("%s", err);
+		goto out;
+	}
+	if (manifest_verify(&e, &m, text, pub) != 0) {
+		tool_err("%s: not signed by the key in %s", man_path, pub_path);
+		goto out;
+	}
+	if (peer_esp_init(&esp, &e, sa_in, sa_out, esn) != 0)
+		goto out;
+	while (local_id == 0)
+		crypto_random(&local_id, sizeof(local_id));
+	if (ppspp_leecher_init(&l, &e, m.hash, m.chunk_size, m.content_len, m.swarm_id, local_id,
+			       (uint8_t)cam) != 0) {
+		tool_err("cannot set up the Merkle verifier (out of memory?)");
+		goto out;
+	}
+	have_leecher = true;
+
+	/* The file grows under a temporary name beside OUT. */
+	{
+		char dcopy[4096];
+
+		snprintf(dcopy, sizeof(dcopy), "%s", out_path);
+		snprintf(tmp, sizeof(tmp), "%s/.fetch-XXXXXX", dirname(dcopy));
+	}
+	fo.fd = mkstemp(tmp);
+	fo.chunk_size = m.chunk_size;
+	if (fo.fd < 0 || ftruncate(fo.fd, (off_t)m.content_len) != 0) {
+		tool_err("cannot create a file beside %s: %s", out_path, strerror(errno));
+		if (fo.fd >= 0) {
+			unlink(tmp);
+			close(fo.fd);
+			fo.fd = -1;
+		}
+		goto out;
+	}
+	fd = socket(peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&peer, peer_len) != 0) {
+		tool_err("cannot reach %s: %s", peer_arg, strerror(errno));
+		goto fail;
+	}
+	peer_socket_buffers(fd);
+	getsockname(fd, (struct sockaddr *)&local, &local_len);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	t_start = t_progress = peer_now_us();
+	while (!ppspp_leecher_done(&l)) {
+		uint64_t now = peer_now_us();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (fetch_stop) {
+			tool_err("interrupted");
+			goto fail;
+		}
+		if (now - t_progress > timeout * 1000000u) {
+			if (l.peer_id == 0)
+				tool_err("no answer from %s%s", peer_arg,
+					 esp.on ? " (or ESP keys that do not match)" : "");
+			else
+				tool_err("stalled at %llu of %llu chunks (%llu did not verify, "
+					 "%llu without uncles, %llu malformed)",
+					 (unsigned long long)l.n_have,
+					 (unsigned long long)l.v.n_chunks,
+					 (unsigned long long)l.counts[LEECHER_R_BAD_CHUNK],
+					 (unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
+					 (unsigned long long)l.counts[LEECHER_R_MALFORMED]);
+			goto fail;
+		}
+		if (l.peer_id == 0 && now - t_hs > 250000) {
+			n = ppspp_leecher_handshake(&l, buf, sizeof(buf));
+			fetch_send(fd, &esp, &e, buf, n, peer_addr_port(&local),
+				   peer_addr_port(&peer));
+			t_hs = now;
+		}
+		if (l.peer_id != 0) {
+			/*
+			 * Nothing verified for 300 ms since the last chunk or request: what is
+			 * in flight was lost (datagrams or the uncles they carried); ask again.
+			 */
+			if (l.n_inflight > 0 && now - (t_req > t_progress ? t_req : t_progress) >
+							300000)
+				ppspp_leecher_timeout(&l);
+			if (l.n_inflight <= window / 2) {
+				n = ppspp_leecher_requests(&l, buf, sizeof(buf), window);
+				if (n > 0) {
+					fetch_send(fd, &esp, &e, buf, n, peer_addr_port(&local),
+						   peer_addr_port(&peer));
+					t_req = now;
+				}
+			}
+		}
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		for (;;) {
+			const uint8_t *d;
+			size_t dlen, ack_len;
+			ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (r <= 0)
+				break;
+			if (peer_esp_unwrap(&esp, &e, buf, (size_t)r, &d, &dlen) != 0)
+				continue;
+			uint64_t before = l.n_have;
+
+			ppspp_leecher_input(&l, d, dlen, fetch_deliver, &fo, ack, sizeof(ack),
+					    &ack_len);
+			if (fo.err != 0) {
+				tool_err("cannot write %s: %s", tmp, strerror(fo.err));
+				goto fail;
+			}
+			if (ack_len > 0)
+				fetch_send(fd, &esp, &e, ack, (int)ack_len,
+					   peer_addr_port(&local), peer_addr_port(&peer));
+			/* a verified chunk, or the handshake answer, is progress */
+			if (l.n_have != before || (l.peer_id != 0 && t_req == 0))
+				t_progress = peer_now_us();
+		}
+		if (tty && peer_now_us() - t_shown > 250000) {
+			t_shown = peer_now_us();
+			fprintf(stderr, "\rsuperpeer fetch: %3u%% (%llu / %llu chunks)",
+				(unsigned)(l.n_have * 100 / l.v.n_chunks),
+				(unsigned long long)l.n_have, (unsigned long long)l.v.n_chunks);
+		}
+	}
+	if (tty)
+		fputc('\n', stderr);
+	/* Tell the seeder we are done: a handshake with source channel 0 closes the channel. */
+	{
+		struct ppspp_builder b;
+
+		if (ppspp_builder_init(&b, &l.ctx, out, sizeof(out), l.peer_id) == 0 &&
+		    ppspp_builder_handshake_begin(&b, PPSPP_CHANNEL_CLOSE) == 0 &&
+		    ppspp_builder_handshake_end(&b) == 0)
+			fetch_send(fd, &esp, &e, out, ppspp_builder_finish(&b),
+				   peer_addr_port(&local), peer_addr_port(&peer));
+	}
+	if (fsync(fo.fd) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD, out_path,
+					     RENAME_NOREPLACE) != 0) {
+		tool_err("cannot put %s in place: %s", out_path, strerror(errno));
+		goto fail;
+	}
+	double secs = (double)(peer_now_us() - t_start) / 1e6;
+
+	tool_hex(m.swarm_id, hash_len(m.hash), swarm_hex);
+	printf("ok: %s, %llu bytes, %llu chunks verified in %.2f s (%.1f MiB/s)%s\n", m.name,
+	       (unsigned long long)m.content_len, (unsigned long long)l.v.n_chunks, secs,
+	       (double)m.content_len / (1 << 20) / (secs > 0 ? secs : 1e-9),
+	       esp.on ? ", ESP" : "");
+	if (l.counts[LEECHER_R_BAD_CHUNK] > 0)
+		printf("refused %llu chunks that did not verify\n",
+		       (unsigned long long)l.counts[LEECHER_R_BAD_CHUNK]);
+	printf("%s\n", swarm_hex);
+	rc = 0;
+	goto out;
+fail:
+	if (fo.fd >= 0)
+		unlink(tmp);
+out:
+	if (fo.fd >= 0)
+		close(fo.fd);
+	if (fd >= 0)
+		close(fd);
+	if (have_leecher)
+		ppspp_leecher_fini(&l);
+	peer_esp_fini(&esp);
+	if (have_engine)
+		crypto_engine_fini(&e);
+	return rc;
+}
