@@ -27,6 +27,9 @@ done
 taskset -c "$cpu" "$build/bench/bench_merkle" --benchmark_min_time=0.5 \
 	--benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
 	--benchmark_format=json >"$out/merkle.json"
+taskset -c "$cpu" "$build/bench/bench_serve" --benchmark_min_time=0.5 \
+	--benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+	--benchmark_format=json >"$out/serve.json"
 
 # The whole command on a file: read, copy to the store, hash, write the tree, fsync, sign.
 # The store goes beside the content (same file system as $TMPDIR). Not pinned: pack reads on
@@ -61,7 +64,8 @@ pack_once() { # hash chunk
 } >"$out/pack.txt"
 rm -rf "$out/store" "$out/copy" "$out/content"
 
-python3 - "$out/ours.json" "$out/openssl.txt" "$out/merkle.json" "$out/pack.txt" "$pack_mib" <<'PY'
+python3 - "$out/ours.json" "$out/openssl.txt" "$out/merkle.json" "$out/pack.txt" "$pack_mib" \
+	"$out/serve.json" <<'PY'
 import json, sys, platform, subprocess
 ours = json.load(open(sys.argv[1]))
 ossl = {}
@@ -116,6 +120,25 @@ for b in json.load(open(sys.argv[3]))["benchmarks"]:
     unit = b["time_unit"]
     extra = f", {int(b['uncles'])} uncles" if "uncles" in b else ""
     print(f"| {b['run_name']}{extra} | {t:.0f} {unit} | {b['bytes_per_second']/1e9:.2f} GB/s |")
+print()
+
+print("### Serving and ingesting, per core, bursts of 32 chunks (bench_serve)\n")
+print("| chunk | serve: PPSPP + ESP seal | ceiling: GCM seal burst | ratio | ingest: ESP open + PPSPP + Merkle verify | ceiling: GCM open + SHA-256 multi-buffer | ratio |")
+print("|---|---|---|---|---|---|---|")
+srv = {}
+for b in json.load(open(sys.argv[6]))["benchmarks"]:
+    if b.get("aggregate_name") == "median":
+        name, size = b["run_name"].rsplit("/", 1)
+        srv[(name, int(size))] = b["bytes_per_second"]
+for s in (1024, 4096, 8192):
+    sv, ig = srv.get(("BM_serve_esp_burst32", s)), srv.get(("BM_ingest_esp_burst32", s))
+    seal = med.get(("BM_gcm128_seal_burst32", s), (None,))[0]
+    op = med.get(("BM_gcm128_open_burst32", s), (None,))[0]
+    sha = med.get(("BM_sha256_mb_burst32", s), (None,))[0]
+    ceil_in = 1 / (1 / op + 1 / sha) if op and sha else None
+    f = lambda v: "–" if v is None else f"{v/1e9:.2f} GB/s"
+    r = lambda a, b: "–" if not a or not b else f"{100*a/b:.0f} %"
+    print(f"| {s} B | {f(sv)} | {f(seal)} | {r(sv, seal)} | {f(ig)} | {f(ceil_in)} | {r(ig, ceil_in)} |")
 print()
 
 mib = int(sys.argv[5])
