@@ -212,7 +212,7 @@ static int ingest_restart(struct bench_serve *b)
 
 int bench_ingest_burst(struct bench_serve *b)
 {
-	uint8_t ack[128];
+	uint8_t ack[2048];
 	size_t ack_len;
 	unsigned n = 0;
 
@@ -227,10 +227,14 @@ int bench_ingest_burst(struct bench_serve *b)
 	}
 	if (esp_open_burst(&b->eng, b->open, n, 0) != n)
 		return -1;
+	struct leecher_rx rx[BENCH_SERVE_BURST];
+
 	for (unsigned i = 0; i < n; i++)
-		if (ppspp_leecher_input(&b->l, b->work[i] + ESP_PREFIX_LEN, b->open[i].payload_len,
-					noop_deliver, NULL, ack, sizeof(ack), &ack_len) !=
-		    LEECHER_R_OK)
+		rx[i] = (struct leecher_rx){ .buf = b->work[i] + ESP_PREFIX_LEN,
+					     .len = b->open[i].payload_len };
+	ppspp_leecher_input_burst(&b->l, rx, n, noop_deliver, NULL, ack, sizeof(ack), &ack_len);
+	for (unsigned i = 0; i < n; i++)
+		if (rx[i].reason != LEECHER_R_OK)
 			return -1;
 	return 0;
 }

@@ -4,9 +4,10 @@
  *   serve:  seeder_output (INTEGRITY + DATA from the store, in order) then esp_seal_burst of
  *           32 such datagrams, out of place: what a data-plane worker does per REQUESTed
  *           chunk before the tx burst.
- *   ingest: esp_open_burst of 32 sealed datagrams (fresh sequence numbers each round) then
- *           ppspp_leecher_input of each (decode, stash uncles, Merkle-verify with the
- *           verifier's trust growing as in a real download), i.e. receive-side work per chunk.
+ *   ingest: esp_open_burst of 32 sealed datagrams of one whole download (replayed with a
+ *           fresh SA and receiver when it ends) then ppspp_leecher_input_burst (decode, stash
+ *           uncles, all leaves in one multi-buffer hash, Merkle-verify with the verifier's
+ *           trust growing as in a real download): receive-side work per chunk.
  */
 #ifndef SUPERPEER_BENCH_SERVE_SHIM_H
 #define SUPERPEER_BENCH_SERVE_SHIM_H

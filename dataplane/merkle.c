@@ -449,14 +449,12 @@ int merkle_tree_uncles(const struct merkle_tree *t, uint64_t chunk, uint64_t tru
 
 /* ---- verification ------------------------------------------------------------------- */
 
-/* Walks from the chunk's leaf up n layers; path[l] receives the node at layer l. */
-static void merkle_path(struct crypto_engine *e, enum hash_alg alg, uint64_t chunk,
-			const void *data, size_t len, const uint8_t *uncles, unsigned n,
-			uint8_t path[][HASH_MAX_LEN])
+/* Walks from the leaf hash in path[0] up n layers; path[l] receives the node at layer l. */
+static void merkle_path_up(struct crypto_engine *e, enum hash_alg alg, uint64_t chunk,
+			   const uint8_t *uncles, unsigned n, uint8_t path[][HASH_MAX_LEN])
 {
 	size_t hl = hash_len(alg);
 
-	hash_oneshot(e, alg, data, len, path[0]);
 	for (unsigned l = 0; l < n; l++) {
 		const uint8_t *u = uncles + (size_t)(n - 1 - l) * hl;
 
@@ -465,6 +463,14 @@ static void merkle_path(struct crypto_engine *e, enum hash_alg alg, uint64_t chu
 		else
 			merkle_hash_pair(e, alg, path[l], u, path[l + 1]);
 	}
+}
+
+static void merkle_path(struct crypto_engine *e, enum hash_alg alg, uint64_t chunk,
+			const void *data, size_t len, const uint8_t *uncles, unsigned n,
+			uint8_t path[][HASH_MAX_LEN])
+{
+	hash_oneshot(e, alg, data, len, path[0]);
+	merkle_path_up(e, alg, chunk, uncles, n, path);
 }
 
 int merkle_chunk_verify(struct crypto_engine *e, enum hash_alg alg, uint64_t chunk,
@@ -619,10 +625,11 @@ int merkle_verifier_uncles(const struct merkle_verifier *v, uint64_t chunk, uint
 	return (int)n;
 }
 
-int merkle_verifier_check(struct merkle_verifier *v, struct crypto_engine *e, uint64_t chunk,
-			  const void *data, size_t len, const uint8_t *uncles, unsigned n_uncles)
+/* Checks the path whose leaf hash is in path[0] and trusts it on success. */
+static int merkle_verifier_settle(struct merkle_verifier *v, struct crypto_engine *e,
+				  uint64_t chunk, size_t len, const uint8_t *uncles,
+				  unsigned n_uncles, uint8_t path[][HASH_MAX_LEN])
 {
-	uint8_t path[MERKLE_MAX_HEIGHT + 1][HASH_MAX_LEN];
 	size_t want;
 	unsigned n;
 
@@ -634,7 +641,7 @@ int merkle_verifier_check(struct merkle_verifier *v, struct crypto_engine *e, ui
 	n = merkle_verifier_anchor(v, chunk);
 	if (len != want || n_uncles != n)
 		return -EINVAL;
-	merkle_path(e, v->alg, chunk, data, len, uncles, n, path);
+	merkle_path_up(e, v->alg, chunk, uncles, n, path);
 	if (!crypto_ct_equal(path[n], v->nodes + merkle_bin(n, chunk >> n) * v->hash_len,
 			     v->hash_len))
 		return -EBADMSG;
@@ -649,4 +656,25 @@ int merkle_verifier_check(struct merkle_verifier *v, struct crypto_engine *e, ui
 	if (n == 0)
 		merkle_verifier_trust(v, 2 * chunk, path[0]);
 	return 0;
+}
+
+int merkle_verifier_check(struct merkle_verifier *v, struct crypto_engine *e, uint64_t chunk,
+			  const void *data, size_t len, const uint8_t *uncles, unsigned n_uncles)
+{
+	uint8_t path[MERKLE_MAX_HEIGHT + 1][HASH_MAX_LEN];
+
+	if (chunk >= v->n_chunks)
+		return -EINVAL;
+	hash_oneshot(e, v->alg, data, len, path[0]);
+	return merkle_verifier_settle(v, e, chunk, len, uncles, n_uncles, path);
+}
+
+int merkle_verifier_check_leaf(struct merkle_verifier *v, struct crypto_engine *e,
+			       uint64_t chunk, size_t len, const uint8_t *leaf,
+			       const uint8_t *uncles, unsigned n_uncles)
+{
+	uint8_t path[MERKLE_MAX_HEIGHT + 1][HASH_MAX_LEN];
+
+	memcpy(path[0], leaf, v->hash_len);
+	return merkle_verifier_settle(v, e, chunk, len, uncles, n_uncles, path);
 }

@@ -223,5 +223,12 @@ int merkle_verifier_uncles(const struct merkle_verifier *v, uint64_t chunk, uint
  */
 int merkle_verifier_check(struct merkle_verifier *v, struct crypto_engine *e, uint64_t chunk,
 			  const void *data, size_t len, const uint8_t *uncles, unsigned n_uncles);
+/*
+ * The same with the chunk's leaf hash already computed (by a caller that hashed many chunks
+ * in one multi-buffer burst); len is the chunk's length, checked as above.
+ */
+int merkle_verifier_check_leaf(struct merkle_verifier *v, struct crypto_engine *e,
+			       uint64_t chunk, size_t len, const uint8_t *leaf,
+			       const uint8_t *uncles, unsigned n_uncles);
 
 #endif

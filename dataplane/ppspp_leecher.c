@@ -182,72 +182,53 @@ static void leecher_try_peaks(struct ppspp_leecher *l)
 		l->counts[LEECHER_R_BAD_PEAKS]++;
 }
 
-static enum leecher_reason leecher_data(struct ppspp_leecher *l, const struct ppspp_msg *m,
-					leecher_deliver_fn deliver, void *ctx)
+/* Fewer DATA than this in a burst are hashed one by one. */
+enum { LEECHER_MB_MIN = 8 };
+
+/* A DATA message waiting for the burst's leaf hashes. */
+struct leecher_pending {
+	uint64_t chunk;
+	const uint8_t *payload;
+	size_t len;
+	unsigned rx; /* index of its datagram */
+	uint8_t leaf[HASH_MAX_LEN];
+};
+
+static void leecher_note(struct ppspp_leecher *l, struct leecher_rx *rx, enum leecher_reason r)
 {
-	uint64_t c = m->u.data.range.start, bins[MERKLE_MAX_HEIGHT];
-	uint8_t uncles[MERKLE_MAX_HEIGHT * HASH_MAX_LEN];
-	unsigned hl = l->v.hash_len;
-	int n;
-
-	if (m->u.data.range.end != c || c >= l->v.n_chunks || bit_get(l->have, c))
-		return LEECHER_R_UNWANTED;
-	if (!l->peaks_ok)
-		leecher_try_peaks(l);
-	n = merkle_verifier_uncles(&l->v, c, bins, MERKLE_MAX_HEIGHT);
-	if (n < 0)
-		return LEECHER_R_UNWANTED;
-	for (int k = 0; k < n; k++) {
-		const uint8_t *h = leecher_stash_find(l, bins[k]);
-
-		if (h == NULL)
-			return LEECHER_R_MISSING_UNCLES;
-		memcpy(uncles + k * hl, h, hl);
-	}
-	if (merkle_verifier_check(&l->v, l->e, c, m->u.data.payload, m->u.data.payload_len,
-				  uncles, (unsigned)n) != 0)
-		return LEECHER_R_BAD_CHUNK;
-	bit_set(l->have, c);
-	l->n_have++;
-	if (bit_get(l->inflight, c)) {
-		bit_clear(l->inflight, c);
-		l->n_inflight--;
-	}
-	deliver(ctx, c, m->u.data.payload, m->u.data.payload_len);
-	return LEECHER_R_OK;
+	if (r == LEECHER_R_OK)
+		return;
+	l->counts[r]++;
+	if (rx->reason == LEECHER_R_OK)
+		rx->reason = r;
 }
 
-enum leecher_reason ppspp_leecher_input(struct ppspp_leecher *l, const uint8_t *buf, size_t len,
-					leecher_deliver_fn deliver, void *ctx, uint8_t *ack,
-					size_t ack_cap, size_t *ack_len)
+/* Phase 1 for one datagram: handshake and INTEGRITY now, DATA into pending. */
+static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigned idx,
+			 struct leecher_pending *pend, unsigned *n_pend)
 {
 	struct ppspp_msg msgs[LEECHER_MSGS_MAX];
 	struct ppspp_decode_result res;
-	enum leecher_reason first = LEECHER_R_OK, r;
-	struct ppspp_builder b;
-	bool acked = false;
-	int n;
+	int n = ppspp_datagram_decode(&l->ctx, rx->buf, rx->len, msgs, LEECHER_MSGS_MAX, &res);
 
-	*ack_len = 0;
-	n = ppspp_datagram_decode(&l->ctx, buf, len, msgs, LEECHER_MSGS_MAX, &res);
+	rx->reason = LEECHER_R_OK;
 	if (n < 0) {
-		l->counts[LEECHER_R_MALFORMED]++;
-		return LEECHER_R_MALFORMED;
+		leecher_note(l, rx, LEECHER_R_MALFORMED);
+		return;
 	}
 	if (res.dest_channel != l->local_id) {
-		l->counts[LEECHER_R_BAD_CHANNEL]++;
-		return LEECHER_R_BAD_CHANNEL;
+		leecher_note(l, rx, LEECHER_R_BAD_CHANNEL);
+		return;
 	}
 	for (int i = 0; i < n; i++) {
 		const struct ppspp_msg *m = &msgs[i];
 		const struct ppspp_handshake *hs = &m->u.handshake;
 
-		r = LEECHER_R_OK;
 		switch (m->type) {
 		case PPSPP_MSG_HANDSHAKE:
 			if (hs->src_channel == PPSPP_CHANNEL_CLOSE) {
 				l->closed = true;
-				r = LEECHER_R_CLOSED;
+				leecher_note(l, rx, LEECHER_R_CLOSED);
 				break;
 			}
 			if (l->peer_id != 0)
@@ -258,9 +239,8 @@ enum leecher_reason ppspp_leecher_input(struct ppspp_leecher *l, const uint8_t *
 			    (ppspp_handshake_has(hs, PPSPP_OPT_CHUNK_SIZE) &&
 			     hs->chunk_size != l->v.chunk_size) ||
 			    (ppspp_handshake_has(hs, PPSPP_OPT_CAM) && hs->cam != l->cam)) {
-				r = LEECHER_R_BAD_HANDSHAKE;
-				i = n; /* nothing else in it is acted on */
-				break;
+				leecher_note(l, rx, LEECHER_R_BAD_HANDSHAKE);
+				return; /* nothing else in it is acted on */
 			}
 			l->peer_id = hs->src_channel;
 			l->ctx = res.ctx;
@@ -280,26 +260,122 @@ enum leecher_reason ppspp_leecher_input(struct ppspp_leecher *l, const uint8_t *
 			l->stash_next = (l->stash_next + 1) % LEECHER_STASH;
 			break;
 		}
-		case PPSPP_MSG_DATA:
+		case PPSPP_MSG_DATA: {
+			uint64_t c = m->u.data.range.start;
+
 			if (l->peer_id == 0)
 				break;
-			r = leecher_data(l, m, deliver, ctx);
-			if (r == LEECHER_R_OK && ack != NULL) {
-				if (ppspp_builder_init(&b, &l->ctx, ack, ack_cap, l->peer_id) == 0 &&
-				    ppspp_builder_append_ack(&b, m->u.data.range, 0) == 0)
-					acked = true;
+			if (m->u.data.range.end != c || c >= l->v.n_chunks || bit_get(l->have, c) ||
+			    *n_pend == LEECHER_BURST_MAX) {
+				leecher_note(l, rx, LEECHER_R_UNWANTED);
+				break;
 			}
+			pend[*n_pend] = (struct leecher_pending){ .chunk = c,
+								  .payload = m->u.data.payload,
+								  .len = m->u.data.payload_len,
+								  .rx = idx };
+			(*n_pend)++;
 			break;
+		}
 		default:
 			break; /* HAVE, ACK, CHOKE...: nothing a leecher of one seeder needs */
 		}
-		if (r != LEECHER_R_OK) {
-			l->counts[r]++;
-			if (first == LEECHER_R_OK)
-				first = r;
-		}
 	}
-	if (acked)
-		*ack_len = (size_t)ppspp_builder_finish(&b);
-	return first;
+}
+
+/* Phase 3 for one chunk whose leaf is hashed: uncles from the stash, then the Merkle check. */
+static enum leecher_reason leecher_verify(struct ppspp_leecher *l,
+					  const struct leecher_pending *p)
+{
+	uint64_t bins[MERKLE_MAX_HEIGHT];
+	uint8_t uncles[MERKLE_MAX_HEIGHT * HASH_MAX_LEN];
+	unsigned hl = l->v.hash_len;
+	int n;
+
+	if (bit_get(l->have, p->chunk))
+		return LEECHER_R_UNWANTED; /* twice in one burst */
+	n = merkle_verifier_uncles(&l->v, p->chunk, bins, MERKLE_MAX_HEIGHT);
+	if (n < 0)
+		return LEECHER_R_UNWANTED;
+	for (int k = 0; k < n; k++) {
+		const uint8_t *h = leecher_stash_find(l, bins[k]);
+
+		if (h == NULL)
+			return LEECHER_R_MISSING_UNCLES;
+		memcpy(uncles + k * hl, h, hl);
+	}
+	if (merkle_verifier_check_leaf(&l->v, l->e, p->chunk, p->len, p->leaf, uncles,
+				       (unsigned)n) != 0)
+		return LEECHER_R_BAD_CHUNK;
+	return LEECHER_R_OK;
+}
+
+unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *rx, unsigned n,
+				   leecher_deliver_fn deliver, void *ctx, uint8_t *ack,
+				   size_t ack_cap, size_t *ack_len)
+{
+	struct leecher_pending pend[LEECHER_BURST_MAX];
+	struct hash_op ops[LEECHER_BURST_MAX];
+	struct ppspp_builder b;
+	unsigned n_pend = 0, delivered = 0;
+	bool acking = false;
+
+	*ack_len = 0;
+	for (unsigned i = 0; i < n; i++)
+		leecher_take(l, &rx[i], i, pend, &n_pend);
+	if (n_pend == 0)
+		return 0;
+	if (!l->peaks_ok)
+		leecher_try_peaks(l);
+	/*
+	 * Every leaf of the burst in one multi-buffer pass. A few alone are cheaper on OpenSSL:
+	 * a short burst leaves most multi-buffer lanes empty (performance-anchors.md, trap 1).
+	 */
+	if (n_pend >= LEECHER_MB_MIN) {
+		for (unsigned i = 0; i < n_pend; i++)
+			ops[i] = (struct hash_op){ .src = pend[i].payload, .out = pend[i].leaf,
+						   .len = (uint32_t)pend[i].len };
+		hash_burst(l->e, l->v.alg, ops, n_pend);
+	} else {
+		for (unsigned i = 0; i < n_pend; i++)
+			hash_oneshot(l->e, l->v.alg, pend[i].payload, pend[i].len, pend[i].leaf);
+	}
+	if (ack != NULL && ppspp_builder_init(&b, &l->ctx, ack, ack_cap, l->peer_id) == 0)
+		acking = true;
+	for (unsigned i = 0; i < n_pend; i++) {
+		const struct leecher_pending *p = &pend[i];
+		enum leecher_reason r = leecher_verify(l, p);
+
+		if (r != LEECHER_R_OK) {
+			leecher_note(l, &rx[p->rx], r);
+			continue;
+		}
+		bit_set(l->have, p->chunk);
+		l->n_have++;
+		if (bit_get(l->inflight, p->chunk)) {
+			bit_clear(l->inflight, p->chunk);
+			l->n_inflight--;
+		}
+		deliver(ctx, p->chunk, p->payload, p->len);
+		delivered++;
+		/* ACKs are advisory: what does not fit the datagram is simply not acked. */
+		if (acking)
+			ppspp_builder_append_ack(&b, (struct ppspp_range){ p->chunk, p->chunk }, 0);
+	}
+	if (acking && delivered > 0) {
+		int len = ppspp_builder_finish(&b);
+
+		*ack_len = len > PPSPP_CHANNEL_LEN ? (size_t)len : 0;
+	}
+	return delivered;
+}
+
+enum leecher_reason ppspp_leecher_input(struct ppspp_leecher *l, const uint8_t *buf, size_t len,
+					leecher_deliver_fn deliver, void *ctx, uint8_t *ack,
+					size_t ack_cap, size_t *ack_len)
+{
+	struct leecher_rx rx = { .buf = buf, .len = len };
+
+	ppspp_leecher_input_burst(l, &rx, 1, deliver, ctx, ack, ack_cap, ack_len);
+	return rx.reason;
 }

@@ -41,8 +41,16 @@ enum leecher_reason {
 const char *leecher_reason_name(enum leecher_reason r);
 
 enum {
-	LEECHER_STASH = 128, /* recent INTEGRITY entries kept until their DATA arrives */
+	LEECHER_STASH = 128,	 /* recent INTEGRITY entries kept until their DATA arrives */
 	LEECHER_MSGS_MAX = 64,
+	LEECHER_BURST_MAX = 64, /* DATA messages verified per burst call */
+};
+
+/* One received datagram of a burst; reason is set by the call. */
+struct leecher_rx {
+	const uint8_t *buf;
+	size_t len;
+	enum leecher_reason reason;
 };
 
 struct leecher_stash_entry {
@@ -93,7 +101,18 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 void ppspp_leecher_timeout(struct ppspp_leecher *l);
 
 /*
- * One datagram from the seeder. Verified chunks go to deliver. ack/ack_cap: where an ACK
+ * n datagrams from the seeder (n <= LEECHER_BURST_MAX DATA in all): handshakes and INTEGRITY
+ * taken in order, then every chunk's leaf hashed in one multi-buffer burst and each chunk
+ * checked against its uncles. Verified chunks go to deliver, in arrival order; one ACK
+ * datagram for them goes to ack (*ack_len = 0 when none). Each rx[i].reason gets its
+ * datagram's first problem. Returns the number of chunks delivered.
+ */
+unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *rx, unsigned n,
+				   leecher_deliver_fn deliver, void *ctx, uint8_t *ack,
+				   size_t ack_cap, size_t *ack_len);
+
+/*
+ * One datagram from the seeder (a burst of one). Verified chunks go to deliver. ack/ack_cap: where an ACK
  * datagram for them is written; *ack_len = 0 when none. Returns the datagram's reason (the
  * first problem met; later messages are still acted on when the datagram decoded).
  */

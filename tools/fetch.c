@@ -19,7 +19,13 @@
 #include "ppspp_leecher.h"
 #include "tool.h"
 
+/* Datagrams taken from the socket per verification burst (multi-buffer leaf hashing). */
+enum { FETCH_BURST = 32 };
+
 static volatile sig_atomic_t fetch_stop;
+
+/* Receive buffers of one burst: the chunks are verified in place before being written. */
+static uint8_t rxbuf[FETCH_BURST][65536];
 
 static void fetch_on_signal(int sig)
 {
@@ -100,7 +106,7 @@ int tool_fetch_main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = fetch_on_signal };
 	struct sockaddr_storage peer, local;
 	socklen_t peer_len, local_len = sizeof(local);
-	uint8_t pub[ED25519_PUBLIC_LEN], buf[65536], ack[256], out[65536];
+	uint8_t pub[ED25519_PUBLIC_LEN], buf[65536], ack[2048], out[65536];
 	char text[MANIFEST_MAX_LEN + 1], err[512], tmp[4096], swarm_hex[2 * HASH_MAX_LEN + 1];
 	struct manifest m;
 	struct crypto_engine e;
@@ -262,19 +268,29 @@ int tool_fetch_main(int argc, char **argv)
 		}
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
+		/* Up to FETCH_BURST datagrams, then one verification burst over all of them. */
 		for (;;) {
-			const uint8_t *d;
-			size_t dlen, ack_len;
-			ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			struct leecher_rx rx[FETCH_BURST];
+			unsigned nrx = 0;
+			size_t ack_len;
 
-			if (r <= 0)
+			while (nrx < FETCH_BURST) {
+				const uint8_t *d;
+				size_t dlen;
+				ssize_t r = recv(fd, rxbuf[nrx], sizeof(rxbuf[nrx]), MSG_DONTWAIT);
+
+				if (r <= 0)
+					break;
+				if (peer_esp_unwrap(&esp, &e, rxbuf[nrx], (size_t)r, &d, &dlen) != 0)
+					continue;
+				rx[nrx++] = (struct leecher_rx){ .buf = d, .len = dlen };
+			}
+			if (nrx == 0)
 				break;
-			if (peer_esp_unwrap(&esp, &e, buf, (size_t)r, &d, &dlen) != 0)
-				continue;
 			uint64_t before = l.n_have;
 
-			ppspp_leecher_input(&l, d, dlen, fetch_deliver, &fo, ack, sizeof(ack),
-					    &ack_len);
+			ppspp_leecher_input_burst(&l, rx, nrx, fetch_deliver, &fo, ack, sizeof(ack),
+						  &ack_len);
 			if (fo.err != 0) {
 				tool_err("cannot write %s: %s", tmp, strerror(fo.err));
 				goto fail;
@@ -285,6 +301,8 @@ int tool_fetch_main(int argc, char **argv)
 			/* a verified chunk, or the handshake answer, is progress */
 			if (l.n_have != before || (l.peer_id != 0 && t_req == 0))
 				t_progress = peer_now_us();
+			if (nrx < FETCH_BURST)
+				break;
 		}
 		if (tty && peer_now_us() - t_shown > 250000) {
 			t_shown = peer_now_us();

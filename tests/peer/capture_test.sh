@@ -58,19 +58,26 @@ kill -INT $tpid
 wait $tpid 2>/dev/null
 
 sa() { echo "uat:esp_sa:\"IPv4\",\"127.0.0.1\",\"127.0.0.1\",\"$1\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x$2\",\"NULL\",\"\""; }
-# The inner UDP header carries the same ports, so tshark would take the inner payload for
-# ESP too: only the first (outer) value of each field counts.
+# The inner UDP header carries the same ports, so tshark takes the inner payload for ESP in
+# UDP too: only the first (outer) value of each field counts. A PPSPP datagram to channel 0
+# (fetch's handshake) starts with four zero bytes, the RFC 3948 non-ESP marker, so tshark
+# reads the decrypted datagram as IKE, fails on it and shows no ICV verdict for that frame:
+# such frames count as decrypted when the inner UDP header was dissected (two udp.length
+# values) and are reported apart.
 tshark -r "$work/cap.pcapng" -d "udp.port==$port,udpencap" \
 	-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE \
 	-o "$(sa 0x00001001 "$k_in")" -o "$(sa 0x00002002 "$k_out")" \
-	-T fields -E separator=' ' -e esp.spi -e esp.protocol -e esp.icv_good 2>/dev/null |
-	awk '{ split($1, s, ","); split($2, p, ","); split($3, g, ",");
-	       n[s[1]]++; if (p[1] == "0x11" && g[1] == "1") ok[s[1]]++ }
-	     END { for (k in n) printf "%s %d %d\n", k, n[k], ok[k] }' >"$work/summary"
+	-T fields -E separator=/t -e esp.spi -e esp.protocol -e esp.icv_good -e udp.length \
+	-e frame.protocols 2>/dev/null |
+	awk -F '\t' '{ split($1, s, ","); n[s[1]]++
+	       if ($2 ~ /^0x11/ && $3 ~ /^1/) ok[s[1]]++
+	       else if ($4 ~ /,/ && $5 ~ /isakmp/) { ok[s[1]]++; ike[s[1]]++ } }
+	     END { for (k in n) printf "%s %d %d %d\n", k, n[k], ok[k], ike[k] }' \
+	>"$work/summary"
 cat "$work/summary"
 fail=0
 for spi in 0x00001001 0x00002002; do
-	read -r _ total good < <(grep "^$spi " "$work/summary") || true
+	read -r _ total good ike < <(grep "^$spi " "$work/summary") || true
 	if [ -z "${total:-}" ] || [ "$total" -eq 0 ]; then
 		echo "FAIL: no ESP packets with SPI $spi in the capture"
 		fail=1
@@ -78,8 +85,9 @@ for spi in 0x00001001 0x00002002; do
 		echo "FAIL: SPI $spi: $good of $total decrypted with a good ICV"
 		fail=1
 	else
-		echo "SPI $spi: all $total ESP packets decrypted by tshark, ICV good, UDP inside"
+		echo "SPI $spi: all $total ESP packets decrypted by tshark, UDP inside, ICV good" \
+			"(${ike:-0} handshakes to channel 0 shown as IKE without a verdict)"
 	fi
-	total= good=
+	total= good= ike=
 done
 exit $fail
