@@ -15,7 +15,7 @@ packages=(
 	# benchmarks and fuzzing
 	libbenchmark-dev clang libclang-rt-14-dev
 	# tests and tools the scripts call; scapy and tshark are the independent ESP peers
-	openssl python3 time python3-scapy tshark iproute2 libpcap-dev
+	openssl python3 time python3-scapy tshark iproute2 libpcap-dev ethtool iputils-ping
 )
 
 if [ "${SUPERPEER_SKIP_APT:-0}" != 1 ]; then

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "esp_arg.h"
 #include "peer_net.h"
 #include "tool.h"
 
@@ -105,73 +106,14 @@ uint64_t peer_now_s(void)
 	return peer_now_us() / 1000000u;
 }
 
-static int peer_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "SPI:0xHEX" -> SA. The key material is wiped before returning. */
 static int peer_sa_make(struct crypto_engine *e, struct esp_sa **out, const char *arg,
 			enum esp_sa_dir dir, bool esn, const char *opt)
 {
-	uint8_t km[32 + ESP_SALT_LEN];
-	const char *colon = strchr(arg, ':'), *hex;
-	unsigned long long spi;
-	size_t n = 0, digits;
-	char *end;
-	int rc = 1;
+	char err[160];
 
-	if (colon == NULL)
-		return tool_err("%s: expected SPI:0xKEYSALT", opt);
-	errno = 0;
-	spi = strtoull(arg, &end, 0);
-	if (errno != 0 || end != colon || spi < 256 || spi > UINT32_MAX)
-		return tool_err("%s: SPI must be a number from 256 to 4294967295", opt);
-	hex = colon + 1;
-	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
-		hex += 2;
-	digits = strlen(hex);
-	if (digits != 2 * (16 + ESP_SALT_LEN) && digits != 2 * (32 + ESP_SALT_LEN))
-		return tool_err("%s: key+salt must be 40 or 72 hex digits (AES-128/256 + salt)",
-				opt);
-	for (; n < digits / 2; n++) {
-		int hi = peer_hexval(hex[2 * n]), lo = peer_hexval(hex[2 * n + 1]);
-
-		if (hi < 0 || lo < 0) {
-			tool_err("%s: key+salt is not hex", opt);
-			goto out;
-		}
-		km[n] = (uint8_t)(hi << 4 | lo);
-	}
-	if (posix_memalign((void **)out, 64, sizeof(**out)) != 0) {
-		tool_err("out of memory");
-		goto out;
-	}
-	struct esp_sa_config cfg = {
-		.spi = (uint32_t)spi,
-		.dir = dir,
-		.esn = esn,
-		.key = km,
-		.key_len = n - ESP_SALT_LEN,
-		.salt = km + n - ESP_SALT_LEN,
-		.now = peer_now_s(),
-	};
-	if (esp_sa_init(e, *out, &cfg) != 0) {
-		free(*out);
-		*out = NULL;
-		tool_err("%s: SA refused", opt);
-		goto out;
-	}
-	rc = 0;
-out:
-	crypto_wipe(km, sizeof(km));
-	return rc;
+	if (esp_arg_sa_new(e, arg, dir, esn, peer_now_s(), out, err, sizeof(err)) != 0)
+		return tool_err("%s: %s", opt, err);
+	return 0;
 }
 
 int peer_esp_init(struct peer_esp *p, struct crypto_engine *e, const char *in_arg,
@@ -193,14 +135,8 @@ int peer_esp_init(struct peer_esp *p, struct crypto_engine *e, const char *in_ar
 
 void peer_esp_fini(struct peer_esp *p)
 {
-	if (p->in != NULL) {
-		esp_sa_destroy(p->in);
-		free(p->in);
-	}
-	if (p->out != NULL) {
-		esp_sa_destroy(p->out);
-		free(p->out);
-	}
+	esp_arg_sa_free(p->in);
+	esp_arg_sa_free(p->out);
 	memset(p, 0, sizeof(*p));
 }
 

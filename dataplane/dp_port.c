@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Port setup on any PMD: one RX/TX queue pair per worker, RSS when the device offers it. */
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_ethdev.h>
+
+#include "dp.h"
+
+int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *pool)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint16_t port = cfg->port_id;
+	int rc;
+
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0)
+		return rc;
+	if (n_queues > info.max_rx_queues || n_queues > info.max_tx_queues) {
+		fprintf(stderr, "superpeer-dataplane: port %u has %u/%u queues, %u workers asked\n",
+			port, info.max_rx_queues, info.max_tx_queues, n_queues);
+		return -EINVAL;
+	}
+	if (n_queues > 1) {
+		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+
+		if (hf == 0) {
+			fprintf(stderr, "superpeer-dataplane: port %u has no RSS: run one worker\n",
+				port);
+			return -EINVAL;
+		}
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = hf;
+	}
+	rc = rte_eth_dev_configure(port, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
+	if (rc != 0)
+		return rc;
+	for (unsigned q = 0; q < n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(port, (uint16_t)q, 1024, rte_eth_dev_socket_id(port),
+					    NULL, pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, (uint16_t)q, 1024,
+						    rte_eth_dev_socket_id(port), NULL);
+		if (rc != 0)
+			return rc;
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc != 0)
+		return rc;
+	return rte_eth_macaddr_get(port, &cfg->mac);
+}
+
+void dp_port_fini(uint16_t port_id)
+{
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+}

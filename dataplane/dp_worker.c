@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The run-to-completion loop of one worker lcore: rx burst -> dp_net_input per packet ->
+ * tx burst. No lock, syscall or allocation on the way (mbufs come from the pool). An idle
+ * worker backs off: after idle_polls empty polls it sleeps, doubling from 1 us up to
+ * idle_sleep_us, so an idle server or a 2-core test machine is not starved.
+ */
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "dp.h"
+
+volatile bool dp_stop;
+
+void dp_tx_flush(struct dp_worker *w);
+
+void dp_tx_flush(struct dp_worker *w)
+{
+	unsigned sent = 0, tries = 0;
+
+	while (sent < w->n_tx && tries++ < 64) {
+		uint16_t k = rte_eth_tx_burst(w->cfg->port_id, w->queue, w->tx + sent,
+					      (uint16_t)(w->n_tx - sent));
+
+		for (uint16_t i = 0; i < k; i++)
+			w->tx_bytes += rte_pktmbuf_pkt_len(w->tx[sent + i]);
+		sent += k;
+	}
+	w->tx_pkts += sent;
+	for (unsigned i = sent; i < w->n_tx; i++) {
+		w->drops[DP_DROP_TX_FULL]++;
+		rte_pktmbuf_free(w->tx[i]);
+	}
+	w->n_tx = 0;
+}
+
+int dp_worker_loop(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct rte_mbuf *pkts[DP_BURST];
+	uint32_t idle = 0, sleep_us = 1;
+
+	while (!dp_stop) {
+		uint16_t n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
+
+		if (n == 0) {
+			if (++idle > w->cfg->idle_polls && w->cfg->idle_sleep_us > 0) {
+				rte_delay_us_sleep(sleep_us);
+				if (sleep_us < w->cfg->idle_sleep_us)
+					sleep_us *= 2;
+			}
+			continue;
+		}
+		idle = 0;
+		sleep_us = 1;
+		for (uint16_t i = 0; i < n; i++)
+			dp_net_input(w, pkts[i]);
+		if (w->n_tx > 0)
+			dp_tx_flush(w);
+	}
+	return 0;
+}

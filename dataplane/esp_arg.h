@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An SA given on a command line as "SPI:KEYSALT", the way `ip xfrm state ... aead
+ * 'rfc4106(gcm(aes))' KEYSALT 128` writes it: SPI in decimal or 0x-hex (256..2^32-1), KEYSALT
+ * 0x-hex of the 16- or 32-byte AES key followed by the 4-byte salt. Used by superpeer
+ * seed/fetch and superpeer-dataplane. Setup code.
+ */
+#ifndef SUPERPEER_ESP_ARG_H
+#define SUPERPEER_ESP_ARG_H
+
+#include <stddef.h>
+
+#include "esp_sa.h"
+
+/*
+ * Makes a 64-byte-aligned SA (free with esp_arg_sa_free) from arg. 0, or -EINVAL with a
+ * message in err (which never contains key bytes). The parsed key material is wiped.
+ */
+int esp_arg_sa_new(struct crypto_engine *e, const char *arg, enum esp_sa_dir dir, bool esn,
+		   uint64_t now, struct esp_sa **out, char *err, size_t cap);
+void esp_arg_sa_free(struct esp_sa *sa);
+
+#endif

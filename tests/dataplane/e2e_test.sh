@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# e2e_test.sh SUPERPEER SUPERPEER_DATAPLANE: the DPDK data plane as a real host, end to end.
+#
+#   superpeer-dataplane (net_af_packet on spdA) ==veth== spdB 10.77.0.2 in netns NS
+#   10.77.0.1:6778                                       ping, superpeer fetch [--sa-*],
+#                                                        hostile datagrams (python3 socket)
+#
+# Numbered cases: ARP and ICMP echo answered; a 16 MiB swarm fetched byte-identical, plain
+# and through ESP in UDP (AES-256 out, AES-128 in); a wrong ESP key refused, counted as ICV;
+# malformed PPSPP, a wrong port and a bad handshake counted by name while serving goes on.
+# Every process runs under timeout; the namespace, the veth and the processes are removed on
+# exit, also on failure. Exit 77 when this machine cannot make a netns/veth or lacks the
+# af_packet PMD.
+set -u
+sp=$1 dp=$2
+ns=spdp$$ va=spd$$a vb=spd$$b
+work=$(mktemp -d "${TMPDIR:-/tmp}/sp-dp.XXXXXX")
+dp_pid=
+cleanup() {
+	[ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	ip link del "$va" 2>/dev/null
+	rm -rf "$work" "/var/run/dpdk/sp$$"*
+}
+trap cleanup EXIT
+failures=0 cases=0
+fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
+begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
+
+[ "$(id -u)" = 0 ] || { echo "needs root for a network namespace" >&2; exit 77; }
+ip netns add "$ns" 2>/dev/null || { echo "cannot create a network namespace" >&2; exit 77; }
+ip link add "$va" type veth peer name "$vb" || { echo "cannot create a veth pair" >&2; exit 77; }
+ip link set "$vb" netns "$ns"
+ip link set "$va" up
+ip netns exec "$ns" ip addr add 10.77.0.2/24 dev "$vb"
+ip netns exec "$ns" ip link set "$vb" up
+ip netns exec "$ns" ip link set lo up
+# The kernel would leave UDP checksums to an offload that af_packet never performs.
+ip netns exec "$ns" ethtool -K "$vb" tx off >/dev/null 2>&1 ||
+	{ echo "ethtool is needed to turn off veth checksum offload" >&2; exit 77; }
+
+"$sp" keygen -o "$work/key" >/dev/null
+head -c $((16 << 20)) /dev/urandom >"$work/content"
+"$sp" pack --key "$work/key/provider.key" -o "$work/store" "$work/content" >/dev/null
+pub=$work/key/provider.pub man=$work/store/manifest
+hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# start_dp [options...]: the data plane on the host side of the veth, one lcore.
+start_dp() {
+	: >"$work/dp.out"
+	timeout 300 "$dp" -l 0 --no-huge -m 256 --file-prefix "sp$$" --no-pci \
+		--vdev "net_af_packet0,iface=$va" -- --store "$work/store" --public "$pub" \
+		--ip 10.77.0.1 "$@" >"$work/dp.out" 2>&1 &
+	dp_pid=$!
+	for _ in $(seq 100); do
+		grep -q "^superpeer-dataplane: serving" "$work/dp.out" && return 0
+		if ! kill -0 $dp_pid 2>/dev/null; then
+			if grep -q "net_af_packet" "$work/dp.out"; then
+				echo "no af_packet PMD: $(tail -3 "$work/dp.out")" >&2
+				exit 77
+			fi
+			break
+		fi
+		sleep 0.1
+	done
+	fail "data plane did not start: $(tail -5 "$work/dp.out")"
+	exit 1
+}
+stop_dp() {
+	kill -TERM "$dp_pid" 2>/dev/null
+	wait "$dp_pid" 2>/dev/null
+	dp_pid=
+}
+fetch() { ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" \
+	--peer 10.77.0.1:6778 -o "$work/out" "$@"; }
+
+start_dp
+
+begin "ARP and ICMP echo"
+ip netns exec "$ns" ping -c 3 -i 0.2 -W 2 10.77.0.1 >"$work/ping" 2>&1 ||
+	fail "no echo reply: $(tail -2 "$work/ping")"
+mac=$(ip link show "$va" | awk '/link\/ether/ { print $2 }')
+ip netns exec "$ns" ip neigh show 10.77.0.1 | grep -qi "$mac" ||
+	fail "ARP did not resolve to $mac: $(ip netns exec "$ns" ip neigh show)"
+
+begin "plain PPSPP download, 16 MiB"
+fetch >"$work/stdout" || fail "fetch failed"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+head -1 "$work/stdout"
+rm -f "$work/out"
+
+begin "hostile datagrams, then serving goes on"
+ip netns exec "$ns" /usr/bin/python3 - <<'PY' || fail "could not send"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for d in [b"", b"\x00", b"\x00\x00\x00\x00\x00", b"\x00\x00\x00\x07" + b"\xee" * 40,
+          b"\x00\x00\x00\x00\x00\x01\x02\x03\x04\x00\x01\xff",   # handshake, no swarm
+          bytes(range(256)) * 4]:
+    s.sendto(d, ("10.77.0.1", 6778))
+s.sendto(b"x", ("10.77.0.1", 9))                                   # a port we do not serve
+PY
+sleep 0.5
+fetch >/dev/null || fail "fetch after hostile datagrams failed"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+rm -f "$work/out"
+stop_dp
+grep -q "^drop ppspp: " "$work/dp.out" || fail "no ppspp drops counted: $(cat "$work/dp.out")"
+grep -q "^drop udp_port: 1" "$work/dp.out" || fail "wrong port not counted"
+grep -q "^ppspp refused, " "$work/dp.out" || fail "no refusal reasons"
+grep -E "^(drop|ppspp)" "$work/dp.out"
+
+k_in=0x$(hex 20) k_out=0x$(hex 36)
+start_dp --sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out"
+
+begin "wrong ESP key refused (before any good packet, so the ICV is what refuses it)"
+fetch --timeout 2 --sa-out "0x1001:0x$(hex 20)" --sa-in "0x2002:$k_out" >/dev/null 2>&1 &&
+	fail "fetch with a wrong key succeeded"
+[ -e "$work/out" ] && fail "output written"
+
+begin "ESP in UDP download (AES-128 in, AES-256 out)"
+fetch --sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" >"$work/stdout" || fail "fetch failed"
+grep -q ', ESP$' "$work/stdout" || fail "not over ESP: $(head -1 "$work/stdout")"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+head -1 "$work/stdout"
+rm -f "$work/out"
+stop_dp
+grep -q "^esp icv: " "$work/dp.out" || fail "ICV failures not counted: $(cat "$work/dp.out")"
+grep -E "^(drop|esp)" "$work/dp.out"
+
+echo "$cases cases, $failures failed"
+[ $failures -eq 0 ]
