@@ -8,7 +8,8 @@
 #
 # Numbered cases: ARP and ICMP echo answered; a 16 MiB swarm fetched byte-identical, plain
 # and through ESP in UDP (AES-256 out, AES-128 in); a wrong ESP key refused, counted as ICV;
-# malformed PPSPP, a wrong port and a bad handshake counted by name while serving goes on.
+# malformed PPSPP, a wrong port and a bad handshake counted by name while serving goes on,
+# and the same counters read from DPDK telemetry.
 # Every process runs under timeout; the namespace, the veth and the processes are removed on
 # exit, also on failure. Exit 77 when this machine cannot make a netns/veth or lacks the
 # af_packet PMD.
@@ -104,6 +105,20 @@ sleep 0.5
 fetch >/dev/null || fail "fetch after hostile datagrams failed"
 cmp -s "$work/out" "$work/content" || fail "content differs"
 rm -f "$work/out"
+
+begin "telemetry: /superpeer/stats on the DPDK telemetry socket"
+/usr/bin/python3 - "/var/run/dpdk/sp$$/dpdk_telemetry.v2" >"$work/tel" <<'PY' || fail "telemetry: $(cat "$work/tel")"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect(sys.argv[1])
+json.loads(s.recv(16384))
+s.send(b"/superpeer/stats")
+st = json.loads(s.recv(65536))["/superpeer/stats"]
+print(st)
+assert st["rx_packets"] > 0 and st["chunks_sent"] >= 2 * 16384, st
+assert st["drop_udp_port"] == 1 and st["drop_ppspp"] >= 6, st
+PY
 stop_dp
 grep -q "^drop ppspp: " "$work/dp.out" || fail "no ppspp drops counted: $(cat "$work/dp.out")"
 grep -q "^drop udp_port: 1" "$work/dp.out" || fail "wrong port not counted"
