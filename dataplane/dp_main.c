@@ -313,12 +313,14 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	{
-		char ip[INET_ADDRSTRLEN];
+		char ip[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
 
 		inet_ntop(AF_INET, &cfg.ip4, ip, sizeof(ip));
-		printf("superpeer-dataplane: serving %s (%llu chunks) on %s:%u, %u worker%s%s\n",
-		       store.m.name, (unsigned long long)store.tree.n_chunks, ip, cfg.udp_port,
-		       dp_n_workers, dp_n_workers > 1 ? "s" : "", cfg.esp ? ", ESP in UDP" : "");
+		rte_ether_format_addr(mac, sizeof(mac), &cfg.mac);
+		printf("superpeer-dataplane: serving %s (%llu chunks) on %s:%u, %u worker%s%s, "
+		       "mac %s\n", store.m.name, (unsigned long long)store.tree.n_chunks, ip,
+		       cfg.udp_port, dp_n_workers, dp_n_workers > 1 ? "s" : "",
+		       cfg.esp ? ", ESP in UDP" : "", mac);
 		fflush(stdout);
 	}
 	if (rte_lcore_count() > 1) {

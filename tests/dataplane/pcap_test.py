@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Exact packets through superpeer-dataplane on net_pcap: a pcap in, a pcap out.
+
+    pcap_test.py SUPERPEER SUPERPEER_DATAPLANE
+
+scapy writes the input (ARP requests, ICMP echo, the echo frame cut at every length, bad IPv4
+checksums and lengths, fragments, IP options, wrong ports, IPv6, VLAN, a PPSPP handshake and
+request); the data plane reads it through net_pcap and writes what it sends to another pcap;
+then every output packet is checked field by field (addresses, opcodes, TTL, identifiers,
+payload, and checksums recomputed by scapy), and the exit summary must count each refused
+frame under its own reason. Exit 0, 1, or 77 without scapy.
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    from scapy.all import (ARP, ICMP, IP, UDP, Dot1Q, Ether, IPv6, Raw, raw, rdpcap,
+                           wrpcap)
+except ImportError:
+    print("python3-scapy is not installed", file=sys.stderr)
+    sys.exit(77)
+
+SP, DP = sys.argv[1], sys.argv[2]
+MAC = "02:70:63:61:70:00"   # net_pcap's address for its first port
+PEER = "02:00:00:00:00:02"
+US, THEM = "10.0.0.1", "10.0.0.2"
+failures = 0
+case_no = 0
+
+
+def case(what):
+    global case_no
+    case_no += 1
+    print("case %d: %s" % (case_no, what))
+
+
+def check(cond, msg):
+    global failures
+    if not cond:
+        failures += 1
+        print("FAIL case %d: %s" % (case_no, msg))
+
+
+def run(work, frames):
+    wrpcap(os.path.join(work, "in.pcap"), frames)
+    out = os.path.join(work, "out.pcap")
+    if os.path.exists(out):
+        os.unlink(out)
+    args = [DP, "-l", "0", "--no-huge", "-m", "256", "--file-prefix", "sppcap%d" % os.getpid(),
+            "--no-pci", "--vdev",
+            "net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s" % (work, out), "--",
+            "--store", os.path.join(work, "store"), "--public",
+            os.path.join(work, "key", "provider.pub"), "--ip", US]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        # net_pcap reads the whole file at once; the summary comes on SIGTERM.
+        time.sleep(2)
+        p.terminate()
+        text = p.communicate(timeout=30)[0]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return text, (rdpcap(out) if os.path.exists(out) else [])
+
+
+def counters(text):
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^drop (\S+): (\d+)$", text, re.M)}
+
+
+def cksum_ok(pkt):
+    """scapy recomputes every checksum of a copy whose checksum fields are cleared."""
+    c = pkt.copy()
+    for layer in (IP, ICMP, UDP):
+        if layer in c:
+            del c[layer].chksum
+    return raw(Ether(raw(c))) == raw(pkt)
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="sp-pcap.")
+    try:
+        subprocess.run([SP, "keygen", "-o", os.path.join(work, "key")], check=True,
+                       stdout=subprocess.DEVNULL, timeout=30)
+        with open(os.path.join(work, "content"), "wb") as f:
+            f.write(os.urandom(100000))
+        subprocess.run([SP, "pack", "--key", os.path.join(work, "key", "provider.key"), "-o",
+                        os.path.join(work, "store"), os.path.join(work, "content")],
+                       check=True, stdout=subprocess.DEVNULL, timeout=30)
+
+        arp_req = Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER) / ARP(
+            op=1, hwsrc=PEER, psrc=THEM, hwdst="00:00:00:00:00:00", pdst=US)
+        echo = Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, ttl=7, id=4242) / ICMP(
+            id=0x1234, seq=9) / Raw(bytes(range(56)))
+        good = [arp_req, echo]
+        bad = {
+            "arp_other": [Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER) /
+                          ARP(op=1, hwsrc=PEER, psrc=THEM, pdst="10.0.0.9"),
+                          Ether(dst=MAC, src=PEER) / ARP(op=2, hwsrc=PEER, psrc=THEM, pdst=US)],
+            "not_for_us": [Ether(dst="02:99:99:99:99:99", src=PEER) / IP(src=THEM, dst=US) /
+                           ICMP(),
+                           Ether(dst=MAC, src=PEER) / IP(src=THEM, dst="10.0.0.9") / ICMP()],
+            "ip_bad_header": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, chksum=0x1234) /
+                              ICMP(),
+                              Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, len=2000) / ICMP(),
+                              Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, version=5) /
+                              ICMP()],
+            "ip_fragment": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, flags="MF") /
+                            ICMP(),
+                            Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, frag=100) / ICMP()],
+            "ip_options": [Ether(dst=MAC, src=PEER) /
+                           IP(src=THEM, dst=US, options=b"\x01\x01\x01\x00") / ICMP()],
+            "ip_proto": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, proto=6) / Raw(b"x" * 20)],
+            "icmp_other": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) / ICMP(type=13)],
+            "udp_port": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) / UDP(dport=53) /
+                         Raw(b"q")],
+            "udp_bad": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) /
+                        UDP(dport=6778, len=200) / Raw(b"q")],
+            "ethertype": [Ether(dst=MAC, src=PEER) / IPv6() / UDP(),
+                          Ether(dst=MAC, src=PEER) / Dot1Q(vlan=3) / IP(src=THEM, dst=US) / ICMP()],
+            "ppspp": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) / UDP(sport=7000, dport=6778) /
+                      Raw(struct.pack(">I", 5) + b"\x08" + struct.pack(">II", 0, 3))],
+        }
+        # The echo frame cut short at every length below its full size: each is "short"
+        # (below the Ethernet or IPv4 header) or "ip_bad_header" (total length past the end).
+        full = raw(echo)
+        cuts = [Ether(full[:n]) if n >= 14 else Raw(full[:n]) for n in range(1, len(full))]
+        frames = good + [f for v in bad.values() for f in v] + cuts
+        text, out = run(work, frames)
+        c = counters(text)
+
+        case("ARP request for our address: one exact reply")
+        arps = [p for p in out if ARP in p]
+        check(len(arps) == 1, "%d ARP packets out" % len(arps))
+        if arps:
+            a = arps[0]
+            check(a[Ether].dst == PEER and a[Ether].src == MAC, "Ethernet " + a.summary())
+            check(a[ARP].op == 2 and a[ARP].hwsrc == MAC and a[ARP].psrc == US and
+                  a[ARP].hwdst == PEER and a[ARP].pdst == THEM, "ARP fields " + a.summary())
+
+        case("ICMP echo request: one exact reply, checksums right")
+        echos = [p for p in out if ICMP in p]
+        check(len(echos) == 1, "%d ICMP packets out" % len(echos))
+        if echos:
+            e = echos[0]
+            check(e[IP].src == US and e[IP].dst == THEM and e[IP].ttl == 64, e.summary())
+            check(e[IP].id == 4242, "IPv4 id %d" % e[IP].id)
+            check(e[ICMP].type == 0 and e[ICMP].id == 0x1234 and e[ICMP].seq == 9,
+                  "ICMP fields")
+            check(bytes(e[ICMP].payload) == bytes(range(56)), "echo payload changed")
+            check(cksum_ok(e), "a checksum is wrong")
+            check(e[Ether].dst == PEER and e[Ether].src == MAC, "Ethernet addresses")
+
+        case("nothing else is sent")
+        check(len(out) == 2, "%d packets out: %s" % (len(out), [p.summary() for p in out]))
+
+        case("every refused frame counted under its reason")
+        for reason, fs in bad.items():
+            want = len(fs)
+            if reason == "ip_bad_header":
+                want += sum(1 for n in range(34, len(full)))   # cut inside the IPv4 payload
+            check(c.get(reason, 0) == want,
+                  "%s: %d counted, %d expected" % (reason, c.get(reason, 0), want))
+        want_short = sum(1 for n in range(1, 34))   # below Ethernet + IPv4 headers
+        check(c.get("short", 0) == want_short,
+              "short: %d counted, %d expected" % (c.get("short", 0), want_short))
+        rx = int(re.search(r"rx (\d+) packets", text).group(1)) if "rx " in text else -1
+        check(rx == len(frames), "rx %d of %d frames" % (rx, len(frames)))
+        print("\n".join(l for l in text.splitlines() if l.startswith(("drop", "ppspp", "super"))))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        for d in os.listdir("/var/run/dpdk") if os.path.isdir("/var/run/dpdk") else []:
+            if d == "sppcap%d" % os.getpid():
+                shutil.rmtree(os.path.join("/var/run/dpdk", d), ignore_errors=True)
+    print("%d cases, %d failed" % (case_no, failures))
+    return 1 if failures else 0
+
+
+sys.exit(main())
