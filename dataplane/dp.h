@@ -28,13 +28,18 @@
 #define DP_DROP_REASONS(_)                                                                         \
 	_(SHORT, "short", "frame shorter than its headers say")                                    \
 	_(NOT_FOR_US, "not_for_us", "unicast to another MAC, or IPv4 to another address")          \
-	_(ETHERTYPE, "ethertype", "neither ARP nor IPv4 (IPv6 and VLAN: not in this slice)")        \
+	_(ETHERTYPE, "ethertype", "neither ARP, IPv4 nor IPv6 (VLAN: not in this slice)")          \
 	_(ARP_OTHER, "arp_other", "ARP that is not a request for our address")                     \
 	_(IP_BAD_HDR, "ip_bad_header", "IPv4 version, header length, total length or checksum")    \
 	_(IP_FRAGMENT, "ip_fragment", "IPv4 fragment (not reassembled)")                           \
 	_(IP_OPTIONS, "ip_options", "IPv4 with options")                                           \
 	_(IP_PROTO, "ip_proto", "IPv4 protocol other than ICMP and UDP")                           \
 	_(ICMP_OTHER, "icmp_other", "ICMP other than echo request")                                \
+	_(IP6_BAD_HDR, "ip6_bad_header", "IPv6 version or payload length")                         \
+	_(IP6_EXT, "ip6_ext_header", "IPv6 extension header (not parsed in this slice)")           \
+	_(ICMP6_CKSUM, "icmp6_checksum", "ICMPv6 checksum wrong")                                  \
+	_(ICMP6_OTHER, "icmp6_other", "ICMPv6 other than echo request or a solicitation for us")   \
+	_(ND_BAD, "nd_bad", "Neighbor Solicitation with hop limit != 255 or malformed")            \
 	_(UDP_BAD, "udp_bad", "UDP length inconsistent with the IPv4 length")                      \
 	_(UDP_PORT, "udp_port", "UDP to a port we do not serve")                                   \
 	_(ESP, "esp", "ESP in UDP refused (reason counted per SA)")                                \
@@ -64,6 +69,8 @@ enum {
 struct dp_config {
 	uint16_t port_id;
 	uint32_t ip4;	      /* network order */
+	uint8_t ip6[16];      /* all zero: no IPv6 */
+	bool has_ip6;
 	uint16_t udp_port;    /* host order */
 	uint32_t idle_polls;  /* empty polls before sleeping */
 	uint32_t idle_sleep_us;
@@ -76,9 +83,10 @@ struct dp_config {
 };
 
 struct dp_peer {
-	uint32_t ip4;
+	uint8_t addr[16]; /* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
 	uint16_t port;
 	bool used;
+	bool v6;
 	struct rte_ether_addr mac; /* replies go back to the MAC the peer's packets came from */
 	struct seeder_channel ch;
 };

@@ -38,10 +38,11 @@ static void dp_on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: superpeer-dataplane EAL-ARGS -- --store DIR --public PUBFILE --ip A.B.C.D\n"
-		   "           [--udp-port N] [--mtu N] [--idle-polls N] [--idle-sleep-us N]\n"
+		   "           [--ip6 ADDR6] [--udp-port N] [--mtu N] [--idle-polls N] [--idle-sleep-us N]\n"
 		   "           [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n\n"
 		   "Serves the packed store DIR over PPSPP on UDP port N (default 6778) at IPv4\n"
-		   "address A.B.C.D on DPDK port 0, answering ARP and ICMP echo. With --sa-in and\n"
+		   "address A.B.C.D (and ADDR6) on DPDK port 0, answering ARP, Neighbor\n"
+		   "Solicitation and ICMP/ICMPv6 echo. With --sa-in and\n"
 		   "--sa-out, peers must use ESP in UDP with that SA pair (one worker lcore).\n"
 		   "--mtu: largest IPv4 packet sent (default 1500). Idle workers sleep after\n"
 		   "--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "public", required_argument, NULL, 'p' },
 		{ "ip", required_argument, NULL, 'a' },
+		{ "ip6", required_argument, NULL, '6' },
 		{ "udp-port", required_argument, NULL, 'u' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "idle-polls", required_argument, NULL, 'I' },
@@ -189,6 +191,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "superpeer-dataplane: --ip %s: not IPv4\n", optarg);
 				return 2;
 			}
+			break;
+		case '6':
+			if (inet_pton(AF_INET6, optarg, cfg.ip6) != 1 || cfg.ip6[0] == 0xff) {
+				fprintf(stderr, "superpeer-dataplane: --ip6 %s: not a unicast "
+						"IPv6 address\n", optarg);
+				return 2;
+			}
+			cfg.has_ip6 = true;
 			break;
 		case 'u':
 			cfg.udp_port = (uint16_t)strtoul(optarg, NULL, 10);

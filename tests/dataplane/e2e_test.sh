@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # e2e_test.sh SUPERPEER SUPERPEER_DATAPLANE: the DPDK data plane as a real host, end to end.
 #
-#   superpeer-dataplane (net_af_packet on spdA) ==veth== spdB 10.77.0.2 in netns NS
-#   10.77.0.1:6778                                       ping, superpeer fetch [--sa-*],
+#   superpeer-dataplane (net_af_packet on spdA) ==veth== spdB 10.77.0.2, fd00:77::2 in NS
+#   10.77.0.1:6778, [fd00:77::1]:6778                    ping, superpeer fetch [--sa-*],
 #                                                        hostile datagrams (python3 socket)
 #
-# Numbered cases: ARP and ICMP echo answered; a 16 MiB swarm fetched byte-identical, plain
+# Numbered cases: ARP, ND and ICMP/ICMPv6 echo answered; a 16 MiB swarm fetched
+# byte-identical over IPv6 and IPv4, plain
 # and through ESP in UDP (AES-256 out, AES-128 in); a wrong ESP key refused, counted as ICV;
 # malformed PPSPP, a wrong port and a bad handshake counted by name while serving goes on,
 # and the same counters read from DPDK telemetry.
@@ -35,6 +36,7 @@ ip link add "$va" type veth peer name "$vb" || { echo "cannot create a veth pair
 ip link set "$vb" netns "$ns"
 ip link set "$va" up
 ip netns exec "$ns" ip addr add 10.77.0.2/24 dev "$vb"
+ip netns exec "$ns" ip addr add fd00:77::2/64 dev "$vb" nodad
 ip netns exec "$ns" ip link set "$vb" up
 ip netns exec "$ns" ip link set lo up
 # The kernel would leave UDP checksums to an offload that af_packet never performs.
@@ -52,7 +54,7 @@ start_dp() {
 	: >"$work/dp.out"
 	timeout 300 "$dp" -l 0 --no-huge -m 256 --file-prefix "sp$$" --no-pci \
 		--vdev "net_af_packet0,iface=$va" -- --store "$work/store" --public "$pub" \
-		--ip 10.77.0.1 "$@" >"$work/dp.out" 2>&1 &
+		--ip 10.77.0.1 --ip6 fd00:77::1 "$@" >"$work/dp.out" 2>&1 &
 	dp_pid=$!
 	for _ in $(seq 100); do
 		grep -q "^superpeer-dataplane: serving" "$work/dp.out" && return 0
@@ -85,6 +87,19 @@ mac=$(ip link show "$va" | awk '/link\/ether/ { print $2 }')
 ip netns exec "$ns" ip neigh show 10.77.0.1 | grep -qi "$mac" ||
 	fail "ARP did not resolve to $mac: $(ip netns exec "$ns" ip neigh show)"
 
+begin "IPv6: Neighbor Discovery and ICMPv6 echo"
+ip netns exec "$ns" ping -6 -c 3 -i 0.2 -W 2 fd00:77::1 >"$work/ping" 2>&1 ||
+	fail "no echo reply: $(tail -2 "$work/ping")"
+ip netns exec "$ns" ip -6 neigh show fd00:77::1 | grep -qi "$mac" ||
+	fail "ND did not resolve to $mac: $(ip netns exec "$ns" ip -6 neigh show)"
+
+begin "plain PPSPP download over IPv6, 16 MiB"
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" \
+	--peer "[fd00:77::1]:6778" -o "$work/out" >"$work/stdout" || fail "fetch failed"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+head -1 "$work/stdout"
+rm -f "$work/out"
+
 begin "plain PPSPP download, 16 MiB"
 fetch >"$work/stdout" || fail "fetch failed"
 cmp -s "$work/out" "$work/content" || fail "content differs"
@@ -116,7 +131,7 @@ json.loads(s.recv(16384))
 s.send(b"/superpeer/stats")
 st = json.loads(s.recv(65536))["/superpeer/stats"]
 print(st)
-assert st["rx_packets"] > 0 and st["chunks_sent"] >= 2 * 16384, st
+assert st["rx_packets"] > 0 and st["chunks_sent"] >= 3 * 16384, st
 assert st["drop_udp_port"] == 1 and st["drop_ppspp"] >= 6, st
 PY
 stop_dp

@@ -21,7 +21,9 @@ import tempfile
 import time
 
 try:
-    from scapy.all import (ARP, ICMP, IP, UDP, Dot1Q, Ether, IPv6, Raw, raw, rdpcap,
+    from scapy.all import (ARP, ICMP, IP, UDP, Dot1Q, Ether, ICMPv6EchoReply,
+                           ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,
+                           ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrHopByHop, Raw, raw, rdpcap,
                            wrpcap)
 except ImportError:
     print("python3-scapy is not installed", file=sys.stderr)
@@ -31,6 +33,9 @@ SP, DP = sys.argv[1], sys.argv[2]
 MAC = "02:70:63:61:70:00"   # net_pcap's address for its first port
 PEER = "02:00:00:00:00:02"
 US, THEM = "10.0.0.1", "10.0.0.2"
+US6, THEM6 = "fd00::1", "fd00::2"
+SOLICITED = "ff02::1:ff00:1"
+SOLICITED_MAC = "33:33:ff:00:00:01"
 failures = 0
 case_no = 0
 
@@ -57,7 +62,7 @@ def run(work, frames):
             "--no-pci", "--vdev",
             "net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s" % (work, out), "--",
             "--store", os.path.join(work, "store"), "--public",
-            os.path.join(work, "key", "provider.pub"), "--ip", US]
+            os.path.join(work, "key", "provider.pub"), "--ip", US, "--ip6", US6]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # net_pcap reads the whole file at once; the summary comes on SIGTERM.
@@ -81,6 +86,9 @@ def cksum_ok(pkt):
     for layer in (IP, ICMP, UDP):
         if layer in c:
             del c[layer].chksum
+    for layer in (ICMPv6EchoReply, ICMPv6ND_NA):
+        if layer in c:
+            del c[layer].cksum
     return raw(Ether(raw(c))) == raw(pkt)
 
 
@@ -99,14 +107,22 @@ def main():
             op=1, hwsrc=PEER, psrc=THEM, hwdst="00:00:00:00:00:00", pdst=US)
         echo = Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, ttl=7, id=4242) / ICMP(
             id=0x1234, seq=9) / Raw(bytes(range(56)))
-        good = [arp_req, echo]
+        ns = Ether(dst=SOLICITED_MAC, src=PEER) / IPv6(src=THEM6, dst=SOLICITED, hlim=255) / \
+            ICMPv6ND_NS(tgt=US6) / ICMPv6NDOptSrcLLAddr(lladdr=PEER)
+        echo6 = Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6, hlim=9) / \
+            ICMPv6EchoRequest(id=0x77, seq=3, data=bytes(range(40)))
+        good = [arp_req, echo, ns, echo6]
         bad = {
             "arp_other": [Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER) /
                           ARP(op=1, hwsrc=PEER, psrc=THEM, pdst="10.0.0.9"),
                           Ether(dst=MAC, src=PEER) / ARP(op=2, hwsrc=PEER, psrc=THEM, pdst=US)],
             "not_for_us": [Ether(dst="02:99:99:99:99:99", src=PEER) / IP(src=THEM, dst=US) /
                            ICMP(),
-                           Ether(dst=MAC, src=PEER) / IP(src=THEM, dst="10.0.0.9") / ICMP()],
+                           Ether(dst=MAC, src=PEER) / IP(src=THEM, dst="10.0.0.9") / ICMP(),
+                           Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst="fd00::9") /
+                           ICMPv6EchoRequest(),
+                           Ether(dst=SOLICITED_MAC, src=PEER) /
+                           IPv6(src=THEM6, dst=SOLICITED, hlim=255) / ICMPv6ND_NS(tgt="fd00::9")],
             "ip_bad_header": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, chksum=0x1234) /
                               ICMP(),
                               Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, len=2000) / ICMP(),
@@ -123,8 +139,18 @@ def main():
                          Raw(b"q")],
             "udp_bad": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) /
                         UDP(dport=6778, len=200) / Raw(b"q")],
-            "ethertype": [Ether(dst=MAC, src=PEER) / IPv6() / UDP(),
-                          Ether(dst=MAC, src=PEER) / Dot1Q(vlan=3) / IP(src=THEM, dst=US) / ICMP()],
+            "ethertype": [Ether(dst=MAC, src=PEER) / Dot1Q(vlan=3) / IP(src=THEM, dst=US) /
+                          ICMP()],
+            "nd_bad": [Ether(dst=SOLICITED_MAC, src=PEER) / IPv6(src=THEM6, dst=SOLICITED, hlim=64) /
+                       ICMPv6ND_NS(tgt=US6)],
+            "icmp6_checksum": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                               ICMPv6EchoRequest(cksum=0x1234)],
+            "icmp6_other": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                            ICMPv6EchoReply()],
+            "ip6_ext_header": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                               IPv6ExtHdrHopByHop() / ICMPv6EchoRequest()],
+            "ip6_bad_header": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6, plen=900) /
+                               ICMPv6EchoRequest()],
             "ppspp": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) / UDP(sport=7000, dport=6778) /
                       Raw(struct.pack(">I", 5) + b"\x08" + struct.pack(">II", 0, 3))],
         }
@@ -146,7 +172,7 @@ def main():
                   a[ARP].hwdst == PEER and a[ARP].pdst == THEM, "ARP fields " + a.summary())
 
         case("ICMP echo request: one exact reply, checksums right")
-        echos = [p for p in out if ICMP in p]
+        echos = [p for p in out if ICMP in p and IP in p]
         check(len(echos) == 1, "%d ICMP packets out" % len(echos))
         if echos:
             e = echos[0]
@@ -158,8 +184,33 @@ def main():
             check(cksum_ok(e), "a checksum is wrong")
             check(e[Ether].dst == PEER and e[Ether].src == MAC, "Ethernet addresses")
 
+        case("Neighbor Solicitation for our address: one exact advertisement")
+        nas = [p for p in out if ICMPv6ND_NA in p]
+        check(len(nas) == 1, "%d NA packets out" % len(nas))
+        if nas:
+            n = nas[0]
+            check(n[Ether].dst == PEER and n[Ether].src == MAC, "Ethernet " + n.summary())
+            check(n[IPv6].src == US6 and n[IPv6].dst == THEM6 and n[IPv6].hlim == 255,
+                  "IPv6 " + n.summary())
+            check(n[ICMPv6ND_NA].tgt == US6 and n[ICMPv6ND_NA].S == 1 and
+                  n[ICMPv6ND_NA].O == 1 and n[ICMPv6ND_NA].R == 0, "NA flags/target")
+            check(ICMPv6NDOptDstLLAddr in n and n[ICMPv6NDOptDstLLAddr].lladdr == MAC,
+                  "target link-layer option")
+            check(cksum_ok(n), "NA checksum")
+
+        case("ICMPv6 echo request: one exact reply")
+        e6 = [p for p in out if ICMPv6EchoReply in p]
+        check(len(e6) == 1, "%d ICMPv6 echo replies" % len(e6))
+        if e6:
+            e = e6[0]
+            check(e[IPv6].src == US6 and e[IPv6].dst == THEM6 and e[IPv6].hlim == 64,
+                  e.summary())
+            check(e[ICMPv6EchoReply].id == 0x77 and e[ICMPv6EchoReply].seq == 3 and
+                  bytes(e[ICMPv6EchoReply].data) == bytes(range(40)), "echo fields")
+            check(cksum_ok(e), "ICMPv6 checksum")
+
         case("nothing else is sent")
-        check(len(out) == 2, "%d packets out: %s" % (len(out), [p.summary() for p in out]))
+        check(len(out) == 4, "%d packets out: %s" % (len(out), [p.summary() for p in out]))
 
         case("every refused frame counted under its reason")
         for reason, fs in bad.items():

@@ -92,7 +92,8 @@ static void fuzz_setup(void)
 	store.n_peaks = merkle_peaks(store.tree.n_chunks, store.peaks);
 
 	cfg_plain = (struct dp_config){ .ip4 = 0x0100000a, /* 10.0.0.1 */ .udp_port = 6778,
-					.mtu = 1500, .store = &store,
+					.mtu = 1500, .store = &store, .has_ip6 = true,
+					.ip6 = { 0xfd, [15] = 1 }, /* fd00::1 */
 					.mac = { { 0x02, 0, 0, 0, 0, 1 } } };
 	cfg_esp = cfg_plain;
 	cfg_esp.esp = true;
