@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * superpeer-dataplane, first slice: the DPDK process around the DPDK-free modules (ESP,
- * PPSPP seeder, chunk store). One port; one RX/TX queue pair per worker lcore, RSS across
- * them when the device offers it; per worker its own crypto engine, peer table and counters,
- * so the packet path takes no lock. IPv4: ARP and ICMP echo answered, PPSPP over UDP plain
- * or as ESP in UDP (RFC 3948) with one SA pair given at start. docs/dataplane.md.
+ * superpeer-dataplane: the DPDK process around the DPDK-free modules (ESP, PPSPP seeder,
+ * chunk store). One port; one RX/TX queue pair per worker lcore, RSS across them when the
+ * device offers it; per worker its own crypto engine, peer table and counters, so the packet
+ * path takes no lock. SAs and swarms live in tables the key ring changes while workers run
+ * (sa_table.h, swarm_table.h). docs/dataplane.md.
  *
- *   dp_main.c    EAL, options, store, lcores, signals, exit summary
+ *   dp_main.c    EAL, options, lcores, signals, exit summary
+ *   dp_ctl.c     the key ring drained: SA and swarm changes, events, telemetry
  *   dp_port.c    port and queue setup (any PMD)
  *   dp_worker.c  the run-to-completion loop: rx burst -> classify -> act -> tx burst
- *   dp_net.c     per packet: Ethernet, ARP, IPv4, ICMP, UDP parse and build
+ *   dp_net.c     per packet: Ethernet, ARP, IPv4/IPv6, ICMP/ICMPv6, ND
+ *   dp_ppspp.c   per packet: UDP and ESP (raw or in UDP) to and from PPSPP channels
  */
 #ifndef SUPERPEER_DP_H
 #define SUPERPEER_DP_H
@@ -19,10 +21,13 @@
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "chunk_store.h"
 #include "esp_sa.h"
 #include "ppspp_seeder.h"
+#include "sa_table.h"
+#include "swarm_table.h"
 
 /* Every packet that is not answered is dropped with one of these reasons. */
 #define DP_DROP_REASONS(_)                                                                         \
@@ -33,7 +38,7 @@
 	_(IP_BAD_HDR, "ip_bad_header", "IPv4 version, header length, total length or checksum")    \
 	_(IP_FRAGMENT, "ip_fragment", "IPv4 fragment (not reassembled)")                           \
 	_(IP_OPTIONS, "ip_options", "IPv4 with options")                                           \
-	_(IP_PROTO, "ip_proto", "IPv4 protocol other than ICMP and UDP")                           \
+	_(IP_PROTO, "ip_proto", "IP protocol other than ICMP, UDP and ESP")                        \
 	_(ICMP_OTHER, "icmp_other", "ICMP other than echo request")                                \
 	_(IP6_BAD_HDR, "ip6_bad_header", "IPv6 version or payload length")                         \
 	_(IP6_EXT, "ip6_ext_header", "IPv6 extension header (not parsed in this slice)")           \
@@ -42,9 +47,14 @@
 	_(ND_BAD, "nd_bad", "Neighbor Solicitation with hop limit != 255 or malformed")            \
 	_(UDP_BAD, "udp_bad", "UDP length inconsistent with the IPv4 length")                      \
 	_(UDP_PORT, "udp_port", "UDP to a port we do not serve")                                   \
-	_(ESP, "esp", "ESP in UDP refused (reason counted per SA)")                                \
-	_(ESP_NOT_CONFIGURED, "esp_not_configured", "ESP in UDP without an SA, or plain with one") \
+	_(ESP, "esp", "ESP refused (reason counted apart and per SA)")                             \
+	_(SA_OWNER, "sa_owner", "SA in use by another worker (the peer's flow changed queue)")     \
+	_(SA_PEER, "sa_peer", "inbound SA used from an address other than its peer's")             \
+	_(NO_OUT_SA, "no_out_sa", "no outbound SA towards the peer: the reply is not sent")        \
 	_(INNER_BAD, "inner_bad", "ESP payload is not a UDP datagram of the right length")         \
+	_(NO_SWARM, "no_swarm", "handshake for a swarm this data plane does not serve")            \
+	_(SWARM_PROTECTED, "swarm_protected", "plain PPSPP for a swarm served only through ESP")    \
+	_(SWARM_GONE, "swarm_gone", "datagram on a channel whose swarm was removed")               \
 	_(PPSPP, "ppspp", "PPSPP datagram refused by the channel (reason in the summary)")         \
 	_(PEERS_FULL, "peers_full", "no room for another peer on this worker")                     \
 	_(TX_FULL, "tx_full", "transmit queue full")                                               \
@@ -71,25 +81,38 @@ struct dp_config {
 	uint32_t ip4;	      /* network order */
 	uint8_t ip6[16];      /* all zero: no IPv6 */
 	bool has_ip6;
-	uint16_t udp_port;    /* host order */
+	uint16_t udp_port;    /* plain PPSPP, and the inner port of ESP; host order */
+	uint16_t esp_port;    /* ESP in UDP (RFC 3948); host order */
 	uint32_t idle_polls;  /* empty polls before sleeping */
 	uint32_t idle_sleep_us;
-	uint16_t mtu;	      /* largest IPv4 packet sent */
-	bool esp;	      /* peers must use ESP in UDP with the SA pair below */
-	struct esp_sa *sa_in; /* read-only template; each worker keeps its own copy */
-	struct esp_sa *sa_out;
-	const struct chunk_store *store;
+	uint16_t mtu;	      /* largest IP packet sent */
+	struct sa_table *sas;
+	struct swarm_table *swarms;
 	struct rte_ether_addr mac;
 };
 
+/* How a peer's datagrams travel. */
+enum dp_mode {
+	DP_MODE_PLAIN = 0, /* PPSPP in UDP to udp_port */
+	DP_MODE_ESP_UDP,   /* ESP in UDP to esp_port, inner UDP to udp_port */
+	DP_MODE_ESP_RAW,   /* ESP as IP protocol 50, inner UDP to udp_port */
+};
+
 struct dp_peer {
-	uint8_t addr[16]; /* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
-	uint16_t port;
+	uint8_t addr[16];    /* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
+	uint16_t port;	     /* the peer's PPSPP (inner) UDP port */
+	uint16_t encap_port; /* ESP in UDP: the peer's outer UDP port; else 0 */
+	uint8_t mode;	     /* enum dp_mode */
 	bool used;
 	bool v6;
+	uint8_t swarm;	     /* slot in the swarm table, valid while swarm_gen matches */
+	uint32_t swarm_gen;
 	struct rte_ether_addr mac; /* replies go back to the MAC the peer's packets came from */
 	struct seeder_channel ch;
 };
+
+/* The seconds clock the ESP lifetimes run on, kept by the key-ring lcore. */
+extern volatile uint64_t dp_now_s;
 
 /* Per worker lcore: everything the loop touches, nothing shared. */
 struct dp_worker {
@@ -98,14 +121,17 @@ struct dp_worker {
 	const struct dp_config *cfg;
 	struct rte_mempool *pool;
 	struct crypto_engine eng;
-	struct esp_sa *sa_in; /* this worker's copies (anti-replay state is per worker) */
-	struct esp_sa *sa_out;
+	unsigned tid;	      /* QSBR thread id (worker index) */
 	struct dp_peer *peers;
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
 	uint64_t drops[DP_DROP_COUNT];
 	uint64_t ppspp_refused[SEEDER_R_COUNT];
 	uint64_t esp_drops[ESP_DROP_COUNT];
+	uint64_t swarm_chunks[DP_MAX_SWARMS], swarm_bytes[DP_MAX_SWARMS];
+	uint64_t swarm_channels[DP_MAX_SWARMS];
+	/* The key ring drained from this worker's loop (single-lcore runs), else NULL. */
+	struct dp_ctl *ctl;
 	struct rte_mbuf *tx[DP_TX_MAX];
 	unsigned n_tx;
 } __rte_cache_aligned;
@@ -119,5 +145,21 @@ int dp_worker_loop(void *arg);
 
 /* dp_net.c: one received frame; queues answers in w->tx. The mbuf is consumed. */
 void dp_net_input(struct dp_worker *w, struct rte_mbuf *m);
+/* dp_net.c: counts the drop and frees m. */
+void dp_net_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop why);
+/* dp_net.c: queues m for transmission. */
+void dp_net_tx(struct dp_worker *w, struct rte_mbuf *m);
+
+/* dp_ppspp.c: UDP to us (after IPv4/IPv6); src is the peer (IPv4-mapped for IPv4). */
+void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
+		  struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6);
+/* dp_ppspp.c: raw ESP (IP protocol 50) to us. */
+void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
+		  uint8_t *esp, uint32_t len, const uint8_t src[16], bool v6);
+
+/* dp_ctl.c */
+struct dp_ctl;
+/* Drains the key ring, runs the periodic scans; from the key-ring lcore's loop. */
+void dp_ctl_poll(struct dp_ctl *c);
 
 #endif

@@ -24,6 +24,7 @@
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "dp_ctl.h"
 #include "esp_arg.h"
 
 static struct dp_worker *dp_workers[DP_MAX_WORKERS];
@@ -37,14 +38,20 @@ static void dp_on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: superpeer-dataplane EAL-ARGS -- --store DIR --public PUBFILE --ip A.B.C.D\n"
-		   "           [--ip6 ADDR6] [--udp-port N] [--mtu N] [--idle-polls N] [--idle-sleep-us N]\n"
+	fprintf(f, "usage: superpeer-dataplane EAL-ARGS -- --ip A.B.C.D [--ip6 ADDR6]\n"
+		   "           [--store DIR --public PUBFILE [--open]] [--keyring NAME]\n"
+		   "           [--udp-port N] [--esp-port N] [--mtu N] [--max-sas N]\n"
+		   "           [--idle-polls N] [--idle-sleep-us N]\n"
 		   "           [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n\n"
-		   "Serves the packed store DIR over PPSPP on UDP port N (default 6778) at IPv4\n"
-		   "address A.B.C.D (and ADDR6) on DPDK port 0, answering ARP, Neighbor\n"
-		   "Solicitation and ICMP/ICMPv6 echo. With --sa-in and\n"
-		   "--sa-out, peers must use ESP in UDP with that SA pair (one worker lcore).\n"
-		   "--mtu: largest IPv4 packet sent (default 1500). Idle workers sleep after\n"
+		   "Serves PPSPP swarms at IPv4 address A.B.C.D (and ADDR6) on DPDK port 0,\n"
+		   "answering ARP, Neighbor Solicitation and ICMP/ICMPv6 echo. Plain PPSPP on UDP\n"
+		   "--udp-port (default 6778) for open swarms; ESP (RFC 4303, AES-GCM) as IP\n"
+		   "protocol 50 or in UDP on --esp-port (default 4500) for every swarm.\n"
+		   "SAs and swarms are added and removed while it runs through the key ring NAME\n"
+		   "(default $SUPERPEER_KEYRING or 'superpeer'): `superpeer sa`, `superpeer swarm`.\n"
+		   "--store/--public: a swarm to serve from the start (--open: also plain).\n"
+		   "--sa-in/--sa-out: one SA pair for any peer, installed at start.\n"
+		   "--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
 		   "--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
 		   "0 = never sleep). Stops on SIGINT or SIGTERM with a summary of every counter.\n");
 }
@@ -120,6 +127,7 @@ static struct dp_worker *dp_worker_new(struct dp_config *cfg, struct rte_mempool
 		return NULL;
 	w->lcore = lcore;
 	w->queue = queue;
+	w->tid = queue;
 	w->cfg = cfg;
 	w->pool = pool;
 	w->next_channel = (uint32_t)lcore * 7919u + (uint32_t)time(NULL);
@@ -127,17 +135,43 @@ static struct dp_worker *dp_worker_new(struct dp_config *cfg, struct rte_mempool
 				      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
 	if (w->peers == NULL || crypto_engine_init(&w->eng) != 0)
 		return NULL;
-	if (cfg->esp) {
-		/* This worker's own SA copies; the key schedule is valid on any engine of the
-		 * same architecture, and anti-replay and sequence state become its own. */
-		w->sa_in = rte_malloc("sa", sizeof(*w->sa_in), 64);
-		w->sa_out = rte_malloc("sa", sizeof(*w->sa_out), 64);
-		if (w->sa_in == NULL || w->sa_out == NULL)
-			return NULL;
-		memcpy(w->sa_in, cfg->sa_in, sizeof(*w->sa_in));
-		memcpy(w->sa_out, cfg->sa_out, sizeof(*w->sa_out));
-	}
 	return w;
+}
+
+/* "SPI:0xKEYSALT" from the command line into an any-peer SA of the table. */
+static int dp_static_sa(struct dp_ctl *ctl, const char *arg, enum kr_dir dir, bool esn)
+{
+	struct kr_sa sa = { .id = { .dir = (uint8_t)dir }, .flags = esn ? KR_SA_F_ESN : 0 };
+	char err[256];
+	int rc = esp_arg_parse(arg, &sa.id.spi, sa.key, &sa.key_len, sa.salt, err, sizeof(err));
+
+	if (rc == 0)
+		rc = sa_table_add(&ctl->sas, &ctl->eng, &sa, false, dp_now_s, err, sizeof(err));
+	crypto_wipe(&sa, sizeof(sa));
+	if (rc != 0)
+		fprintf(stderr, "superpeer-dataplane: --sa-%s: %s\n", dir == KR_DIR_IN ? "in" : "out",
+			err);
+	return rc;
+}
+
+static int dp_read_pub(const char *path, uint8_t pub[static ED25519_PUBLIC_LEN])
+{
+	FILE *f = fopen(path, "r");
+	char hex[80] = "";
+
+	if (f == NULL || fgets(hex, sizeof(hex), f) == NULL) {
+		fprintf(stderr, "superpeer-dataplane: %s: cannot read\n", path);
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (unsigned i = 0; i < ED25519_PUBLIC_LEN; i++)
+		if (sscanf(hex + 2 * i, "%2hhx", &pub[i]) != 1) {
+			fprintf(stderr, "superpeer-dataplane: %s: not a public key\n", path);
+			return -1;
+		}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -145,10 +179,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "public", required_argument, NULL, 'p' },
+		{ "open", no_argument, NULL, 'O' },
 		{ "ip", required_argument, NULL, 'a' },
 		{ "ip6", required_argument, NULL, '6' },
 		{ "udp-port", required_argument, NULL, 'u' },
+		{ "esp-port", required_argument, NULL, 'e' },
 		{ "mtu", required_argument, NULL, 'm' },
+		{ "max-sas", required_argument, NULL, 'M' },
+		{ "keyring", required_argument, NULL, 'k' },
 		{ "idle-polls", required_argument, NULL, 'I' },
 		{ "idle-sleep-us", required_argument, NULL, 'S' },
 		{ "sa-in", required_argument, NULL, 'i' },
@@ -157,16 +195,16 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dp_config cfg = { .udp_port = 6778, .idle_polls = 256, .idle_sleep_us = 200,
-				 .mtu = 1500 };
+	struct dp_config cfg = { .udp_port = 6778, .esp_port = 4500, .idle_polls = 256,
+				 .idle_sleep_us = 200, .mtu = 1500 };
 	const char *store_dir = NULL, *pub_path = NULL, *sa_in = NULL, *sa_out = NULL;
+	const char *kr_name = keyring_default_name();
 	struct sigaction sa = { .sa_handler = dp_on_signal };
-	uint8_t pub[ED25519_PUBLIC_LEN];
-	struct chunk_store store;
-	struct crypto_engine e;
+	static struct dp_ctl ctl;
 	struct rte_mempool *pool;
+	uint32_t max_sas = 65536;
 	char err[512];
-	bool esn = false;
+	bool esn = false, open_swarm = false;
 	unsigned lcore, q = 0;
 	int c, n;
 
@@ -186,6 +224,9 @@ int main(int argc, char **argv)
 		case 'p':
 			pub_path = optarg;
 			break;
+		case 'O':
+			open_swarm = true;
+			break;
 		case 'a':
 			if (inet_pton(AF_INET, optarg, &cfg.ip4) != 1) {
 				fprintf(stderr, "superpeer-dataplane: --ip %s: not IPv4\n", optarg);
@@ -203,8 +244,17 @@ int main(int argc, char **argv)
 		case 'u':
 			cfg.udp_port = (uint16_t)strtoul(optarg, NULL, 10);
 			break;
+		case 'e':
+			cfg.esp_port = (uint16_t)strtoul(optarg, NULL, 10);
+			break;
 		case 'm':
 			cfg.mtu = (uint16_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'M':
+			max_sas = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			kr_name = optarg;
 			break;
 		case 'I':
 			cfg.idle_polls = (uint32_t)strtoul(optarg, NULL, 10);
@@ -229,82 +279,71 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (store_dir == NULL || pub_path == NULL || cfg.ip4 == 0 || optind != argc) {
+	if (cfg.ip4 == 0 || optind != argc || (store_dir == NULL) != (pub_path == NULL)) {
 		usage(stderr);
 		return 2;
 	}
-	if (cfg.mtu < 576 || cfg.mtu > 9000 || cfg.udp_port == 0) {
-		fprintf(stderr, "superpeer-dataplane: --mtu 576..9000, --udp-port 1..65535\n");
+	if (cfg.mtu < 1280 || cfg.mtu > 9000 || cfg.udp_port == 0 || cfg.esp_port == 0 ||
+	    cfg.esp_port == cfg.udp_port || max_sas < 2 || max_sas > (1u << 24)) {
+		fprintf(stderr, "superpeer-dataplane: --mtu 1280..9000, --udp-port and --esp-port "
+				"1..65535 and different, --max-sas 2..16777216\n");
+		return 2;
+	}
+	if ((sa_in == NULL) != (sa_out == NULL)) {
+		fprintf(stderr, "superpeer-dataplane: --sa-in and --sa-out go together\n");
 		return 2;
 	}
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "superpeer-dataplane: no DPDK port (give one with -a or --vdev)\n");
 		return 1;
 	}
-	if (crypto_engine_init(&e) != 0) {
-		fprintf(stderr, "superpeer-dataplane: this CPU lacks AES-NI\n");
-		return 1;
+	dp_n_workers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
+	if (dp_n_workers > DP_MAX_WORKERS) {
+		fprintf(stderr, "superpeer-dataplane: %u workers: at most %u\n", dp_n_workers,
+			DP_MAX_WORKERS);
+		return 2;
 	}
-	{
-		FILE *f = fopen(pub_path, "r");
-		char hex[80] = "";
-
-		if (f == NULL || fgets(hex, sizeof(hex), f) == NULL) {
-			fprintf(stderr, "superpeer-dataplane: %s: cannot read\n", pub_path);
-			return 1;
-		}
-		fclose(f);
-		for (unsigned i = 0; i < sizeof(pub); i++)
-			if (sscanf(hex + 2 * i, "%2hhx", &pub[i]) != 1) {
-				fprintf(stderr, "superpeer-dataplane: %s: not a public key\n",
-					pub_path);
-				return 1;
-			}
-	}
-	if (chunk_store_open(&store, &e, store_dir, pub, err, sizeof(err)) != 0) {
+	if (dp_ctl_init(&ctl, kr_name, max_sas, dp_n_workers, err, sizeof(err)) != 0) {
 		fprintf(stderr, "superpeer-dataplane: %s\n", err);
 		return 1;
 	}
-	cfg.store = &store;
-	if (sa_in != NULL || sa_out != NULL) {
-		if (sa_in == NULL || sa_out == NULL) {
-			fprintf(stderr, "superpeer-dataplane: ESP needs --sa-in and --sa-out\n");
-			return 2;
-		}
-		if (esp_arg_sa_new(&e, sa_in, ESP_SA_INBOUND, esn, 0, &cfg.sa_in, err,
-				   sizeof(err)) != 0 ||
-		    esp_arg_sa_new(&e, sa_out, ESP_SA_OUTBOUND, esn, 0, &cfg.sa_out, err,
-				   sizeof(err)) != 0) {
-			fprintf(stderr, "superpeer-dataplane: SA: %s\n", err);
-			return 2;
-		}
-		cfg.esp = true;
-	}
-	if ((uint32_t)cfg.mtu < (cfg.esp ? ESP_OVERHEAD + 8u + 3u : 0u) + store.m.chunk_size + 28u + 200u) {
-		fprintf(stderr, "superpeer-dataplane: --mtu %u cannot carry %u-byte chunks\n",
-			cfg.mtu, store.m.chunk_size);
-		return 2;
-	}
+	cfg.sas = &ctl.sas;
+	cfg.swarms = &ctl.swarms;
+	if (store_dir != NULL) {
+		uint8_t pub[ED25519_PUBLIC_LEN];
+		int slot;
 
-	dp_n_workers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
-	if (dp_n_workers > DP_MAX_WORKERS || (cfg.esp && dp_n_workers > 1)) {
-		fprintf(stderr, "superpeer-dataplane: %u workers: at most %u, and one with ESP "
-				"(one SA pair's sequence numbers cannot be shared)\n",
-			dp_n_workers, DP_MAX_WORKERS);
-		return 2;
+		if (dp_read_pub(pub_path, pub) != 0)
+			goto fail;
+		slot = swarm_table_add(&ctl.swarms, &ctl.eng, store_dir, pub, open_swarm, err,
+				       sizeof(err));
+		if (slot < 0) {
+			fprintf(stderr, "superpeer-dataplane: %s\n", err);
+			goto fail;
+		}
+		if ((uint32_t)cfg.mtu < ESP_OVERHEAD + 8u + 3u + 48u + 200u +
+						ctl.swarms.slot[slot].store.m.chunk_size) {
+			fprintf(stderr, "superpeer-dataplane: --mtu %u cannot carry %u-byte chunks\n",
+				cfg.mtu, ctl.swarms.slot[slot].store.m.chunk_size);
+			goto fail;
+		}
 	}
+	if (sa_in != NULL && (dp_static_sa(&ctl, sa_in, KR_DIR_IN, esn) != 0 ||
+			      dp_static_sa(&ctl, sa_out, KR_DIR_OUT, esn) != 0))
+		goto fail;
+
 	pool = rte_pktmbuf_pool_create("dp_pool", 8191 * dp_n_workers, 256, 0,
 				       (uint16_t)(RTE_PKTMBUF_HEADROOM +
 						  RTE_MAX(2048, cfg.mtu + RTE_ETHER_HDR_LEN)),
 				       (int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "superpeer-dataplane: mbuf pool: %s\n", rte_strerror(rte_errno));
-		return 1;
+		goto fail;
 	}
 	cfg.port_id = 0;
 	if (dp_port_init(&cfg, dp_n_workers, pool) != 0) {
 		fprintf(stderr, "superpeer-dataplane: port 0 setup failed\n");
-		return 1;
+		goto fail;
 	}
 	if (rte_lcore_count() > 1) {
 		RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -317,6 +356,22 @@ int main(int argc, char **argv)
 		dp_workers[0] = dp_worker_new(&cfg, pool, rte_lcore_id(), 0);
 		if (dp_workers[0] == NULL)
 			goto nomem;
+		/* The only lcore works and drains the key ring between bursts. */
+		dp_workers[0]->ctl = &ctl;
+		ctl.self_tid = 0;
+	}
+	ctl.workers = dp_workers;
+	ctl.n_workers = dp_n_workers;
+	{
+		struct kr_header *h = ctl.kr.h;
+
+		memcpy(h->ip4, &cfg.ip4, 4);
+		memcpy(h->ip6, cfg.ip6, 16);
+		h->has_ip6 = cfg.has_ip6;
+		h->udp_port = cfg.udp_port;
+		h->esp_port = cfg.esp_port;
+		snprintf(h->telemetry, sizeof(h->telemetry), "%s/dpdk_telemetry.v2",
+			 rte_eal_get_runtime_dir());
 	}
 	rte_telemetry_register_cmd("/superpeer/stats", dp_tel_stats,
 				   "Packets, chunks served and drops by reason, all workers.");
@@ -327,36 +382,38 @@ int main(int argc, char **argv)
 
 		inet_ntop(AF_INET, &cfg.ip4, ip, sizeof(ip));
 		rte_ether_format_addr(mac, sizeof(mac), &cfg.mac);
-		printf("superpeer-dataplane: serving %s (%llu chunks) on %s:%u, %u worker%s%s, "
-		       "mac %s\n", store.m.name, (unsigned long long)store.tree.n_chunks, ip,
-		       cfg.udp_port, dp_n_workers, dp_n_workers > 1 ? "s" : "",
-		       cfg.esp ? ", ESP in UDP" : "", mac);
+		printf("superpeer-dataplane: %s, udp %u, esp-in-udp %u, %u worker%s, mac %s, "
+		       "%u swarm%s, %u SA%s, keyring %s\n", ip, cfg.udp_port, cfg.esp_port,
+		       dp_n_workers, dp_n_workers > 1 ? "s" : "", mac, ctl.swarms.n,
+		       ctl.swarms.n == 1 ? "" : "s", ctl.sas.n, ctl.sas.n == 1 ? "" : "s",
+		       kr_name);
 		fflush(stdout);
 	}
+	dp_ctl_started(&ctl);
 	if (rte_lcore_count() > 1) {
 		q = 0;
 		RTE_LCORE_FOREACH_WORKER(lcore)
 			rte_eal_remote_launch(dp_worker_loop, dp_workers[q++], lcore);
+		/* The main lcore drains the key ring. */
+		while (!dp_stop) {
+			dp_ctl_poll(&ctl);
+			rte_delay_us_sleep(1000);
+		}
 		rte_eal_mp_wait_lcore();
 	} else {
 		dp_worker_loop(dp_workers[0]);
 	}
 	dp_summary();
 	dp_port_fini(cfg.port_id);
-	for (unsigned i = 0; i < dp_n_workers; i++) {
-		if (dp_workers[i]->sa_in != NULL)
-			esp_sa_destroy(dp_workers[i]->sa_in);
-		if (dp_workers[i]->sa_out != NULL)
-			esp_sa_destroy(dp_workers[i]->sa_out);
+	for (unsigned i = 0; i < dp_n_workers; i++)
 		crypto_engine_fini(&dp_workers[i]->eng);
-	}
-	esp_arg_sa_free(cfg.sa_in);
-	esp_arg_sa_free(cfg.sa_out);
-	chunk_store_close(&store);
-	crypto_engine_fini(&e);
+	dp_ctl_fini(&ctl);
 	rte_eal_cleanup();
 	return 0;
 nomem:
 	fprintf(stderr, "superpeer-dataplane: out of memory for workers\n");
+fail:
+	dp_ctl_fini(&ctl);
+	rte_eal_cleanup();
 	return 1;
 }

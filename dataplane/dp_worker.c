@@ -3,12 +3,17 @@
  * The run-to-completion loop of one worker lcore: rx burst -> dp_net_input per packet ->
  * tx burst. No lock, syscall or allocation on the way (mbufs come from the pool). An idle
  * worker backs off: after idle_polls empty polls it sleeps, doubling from 1 us up to
- * idle_sleep_us, so an idle server or a 2-core test machine is not starved.
+ * idle_sleep_us, so an idle server or a 2-core test machine is not starved. Every pass
+ * reports a quiescent state (the SA and swarm tables free nothing a worker may hold before
+ * each worker has done so). In a single-lcore run the only worker also drains the key ring,
+ * once a millisecond between bursts.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp.h"
+#include "dp_ctl.h"
 
 volatile bool dp_stop;
 
@@ -37,12 +42,22 @@ void dp_tx_flush(struct dp_worker *w)
 int dp_worker_loop(void *arg)
 {
 	struct dp_worker *w = arg;
+	struct rte_rcu_qsbr *qsbr = w->cfg->sas->qsbr;
 	struct rte_mbuf *pkts[DP_BURST];
 	uint32_t idle = 0, sleep_us = 1;
+	uint64_t hk_interval = rte_get_tsc_hz() / 1000, hk_next = 0;
 
+	rte_rcu_qsbr_thread_register(qsbr, w->tid);
+	rte_rcu_qsbr_thread_online(qsbr, w->tid);
 	while (!dp_stop) {
-		uint16_t n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
+		uint16_t n;
 
+		rte_rcu_qsbr_quiescent(qsbr, w->tid);
+		if (w->ctl != NULL && rte_rdtsc() >= hk_next) {
+			dp_ctl_poll(w->ctl);
+			hk_next = rte_rdtsc() + hk_interval;
+		}
+		n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
 		if (n == 0) {
 			if (++idle > w->cfg->idle_polls && w->cfg->idle_sleep_us > 0) {
 				rte_delay_us_sleep(sleep_us);
@@ -58,5 +73,7 @@ int dp_worker_loop(void *arg)
 		if (w->n_tx > 0)
 			dp_tx_flush(w);
 	}
+	rte_rcu_qsbr_thread_offline(qsbr, w->tid);
+	rte_rcu_qsbr_thread_unregister(qsbr, w->tid);
 	return 0;
 }

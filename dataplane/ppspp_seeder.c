@@ -400,3 +400,20 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 	ch->integrity_for = c;
 	return ppspp_builder_finish(&b);
 }
+
+size_t seeder_handshake_swarm(const uint8_t *dgram, size_t len, const uint8_t **id)
+{
+	/* Only the first message is decoded: a HANDSHAKE's options describe themselves. */
+	const struct ppspp_ctx ctx = { .cam = PPSPP_CAM_CHUNK32, .hash_len = 32,
+				       .chunk_size = PPSPP_CHUNK_SIZE_VARIABLE };
+	struct ppspp_decode_result res;
+	struct ppspp_msg msg;
+	int n = ppspp_datagram_decode(&ctx, dgram, len, &msg, 1, &res);
+
+	if ((n != 1 && n != -ENOBUFS) || msg.type != PPSPP_MSG_HANDSHAKE ||
+	    res.dest_channel != PPSPP_CHANNEL_INITIAL ||
+	    !ppspp_handshake_has(&msg.u.handshake, PPSPP_OPT_SWARM_ID))
+		return 0;
+	*id = msg.u.handshake.swarm_id;
+	return msg.u.handshake.swarm_id_len;
+}

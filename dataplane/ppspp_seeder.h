@@ -100,6 +100,13 @@ void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *st
 enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram, size_t len);
 
 /*
+ * The swarm ID in the handshake that opens a channel (destination channel 0), for a caller
+ * serving several swarms to pick the store before seeder_channel_init. Its length (*id points
+ * into dgram), or 0 when dgram is not such a handshake.
+ */
+size_t seeder_handshake_swarm(const uint8_t *dgram, size_t len, const uint8_t **id);
+
+/*
  * Writes the next datagram to send into buf[0..cap) and returns its length; 0 when nothing is
  * due; -ENOSPC when cap cannot hold even one chunk with its header (a configuration error).
  */

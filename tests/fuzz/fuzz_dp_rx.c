@@ -6,8 +6,9 @@
  * answers no larger than the MTU or is counted as exactly one drop.
  *
  * The EAL runs without hugepages, PCI or shared files; the worker has no port (answers are
- * checked and freed here). Input: byte 0 selects the plain or the ESP worker, the rest is the
- * frame.
+ * checked and freed here). One swarm (open, so plain PPSPP reaches the channel too) and one
+ * SA pair for any peer (inbound SPI 0x1001, outbound 0x2002, key 00..0f, salt 10..13), in the
+ * real SA and swarm tables. Input: the frame.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,44 +26,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { FUZZ_CHUNK = 512 };
 
-static struct dp_config cfg_plain, cfg_esp;
-static struct dp_worker *w_plain, *w_esp;
-static struct chunk_store store;
+static struct dp_config cfg;
+static struct dp_worker *w1;
+static struct sa_table sas;
+static struct swarm_table swarms;
 static uint8_t content[FUZZ_CHUNK * 11 - 100];
 static struct rte_mempool *pool;
 
-static struct dp_worker *fuzz_worker(struct dp_config *cfg)
+static struct dp_worker *fuzz_worker(void)
 {
 	struct dp_worker *w = rte_zmalloc("w", sizeof(*w), RTE_CACHE_LINE_SIZE);
 
 	if (w == NULL)
 		abort();
-	w->cfg = cfg;
+	w->cfg = &cfg;
 	w->pool = pool;
 	w->next_channel = 7;
 	w->peers = rte_zmalloc("p", sizeof(*w->peers) * DP_PEERS, RTE_CACHE_LINE_SIZE);
 	if (w->peers == NULL || crypto_engine_init(&w->eng) != 0)
 		abort();
-	w->sa_in = cfg->sa_in;
-	w->sa_out = cfg->sa_out;
 	return w;
 }
 
 /* At exit: everything the setup made, so LeakSanitizer sees only what a frame leaked. */
 static void fuzz_teardown(void)
 {
-	struct dp_worker *ws[] = { w_plain, w_esp };
-
-	for (unsigned i = 0; i < 2; i++) {
-		crypto_engine_fini(&ws[i]->eng);
-		rte_free(ws[i]->peers);
-		rte_free(ws[i]);
-	}
-	esp_arg_sa_free(cfg_esp.sa_in);
-	esp_arg_sa_free(cfg_esp.sa_out);
-	merkle_tree_free(&store.tree);
+	crypto_engine_fini(&w1->eng);
+	rte_free(w1->peers);
+	rte_free(w1);
+	sa_table_free(&sas);
+	merkle_tree_free(&swarms.slot[0].store.tree);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
+}
+
+static void fuzz_sa(struct crypto_engine *e, const char *arg, enum kr_dir dir)
+{
+	struct kr_sa sa = { .id = { .dir = (uint8_t)dir } };
+	char err[128];
+
+	if (esp_arg_parse(arg, &sa.id.spi, sa.key, &sa.key_len, sa.salt, err, sizeof(err)) != 0 ||
+	    sa_table_add(&sas, e, &sa, false, 0, err, sizeof(err)) != 0)
+		abort();
 }
 
 static void fuzz_setup(void)
@@ -70,8 +75,8 @@ static void fuzz_setup(void)
 	char prefix[64];
 	char *argv[] = { "fuzz", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
 			 "--no-telemetry", "--log-level", "0", "--file-prefix", prefix, NULL };
+	struct chunk_store *store = &swarms.slot[0].store;
 	struct crypto_engine e;
-	char err[128];
 
 	snprintf(prefix, sizeof(prefix), "spfuzz%d", (int)getpid());
 	if (rte_eal_init(11, argv) < 0)
@@ -81,30 +86,30 @@ static void fuzz_setup(void)
 		abort();
 	for (size_t i = 0; i < sizeof(content); i++)
 		content[i] = (uint8_t)(i * 13 + 1);
-	store.m.hash = HASH_SHA256;
-	store.m.chunk_size = FUZZ_CHUNK;
-	store.m.content_len = sizeof(content);
-	if (merkle_tree_build(&store.tree, &e, HASH_SHA256, FUZZ_CHUNK, content,
+	store->m.hash = HASH_SHA256;
+	store->m.chunk_size = FUZZ_CHUNK;
+	store->m.content_len = sizeof(content);
+	if (merkle_tree_build(&store->tree, &e, HASH_SHA256, FUZZ_CHUNK, content,
 			      sizeof(content)) != 0)
 		abort();
-	memcpy(store.m.swarm_id, merkle_tree_root(&store.tree), HASH_SHA256_LEN);
-	store.chunks = content;
-	store.n_peaks = merkle_peaks(store.tree.n_chunks, store.peaks);
-
-	cfg_plain = (struct dp_config){ .ip4 = 0x0100000a, /* 10.0.0.1 */ .udp_port = 6778,
-					.mtu = 1500, .store = &store, .has_ip6 = true,
-					.ip6 = { 0xfd, [15] = 1 }, /* fd00::1 */
-					.mac = { { 0x02, 0, 0, 0, 0, 1 } } };
-	cfg_esp = cfg_plain;
-	cfg_esp.esp = true;
-	if (esp_arg_sa_new(&e, "0x1001:0x000102030405060708090a0b0c0d0e0f10111213",
-			   ESP_SA_INBOUND, false, 0, &cfg_esp.sa_in, err, sizeof(err)) != 0 ||
-	    esp_arg_sa_new(&e, "0x2002:0x000102030405060708090a0b0c0d0e0f10111213",
-			   ESP_SA_OUTBOUND, false, 0, &cfg_esp.sa_out, err, sizeof(err)) != 0)
+	memcpy(store->m.swarm_id, merkle_tree_root(&store->tree), HASH_SHA256_LEN);
+	store->chunks = content;
+	store->n_peaks = merkle_peaks(store->tree.n_chunks, store->peaks);
+	swarms.slot[0].live = 1;
+	swarms.slot[0].open = 1;
+	swarms.slot[0].gen = 1;
+	swarms.n = 1;
+	if (sa_table_create(&sas, "fz", 16, 1) != 0)
 		abort();
+	fuzz_sa(&e, "0x1001:0x000102030405060708090a0b0c0d0e0f10111213", KR_DIR_IN);
+	fuzz_sa(&e, "0x2002:0x000102030405060708090a0b0c0d0e0f10111213", KR_DIR_OUT);
 	crypto_engine_fini(&e);
-	w_plain = fuzz_worker(&cfg_plain);
-	w_esp = fuzz_worker(&cfg_esp);
+
+	cfg = (struct dp_config){ .ip4 = 0x0100000a, /* 10.0.0.1 */ .udp_port = 6778,
+				  .esp_port = 4500, .mtu = 1500, .sas = &sas, .swarms = &swarms,
+				  .has_ip6 = true, .ip6 = { 0xfd, [15] = 1 }, /* fd00::1 */
+				  .mac = { { 0x02, 0, 0, 0, 0, 1 } } };
+	w1 = fuzz_worker();
 	atexit(fuzz_teardown);
 }
 
@@ -125,11 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (pool == NULL)
 		fuzz_setup();
-	if (size < 1)
-		return 0;
-	w = (data[0] & 1) ? w_esp : w_plain;
-	data++;
-	size--;
+	w = w1;
 	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL)
 		abort();

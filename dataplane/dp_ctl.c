@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data plane's side of the key ring (include/keyring_abi.h): commands applied to the SA
+ * and swarm tables while the workers run, their acknowledgements and replies, and the
+ * events control hears about (resync at start, SA soft/hard expiry, replay and ICV alarms per
+ * SA's peer). Runs on the main lcore, or from the only worker's loop between bursts. Also the
+ * telemetry commands that read the tables (they take ctl->lock, which the packet path never
+ * does).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_rcu_qsbr.h>
+#include <rte_telemetry.h>
+
+#include "dp.h"
+#include "dp_ctl.h"
+
+volatile uint64_t dp_now_s;
+
+static uint64_t dp_ctl_clock_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+void dp_ctl_tick_clock(void)
+{
+	dp_now_s = dp_ctl_clock_s();
+}
+
+static void dp_ctl_event(struct dp_ctl *c, uint16_t type, const void *body, size_t len)
+{
+	struct kr_msg ev = {.type = type, .len = (uint32_t)len};
+
+	memcpy(&ev.u, body, len);
+	keyring_event_post(&c->kr, &ev);
+}
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+static int dp_ctl_sa_list(struct dp_ctl *c, const struct kr_list_req *q, uint32_t *reply_len)
+{
+	struct kr_list_reply *r = (struct kr_list_reply *)c->kr.reply;
+	struct kr_sa_info *e = (struct kr_sa_info *)(r + 1);
+	uint32_t max = q->max == 0 || q->max > KR_LIST_MAX ? KR_LIST_MAX : q->max, i;
+
+	memset(r, 0, sizeof(*r));
+	r->total = c->sas.n;
+	for (i = q->start; i < c->sas.n && r->count < max; i++)
+		sa_table_info(c->sas.all[i], dp_now_s, &e[r->count++]);
+	r->next = i < c->sas.n ? i : 0;
+	*reply_len = (uint32_t)(sizeof(*r) + r->count * sizeof(*e));
+	return 0;
+}
+
+static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_swarm_info *e)
+{
+	const struct dp_swarm *s = &c->swarms.slot[slot];
+
+	memset(e, 0, sizeof(*e));
+	e->id_len = (uint8_t)hash_len(s->store.m.hash);
+	memcpy(e->id, s->store.m.swarm_id, e->id_len);
+	e->open = s->open;
+	e->chunks = s->store.tree.n_chunks;
+	e->chunk_size = s->store.m.chunk_size;
+	e->size = s->store.m.content_len;
+	for (unsigned k = 0; k < c->n_workers; k++) {
+		e->channels_opened += c->workers[k]->swarm_channels[slot];
+		e->chunks_sent += c->workers[k]->swarm_chunks[slot];
+		e->bytes_sent += c->workers[k]->swarm_bytes[slot];
+	}
+	snprintf(e->name, sizeof(e->name), "%s", s->store.m.name);
+}
+
+static void dp_ctl_swarm_counters_reset(struct dp_ctl *c, unsigned slot)
+{
+	/* A new swarm in a slot starts from zero; the workers never touch a dead slot's
+	 * counters, and the add happens before any channel can bind to it. */
+	for (unsigned k = 0; k < c->n_workers; k++) {
+		c->workers[k]->swarm_channels[slot] = 0;
+		c->workers[k]->swarm_chunks[slot] = 0;
+		c->workers[k]->swarm_bytes[slot] = 0;
+	}
+}
+
+static int dp_ctl_swarm_list(struct dp_ctl *c, const struct kr_list_req *q, uint32_t *reply_len)
+{
+	struct kr_list_reply *r = (struct kr_list_reply *)c->kr.reply;
+	struct kr_swarm_info *e = (struct kr_swarm_info *)(r + 1);
+	uint32_t max = q->max == 0 || q->max > KR_LIST_MAX ? KR_LIST_MAX : q->max, i;
+
+	memset(r, 0, sizeof(*r));
+	r->total = c->swarms.n;
+	for (i = q->start; i < DP_MAX_SWARMS && r->count < max; i++)
+		if (c->swarms.slot[i].live)
+			dp_ctl_swarm_info(c, i, &e[r->count++]);
+	r->next = 0;
+	for (; i < DP_MAX_SWARMS; i++)
+		if (c->swarms.slot[i].live) {
+			r->next = i;
+			break;
+		}
+	*reply_len = (uint32_t)(sizeof(*r) + r->count * sizeof(*e));
+	return 0;
+}
+
+static int dp_ctl_apply(
+	struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
+{
+	struct dp_sa *s;
+	int rc;
+
+	switch (m->type) {
+	case KR_SA_ADD:
+		rc = sa_table_add(&c->sas, &c->eng, &m->u.sa, (m->flags & KR_F_REPLACE) != 0,
+			dp_now_s, why, cap);
+		return rc;
+	case KR_SA_DEL:
+		rc = sa_table_del(&c->sas, &m->u.sa_id);
+		if (rc != 0)
+			snprintf(why, cap, "no such SA");
+		return rc;
+	case KR_SA_FLUSH:
+		sa_table_flush(&c->sas);
+		return 0;
+	case KR_SA_GET: {
+		struct kr_sa *out = (struct kr_sa *)c->kr.reply;
+
+		s = sa_table_find(&c->sas, &m->u.sa_id);
+		if (s == NULL) {
+			snprintf(why, cap, "no such SA");
+			return -ENOENT;
+		}
+		memset(out, 0, sizeof(*out));
+		out->id = s->id;
+		out->flags = s->flags;
+		out->key_len = s->key_len;
+		memcpy(out->key, s->key, s->key_len);
+		memcpy(out->salt, s->salt, KR_SALT_LEN);
+		out->soft = (struct kr_lifetime){
+			s->esp.soft.packets, s->esp.soft.bytes, s->esp.soft.seconds};
+		out->hard = (struct kr_lifetime){
+			s->esp.hard.packets, s->esp.hard.bytes, s->esp.hard.seconds};
+		*reply_len = sizeof(*out);
+		return 0;
+	}
+	case KR_SA_LIST:
+		return dp_ctl_sa_list(c, &m->u.list, reply_len);
+	case KR_SWARM_ADD: {
+		struct kr_swarm *sw = &m->u.swarm;
+
+		if (memchr(sw->store, '\0', sizeof(sw->store)) == NULL || sw->store[0] == '\0') {
+			snprintf(why, cap, "store path missing or not terminated");
+			return -EINVAL;
+		}
+		rc = swarm_table_add(
+			&c->swarms, &c->eng, sw->store, sw->provider_pub, sw->open, why, cap);
+		if (rc < 0)
+			return rc;
+		if (sw->id_len > 0) {
+			const struct dp_swarm *d = &c->swarms.slot[rc];
+
+			if (sw->id_len != hash_len(d->store.m.hash) ||
+				memcmp(sw->id, d->store.m.swarm_id, sw->id_len) != 0) {
+				swarm_table_del(&c->swarms, d->store.m.swarm_id,
+					hash_len(d->store.m.hash), c->sas.qsbr, c->self_tid);
+				snprintf(why, cap, "%.80s: its swarm ID is not the one given",
+					sw->store);
+				return -EINVAL;
+			}
+		}
+		dp_ctl_swarm_counters_reset(c, (unsigned)rc);
+		return 0;
+	}
+	case KR_SWARM_DEL:
+		if (m->u.swarm.id_len == 0 || m->u.swarm.id_len > KR_SWARM_ID_MAX) {
+			snprintf(why, cap, "swarm ID missing");
+			return -EINVAL;
+		}
+		rc = swarm_table_del(
+			&c->swarms, m->u.swarm.id, m->u.swarm.id_len, c->sas.qsbr, c->self_tid);
+		if (rc != 0)
+			snprintf(why, cap, "no such swarm");
+		return rc;
+	case KR_SWARM_LIST:
+		return dp_ctl_swarm_list(c, &m->u.list, reply_len);
+	case KR_RESYNC_DONE:
+		c->resynced = true;
+		return 0;
+	default:
+		snprintf(why, cap, "unknown command %u", m->type);
+		return -EOPNOTSUPP;
+	}
+}
+
+/* ---- periodic scan: expiry and alarms -------------------------------------------------- */
+
+static bool dp_ctl_time_reached(const struct esp_sa *sa, uint64_t secs, uint64_t now)
+{
+	return secs != 0 && now >= sa->created && now - sa->created >= secs;
+}
+
+static void dp_ctl_scan(struct dp_ctl *c)
+{
+	uint64_t now = dp_now_s;
+
+	for (uint32_t i = 0; i < c->sas.n; i++) {
+		struct dp_sa *s = c->sas.all[i];
+		/* Racy reads of a worker's SA: a bit or a counter a little old at worst. */
+		uint8_t exp = __atomic_load_n(&s->esp.expired, __ATOMIC_RELAXED);
+		uint64_t alarms;
+
+		if (dp_ctl_time_reached(&s->esp, s->esp.soft.seconds, now))
+			exp |= ESP_EV_SOFT_EXPIRED;
+		if (dp_ctl_time_reached(&s->esp, s->esp.hard.seconds, now))
+			exp |= ESP_EV_HARD_EXPIRED | ESP_EV_SOFT_EXPIRED;
+		if ((exp & ESP_EV_SOFT_EXPIRED) && !(s->reported & ESP_EV_SOFT_EXPIRED)) {
+			s->reported |= ESP_EV_SOFT_EXPIRED;
+			dp_ctl_event(c, KR_EV_SA_SOFT, &s->id, sizeof(s->id));
+		}
+		if ((exp & ESP_EV_HARD_EXPIRED) && !(s->reported & ESP_EV_HARD_EXPIRED)) {
+			s->reported |= ESP_EV_HARD_EXPIRED;
+			dp_ctl_event(c, KR_EV_SA_HARD, &s->id, sizeof(s->id));
+		}
+		if (s->id.dir != KR_DIR_IN)
+			continue;
+		alarms = s->esp.drops[ESP_DROP_ICV];
+		if (alarms > s->alarm_icv) {
+			struct kr_alarm a = {.peer_port = s->id.peer_port,
+				.reason = KR_ALARM_ICV,
+				.spi = s->id.spi,
+				.count = alarms};
+
+			memcpy(a.peer, s->id.peer, 16);
+			s->alarm_icv = alarms;
+			dp_ctl_event(c, KR_EV_PEER_ALARM, &a, sizeof(a));
+		}
+		alarms = s->esp.drops[ESP_DROP_REPLAY] + s->esp.drops[ESP_DROP_TOO_OLD];
+		if (alarms > s->alarm_replay) {
+			struct kr_alarm a = {.peer_port = s->id.peer_port,
+				.reason = KR_ALARM_REPLAY,
+				.spi = s->id.spi,
+				.count = alarms};
+
+			memcpy(a.peer, s->id.peer, 16);
+			s->alarm_replay = alarms;
+			dp_ctl_event(c, KR_EV_PEER_ALARM, &a, sizeof(a));
+		}
+	}
+}
+
+void dp_ctl_poll(struct dp_ctl *c)
+{
+	struct kr_msg m;
+	uint64_t now = dp_ctl_clock_s();
+
+	dp_now_s = now;
+	while (keyring_cmd_take(&c->kr, &m) == 1) {
+		char why[120] = "";
+		uint32_t reply_len = 0;
+		int rc;
+
+		pthread_mutex_lock(&c->lock);
+		rc = dp_ctl_apply(c, &m, why, sizeof(why), &reply_len);
+		pthread_mutex_unlock(&c->lock);
+		/* The command may have carried a key: gone before it is acknowledged. */
+		crypto_wipe(&m.u, sizeof(m.u));
+		keyring_cmd_done(&c->kr, m.seq, rc, why, reply_len);
+		c->applied++;
+	}
+	if (now != c->last_scan) {
+		c->last_scan = now;
+		pthread_mutex_lock(&c->lock);
+		dp_ctl_scan(c);
+		sa_table_reclaim(&c->sas);
+		pthread_mutex_unlock(&c->lock);
+	} else if (c->sas.dq != NULL) {
+		pthread_mutex_lock(&c->lock);
+		sa_table_reclaim(&c->sas);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+/* ---- telemetry ----------------------------------------------------------------------- */
+
+static struct dp_ctl *dp_ctl_tel;
+
+static void dp_ctl_hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char x[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = x[p[i] >> 4];
+		out[2 * i + 1] = x[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Text form of an IPv6 or IPv4-mapped address; "any" for all zeros. */
+static void dp_ctl_addr(const uint8_t a[16], char *out, size_t cap)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
+
+	if (memcmp(a, zero, 16) == 0)
+		snprintf(out, cap, "any");
+	else if (memcmp(a, mapped, 12) == 0)
+		inet_ntop(AF_INET, a + 12, out, (socklen_t)cap);
+	else
+		inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+}
+
+/* /superpeer/sa[,START]: up to 64 SAs from START with their counters (no keys). */
+static int dp_ctl_tel_sa(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_ctl *c = dp_ctl_tel;
+	uint32_t start = params != NULL ? (uint32_t)strtoul(params, NULL, 10) : 0, i;
+
+	(void)cmd;
+	if (c == NULL)
+		return -1;
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&c->lock);
+	rte_tel_data_add_dict_u64(d, "total", c->sas.n);
+	for (i = start; i < c->sas.n && i < start + 64; i++) {
+		struct rte_tel_data *e = rte_tel_data_alloc();
+		struct kr_sa_info info;
+		char name[32], peer[INET6_ADDRSTRLEN];
+
+		if (e == NULL)
+			break;
+		sa_table_info(c->sas.all[i], dp_now_s, &info);
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_string(e, "dir", info.id.dir == KR_DIR_IN ? "in" : "out");
+		rte_tel_data_add_dict_u64(e, "spi", info.id.spi);
+		dp_ctl_addr(info.id.peer, peer, sizeof(peer));
+		rte_tel_data_add_dict_string(e, "peer", peer);
+		rte_tel_data_add_dict_u64(e, "peer_port", info.id.peer_port);
+		rte_tel_data_add_dict_u64(e, "seq", info.seq);
+		rte_tel_data_add_dict_u64(e, "packets", info.packets);
+		rte_tel_data_add_dict_u64(e, "bytes", info.bytes);
+		rte_tel_data_add_dict_u64(e, "drops", info.drops);
+		rte_tel_data_add_dict_u64(e, "expired", info.expired);
+		snprintf(name, sizeof(name), "sa%u", i);
+		rte_tel_data_add_dict_container(d, name, e, 0);
+	}
+	rte_tel_data_add_dict_u64(d, "next", i < c->sas.n ? i : 0);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+/* /superpeer/swarms: every swarm served with its counters. */
+static int dp_ctl_tel_swarms(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_ctl *c = dp_ctl_tel;
+
+	if (c == NULL)
+		return -1;
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&c->lock);
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
+		struct rte_tel_data *e;
+		struct kr_swarm_info info;
+		char id[2 * KR_SWARM_ID_MAX + 1];
+
+		if (!c->swarms.slot[i].live || (e = rte_tel_data_alloc()) == NULL)
+			continue;
+		dp_ctl_swarm_info(c, i, &info);
+		dp_ctl_hex(id, info.id, info.id_len);
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_string(e, "name", info.name);
+		rte_tel_data_add_dict_u64(e, "open", info.open);
+		rte_tel_data_add_dict_u64(e, "chunks", info.chunks);
+		rte_tel_data_add_dict_u64(e, "chunk_size", info.chunk_size);
+		rte_tel_data_add_dict_u64(e, "channels_opened", info.channels_opened);
+		rte_tel_data_add_dict_u64(e, "chunks_sent", info.chunks_sent);
+		rte_tel_data_add_dict_u64(e, "bytes_sent", info.bytes_sent);
+		rte_tel_data_add_dict_container(d, id, e, 0);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+/* /superpeer/keyring: the ring's own counters. */
+static int dp_ctl_tel_keyring(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_ctl *c = dp_ctl_tel;
+
+	if (c == NULL)
+		return -1;
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "commands_applied", c->applied);
+	rte_tel_data_add_dict_u64(d, "events_lost", c->kr.h->events_lost);
+	rte_tel_data_add_dict_u64(d, "sas", c->sas.n);
+	rte_tel_data_add_dict_u64(d, "swarms", c->swarms.n);
+	rte_tel_data_add_dict_u64(d, "resynced", c->resynced);
+	return 0;
+}
+
+int dp_ctl_init(struct dp_ctl *c, const char *name, uint32_t max_sas, unsigned n_threads, char *err,
+	size_t cap)
+{
+	int rc;
+
+	pthread_mutex_init(&c->lock, NULL);
+	c->self_tid = RTE_QSBR_THRID_INVALID;
+	dp_now_s = dp_ctl_clock_s();
+	c->last_scan = dp_now_s;
+	if (crypto_engine_init(&c->eng) != 0) {
+		snprintf(err, cap, "this CPU lacks AES-NI");
+		return -ENOTSUP;
+	}
+	rc = sa_table_create(&c->sas, "dp_sa", max_sas, n_threads);
+	if (rc != 0) {
+		snprintf(err, cap, "SA tables for %u SAs: out of memory", max_sas);
+		return rc;
+	}
+	rc = keyring_create(&c->kr, name, err, cap);
+	if (rc != 0)
+		return rc;
+	dp_ctl_tel = c;
+	rte_telemetry_register_cmd("/superpeer/sa", dp_ctl_tel_sa,
+		"SAs with counters, 64 at a time. Parameter: first index.");
+	rte_telemetry_register_cmd(
+		"/superpeer/swarms", dp_ctl_tel_swarms, "Swarms served with their counters.");
+	rte_telemetry_register_cmd("/superpeer/keyring", dp_ctl_tel_keyring,
+		"Key ring: commands applied, events lost, SAs, swarms.");
+	return 0;
+}
+
+void dp_ctl_started(struct dp_ctl *c)
+{
+	struct kr_header *h = c->kr.h;
+	uint64_t epoch = h->epoch;
+
+	/* A (re)started data plane holds no SA: control replays its state. */
+	dp_ctl_event(c, KR_EV_RESYNC, &epoch, sizeof(epoch));
+}
+
+void dp_ctl_fini(struct dp_ctl *c)
+{
+	dp_ctl_tel = NULL;
+	sa_table_free(&c->sas);
+	swarm_table_close(&c->swarms);
+	keyring_destroy(&c->kr);
+	crypto_engine_fini(&c->eng);
+	pthread_mutex_destroy(&c->lock);
+}

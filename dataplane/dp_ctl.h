@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data plane's control state: the key ring it drains, the SA and swarm tables the
+ * commands change, and the lock the telemetry thread and the drainer share (never taken on
+ * the packet path). Setup and control code only.
+ */
+#ifndef SUPERPEER_DP_CTL_H
+#define SUPERPEER_DP_CTL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keyring.h"
+#include "sa_table.h"
+#include "swarm_table.h"
+
+struct dp_worker;
+
+struct dp_ctl {
+	struct keyring kr;
+	struct sa_table sas;
+	struct swarm_table swarms;
+	struct crypto_engine eng; /* key expansion, manifest checks */
+	pthread_mutex_t lock;
+	unsigned self_tid; /* QSBR id of the drainer when it is also the worker */
+	uint64_t last_scan;
+	uint64_t applied;
+	bool resynced;
+	struct dp_worker **workers;
+	unsigned n_workers;
+};
+
+/*
+ * Creates the key ring `name`, SA tables for max_sas SAs read by n_threads workers, and
+ * registers the telemetry commands. 0 or -errno with one line in err.
+ */
+int dp_ctl_init(struct dp_ctl *c, const char *name, uint32_t max_sas, unsigned n_threads, char *err,
+	size_t cap);
+/* Once the workers run: tells control to resync (KR_EV_RESYNC). */
+void dp_ctl_started(struct dp_ctl *c);
+/* After the workers stopped. */
+void dp_ctl_fini(struct dp_ctl *c);
+/* Refreshes dp_now_s (for runs where no drainer loop does it). */
+void dp_ctl_tick_clock(void);
+
+#endif

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per packet: PPSPP datagrams to and from peers, plain (UDP to udp_port), ESP in UDP (RFC
+ * 3948, to esp_port) or raw ESP (IP protocol 50). Inbound: the SA by SPI, opened in place,
+ * the inner UDP checked; the peer's channel found or opened (a handshake picks the swarm by
+ * its ID); the datagram to the seeder. Outbound: every datagram the channel has to send, built
+ * in a fresh mbuf and, for ESP peers, sealed under the outbound SA for that peer.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "dp.h"
+
+/* The peer's slot: found, or a free one claimed (channel not yet bound); NULL when full. */
+static struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6,
+	uint16_t port, uint16_t encap_port, enum dp_mode mode, bool *fresh)
+{
+	uint32_t h = (port * 40503u) ^ (encap_port * 2246822519u) ^ (uint32_t)mode;
+	struct dp_peer *free_slot = NULL;
+
+	for (unsigned i = 0; i < 16; i += 4) {
+		uint32_t x;
+
+		memcpy(&x, addr + i, 4);
+		h = (h ^ x) * 2654435761u;
+	}
+	*fresh = false;
+	for (unsigned k = 0; k < 16; k++) {
+		struct dp_peer *p = &w->peers[(h + k) & (DP_PEERS - 1)];
+
+		if (p->used && p->ch.state != SEEDER_ST_CLOSED) {
+			if (p->port == port && p->encap_port == encap_port && p->mode == mode &&
+				memcmp(p->addr, addr, 16) == 0)
+				return p;
+		} else if (free_slot == NULL) {
+			free_slot = p;
+		}
+	}
+	if (free_slot != NULL) {
+		free_slot->used = true;
+		memcpy(free_slot->addr, addr, 16);
+		free_slot->v6 = v6;
+		free_slot->port = port;
+		free_slot->encap_port = encap_port;
+		free_slot->mode = (uint8_t)mode;
+		*fresh = true;
+	}
+	return free_slot;
+}
+
+/* Bytes of Ethernet + IP (+ outer UDP for plain and ESP in UDP) before the payload. */
+static uint32_t dp_reply_hdrs_len(const struct dp_peer *p)
+{
+	return (uint32_t)(sizeof(struct rte_ether_hdr) +
+			  (p->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr)) +
+			  (p->mode == DP_MODE_ESP_RAW ? 0 : sizeof(struct rte_udp_hdr)));
+}
+
+/* Ethernet and IP headers towards the peer for protocol proto; returns the L4 start. */
+static uint8_t *dp_reply_headers(
+	struct dp_worker *w, struct rte_mbuf *m, const struct dp_peer *p, uint8_t proto)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	eth->dst_addr = p->mac;
+	eth->src_addr = w->cfg->mac;
+	if (p->v6) {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		memset(ip6, 0, sizeof(*ip6));
+		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip6->proto = proto;
+		ip6->hop_limits = 64;
+		memcpy(ip6->src_addr, w->cfg->ip6, 16);
+		memcpy(ip6->dst_addr, p->addr, 16);
+		return (uint8_t *)(ip6 + 1);
+	}
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = w->cfg->ip4;
+	memcpy(&ip->dst_addr, p->addr + 12, 4);
+	return (uint8_t *)(ip + 1);
+}
+
+/* UDP checksum of a datagram between us and the peer (IPv6: mandatory; IPv4: computed too). */
+static uint16_t dp_udp_cksum(
+	const struct dp_worker *w, const struct dp_peer *p, const struct rte_udp_hdr *udp)
+{
+	if (p->v6) {
+		struct rte_ipv6_hdr ph = {.payload_len = udp->dgram_len, .proto = IPPROTO_UDP};
+
+		memcpy(ph.src_addr, w->cfg->ip6, 16);
+		memcpy(ph.dst_addr, p->addr, 16);
+		return rte_ipv6_udptcp_cksum(&ph, udp);
+	}
+	struct rte_ipv4_hdr ph = {.version_ihl = RTE_IPV4_VHL_DEF,
+		.next_proto_id = IPPROTO_UDP,
+		.src_addr = w->cfg->ip4,
+		.total_length =
+			rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(udp->dgram_len) + 20))};
+
+	memcpy(&ph.dst_addr, p->addr + 12, 4);
+	return rte_ipv4_udptcp_cksum(&ph, udp);
+}
+
+static void dp_udp_hdr(struct rte_udp_hdr *u, uint16_t sport, uint16_t dport, uint32_t len)
+{
+	u->src_port = rte_cpu_to_be_16(sport);
+	u->dst_port = rte_cpu_to_be_16(dport);
+	u->dgram_len = rte_cpu_to_be_16((uint16_t)len);
+	u->dgram_cksum = 0;
+}
+
+/* IP lengths and checksum once the L4 part is l4 bytes. */
+static void dp_reply_finish(struct rte_mbuf *m, const struct dp_peer *p, uint32_t l4)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	if (p->v6) {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+
+		ip6->payload_len = rte_cpu_to_be_16((uint16_t)l4);
+		m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*ip6) + l4);
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*ip) + l4);
+	}
+	m->pkt_len = m->data_len;
+}
+
+/*
+ * Everything the peer's channel has to send, one datagram per packet. ESP peers: sealed
+ * under the outbound SA for (peer, encap port); the inner UDP header is udp_port -> the
+ * peer's port, the outer (ESP in UDP) esp_port -> its encap port with checksum 0 on IPv4
+ * (RFC 3948 2.1), as Linux sends it.
+ */
+static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
+{
+	const struct dp_config *cfg = w->cfg;
+	uint32_t hdrs = dp_reply_hdrs_len(p);
+	struct dp_sa *sa = NULL;
+
+	if (p->mode != DP_MODE_PLAIN) {
+		sa = sa_table_out(cfg->sas, p->addr, p->encap_port);
+		if (sa == NULL) {
+			w->drops[DP_DROP_NO_OUT_SA]++;
+			return;
+		}
+		if (!dp_sa_claim(sa, (uint16_t)w->lcore)) {
+			w->drops[DP_DROP_SA_OWNER]++;
+			return;
+		}
+	}
+	for (;;) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+		uint32_t room, cap, l4;
+		uint8_t *l4p, *pay, *d;
+		int n;
+
+		if (m == NULL) {
+			w->drops[DP_DROP_NO_MBUF]++;
+			return;
+		}
+		room = rte_pktmbuf_tailroom(m);
+		if (room > (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr))
+			room = (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr);
+		l4p = dp_reply_headers(
+			w, m, p, p->mode == DP_MODE_ESP_RAW ? IPPROTO_ESP : IPPROTO_UDP);
+		pay = l4p + (p->mode == DP_MODE_ESP_RAW ? 0 : sizeof(struct rte_udp_hdr));
+		cap = room - hdrs;
+		d = pay;
+		if (sa != NULL) {
+			/* ESP header + IV, inner UDP header, then the datagram; room for the
+			 * trailer (pad <= 3, pad length, next header) and the ICV. */
+			d = pay + ESP_PREFIX_LEN + sizeof(struct rte_udp_hdr);
+			cap -= ESP_OVERHEAD + sizeof(struct rte_udp_hdr) + 3;
+		}
+		n = seeder_output(&p->ch, d, cap, 0);
+		if (n <= 0) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (sa != NULL) {
+			struct rte_udp_hdr *in = (struct rte_udp_hdr *)(pay + ESP_PREFIX_LEN);
+			struct esp_seal_pkt s = {
+				.sa = &sa->esp,
+				.src = (const uint8_t *)in,
+				.out = pay,
+				.len = (uint32_t)n + sizeof(*in),
+				.out_cap = room - hdrs,
+				.next_hdr = ESP_NH_UDP,
+			};
+
+			dp_udp_hdr(in, cfg->udp_port, p->port, s.len);
+			if (p->v6)
+				in->dgram_cksum = dp_udp_cksum(w, p, in);
+			if (esp_seal_burst(&w->eng, &s, 1, dp_now_s) != 1) {
+				w->esp_drops[s.reason]++;
+				w->drops[DP_DROP_ESP]++;
+				rte_pktmbuf_free(m);
+				return;
+			}
+			n = (int)s.out_len;
+		}
+		if (p->mode == DP_MODE_ESP_RAW) {
+			l4 = (uint32_t)n;
+		} else {
+			struct rte_udp_hdr *u = (struct rte_udp_hdr *)l4p;
+
+			l4 = (uint32_t)n + sizeof(*u);
+			if (p->mode == DP_MODE_ESP_UDP) {
+				dp_udp_hdr(u, cfg->esp_port, p->encap_port, l4);
+				if (p->v6)
+					u->dgram_cksum = dp_udp_cksum(w, p, u);
+			} else {
+				dp_udp_hdr(u, cfg->udp_port, p->port, l4);
+				u->dgram_cksum = dp_udp_cksum(w, p, u);
+			}
+		}
+		dp_reply_finish(m, p, l4);
+		dp_net_tx(w, m);
+	}
+}
+
+/*
+ * One PPSPP datagram from a peer, already opened if it came through ESP. A new peer's first
+ * datagram must be a handshake for a swarm we serve (through ESP unless the swarm is open).
+ */
+static void dp_ppspp_input(struct dp_worker *w, const struct rte_ether_hdr *eth,
+	const uint8_t src[16], bool v6, uint16_t port, uint16_t encap_port, enum dp_mode mode,
+	const uint8_t *dgram, size_t dlen)
+{
+	const struct swarm_table *st = w->cfg->swarms;
+	struct dp_peer *p;
+	enum seeder_reason r;
+	uint64_t before;
+	bool fresh;
+
+	p = dp_peer_get(w, src, v6, port, encap_port, mode, &fresh);
+	if (p == NULL) {
+		w->drops[DP_DROP_PEERS_FULL]++;
+		return;
+	}
+	if (fresh) {
+		const uint8_t *id;
+		size_t id_len = seeder_handshake_swarm(dgram, dlen, &id);
+		int slot = id_len > 0 ? swarm_table_find(st, id, id_len) : -1;
+
+		if (slot < 0) {
+			p->used = false;
+			if (id_len > 0) {
+				w->drops[DP_DROP_NO_SWARM]++;
+			} else {
+				w->ppspp_refused[SEEDER_R_NO_HANDSHAKE]++;
+				w->drops[DP_DROP_PPSPP]++;
+			}
+			return;
+		}
+		if (mode == DP_MODE_PLAIN && !st->slot[slot].open) {
+			p->used = false;
+			w->drops[DP_DROP_SWARM_PROTECTED]++;
+			return;
+		}
+		p->swarm = (uint8_t)slot;
+		p->swarm_gen = __atomic_load_n(&st->slot[slot].gen, __ATOMIC_ACQUIRE);
+		do
+			w->next_channel = w->next_channel * 1103515245u + 12345u;
+		while (w->next_channel == 0);
+		seeder_channel_init(&p->ch, &st->slot[slot].store, w->next_channel);
+	} else if (!swarm_table_valid(st, p->swarm, p->swarm_gen)) {
+		p->ch.state = SEEDER_ST_CLOSED; /* the slot is free for the peer's next handshake */
+		w->drops[DP_DROP_SWARM_GONE]++;
+		return;
+	}
+	p->mac = eth->src_addr;
+	r = seeder_input(&p->ch, dgram, dlen);
+	if (r != SEEDER_R_OK && r != SEEDER_R_CLOSED) {
+		w->ppspp_refused[r]++;
+		w->drops[DP_DROP_PPSPP]++;
+		if (p->ch.state == SEEDER_ST_IDLE) {
+			p->used = false; /* a refused first datagram opens nothing */
+			return;
+		}
+	}
+	if (fresh && p->ch.state != SEEDER_ST_IDLE)
+		w->swarm_channels[p->swarm]++;
+	before = p->ch.chunks_sent;
+	uint64_t bytes = p->ch.bytes_sent;
+
+	dp_ppspp_output(w, p);
+	w->chunks_sent += p->ch.chunks_sent - before;
+	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - before;
+	w->swarm_bytes[p->swarm] += p->ch.bytes_sent - bytes;
+}
+
+/*
+ * ESP from src (raw, or in UDP from encap_port): SA by SPI, opened in place, inner UDP
+ * checked, then PPSPP. The mbuf is consumed.
+ */
+static void dp_esp_deliver(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
+	uint8_t *esp, uint32_t len, const uint8_t src[16], bool v6, uint16_t encap_port)
+{
+	struct esp_open_pkt o = {.data = esp, .len = len};
+	const struct rte_udp_hdr *in;
+	struct dp_sa *sa = NULL;
+
+	if (len >= ESP_HDR_LEN) {
+		uint32_t spi = ((uint32_t)esp[0] << 24) | ((uint32_t)esp[1] << 16) |
+			       ((uint32_t)esp[2] << 8) | esp[3];
+
+		sa = sa_table_in(w->cfg->sas, spi);
+	}
+	if (sa != NULL) {
+		static const uint8_t any[16];
+
+		if (!dp_sa_claim(sa, (uint16_t)w->lcore)) {
+			dp_net_drop(w, m, DP_DROP_SA_OWNER);
+			return;
+		}
+		if (memcmp(sa->id.peer, any, 16) != 0 && memcmp(sa->id.peer, src, 16) != 0) {
+			sa->peer_drops++;
+			dp_net_drop(w, m, DP_DROP_SA_PEER);
+			return;
+		}
+		o.sa = &sa->esp;
+	}
+	if (esp_open_burst(&w->eng, &o, 1, dp_now_s) != 1) {
+		w->esp_drops[o.reason]++;
+		dp_net_drop(w, m, DP_DROP_ESP);
+		return;
+	}
+	in = (const struct rte_udp_hdr *)(esp + ESP_PREFIX_LEN);
+	if (o.next_hdr != ESP_NH_UDP || o.payload_len < sizeof(*in) ||
+		rte_be_to_cpu_16(in->dgram_len) != o.payload_len ||
+		rte_be_to_cpu_16(in->dst_port) != w->cfg->udp_port) {
+		dp_net_drop(w, m, DP_DROP_INNER_BAD);
+		return;
+	}
+	dp_ppspp_input(w, eth, src, v6, rte_be_to_cpu_16(in->src_port), encap_port,
+		encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_ESP_RAW, (const uint8_t *)(in + 1),
+		o.payload_len - sizeof(*in));
+	rte_pktmbuf_free(m);
+}
+
+void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint8_t *esp,
+	uint32_t len, const uint8_t src[16], bool v6)
+{
+	dp_esp_deliver(w, m, eth, esp, len, src, v6, 0);
+}
+
+void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
+	struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6)
+{
+	uint8_t *pay = (uint8_t *)(udp + 1);
+	uint16_t dport, sport;
+	uint32_t plen;
+
+	if (l4len < sizeof(*udp) || rte_be_to_cpu_16(udp->dgram_len) != l4len) {
+		dp_net_drop(w, m, DP_DROP_UDP_BAD);
+		return;
+	}
+	plen = l4len - (uint32_t)sizeof(*udp);
+	dport = rte_be_to_cpu_16(udp->dst_port);
+	sport = rte_be_to_cpu_16(udp->src_port);
+	if (dport == w->cfg->esp_port) {
+		enum esp_drop c = esp_udp_classify(pay, plen);
+
+		if (c != ESP_DROP_NONE) {
+			/* Keep-alives and IKE markers are counted, never answered. */
+			w->esp_drops[c]++;
+			dp_net_drop(w, m, DP_DROP_ESP);
+			return;
+		}
+		if (sport == 0) {
+			dp_net_drop(w, m, DP_DROP_UDP_BAD);
+			return;
+		}
+		dp_esp_deliver(w, m, eth, pay, plen, src, v6, sport);
+		return;
+	}
+	if (dport != w->cfg->udp_port) {
+		dp_net_drop(w, m, DP_DROP_UDP_PORT);
+		return;
+	}
+	dp_ppspp_input(w, eth, src, v6, sport, 0, DP_MODE_PLAIN, pay, plen);
+	rte_pktmbuf_free(m);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The swarms a data plane serves: a fixed array of slots, each a packed store opened for
+ * serving and whether plain (unprotected) PPSPP may fetch it. One writer (the lcore that
+ * drains the key ring, or setup) adds and deletes; workers find a swarm by ID when a peer's
+ * handshake opens a channel and remember (slot, generation). A delete marks the slot dead
+ * and bumps its generation, waits one QSBR grace period, then unmaps the store: a worker
+ * that still holds the old generation sees the change before it touches the store again.
+ */
+#ifndef SUPERPEER_SWARM_TABLE_H
+#define SUPERPEER_SWARM_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chunk_store.h"
+#include "keyring_abi.h"
+
+struct rte_rcu_qsbr;
+
+enum { DP_MAX_SWARMS = 64 };
+
+struct dp_swarm {
+	uint32_t gen; /* bumped by every add and delete */
+	uint8_t live; /* read by workers with acquire after gen */
+	uint8_t open; /* plain PPSPP allowed */
+	struct chunk_store store;
+	uint8_t provider_pub[32];
+	char dir[KR_PATH_MAX];
+};
+
+struct swarm_table {
+	struct dp_swarm slot[DP_MAX_SWARMS];
+	unsigned n;
+};
+
+/*
+ * Writer: opens the store in dir (checked against pub), refuses a swarm ID already served.
+ * Returns the slot, or -errno with one line in why.
+ */
+int swarm_table_add(struct swarm_table *t, struct crypto_engine *e, const char *dir,
+	const uint8_t pub[32], bool open, char *why, size_t cap);
+/*
+ * Writer: stops serving the swarm with this ID. qsbr/self: the grace period to wait (self is
+ * the caller's own QSBR thread id when it is also a worker, else RTE_QSBR_THRID_INVALID).
+ * 0 or -ENOENT.
+ */
+int swarm_table_del(struct swarm_table *t, const uint8_t *id, size_t id_len,
+	struct rte_rcu_qsbr *qsbr, unsigned self);
+/* Writer, at exit (workers stopped): closes every store. */
+void swarm_table_close(struct swarm_table *t);
+
+/* Reader: the live slot serving swarm id, or -1. */
+int swarm_table_find(const struct swarm_table *t, const uint8_t *id, size_t id_len);
+
+/* Reader: true while the slot still holds generation gen. */
+static inline bool swarm_table_valid(const struct swarm_table *t, unsigned slot, uint32_t gen)
+{
+	const struct dp_swarm *s = &t->slot[slot];
+
+	return __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) == gen &&
+	       __atomic_load_n(&s->live, __ATOMIC_ACQUIRE);
+}
+
+#endif
