@@ -2,12 +2,13 @@
 # The main job, end to end, on virtual ports:
 #
 #   superpeer pack sample -> store          superpeer-dataplane (DPDK, net_af_packet)
-#                                             on veth spdemoA, 10.77.0.1:6778, ESP SA pair
+#   superpeer swarm add, sa add  --keyring->   on veth spdemoA, 10.77.0.1, ESP in UDP :4500
 #                                                 ||  veth
 #   netns spdemo: spdemoB 10.77.0.2  --  superpeer fetch through ESP in UDP -> sample copy
 #
-# Packs a random sample into a signed store, verifies it, serves it from the DPDK data plane
-# with an ESP SA pair made on the spot, downloads it from a network namespace through ESP,
+# Packs a random sample into a signed store, verifies it, starts the DPDK data plane, adds
+# the swarm and an ESP SA pair made on the spot through the key ring (`superpeer swarm add`,
+# `superpeer sa add`), downloads it from a network namespace through ESP,
 # checks the copy is byte-identical and prints the swarm ID and the throughputs, next to
 # `openssl dgst` hashing the same file. Needs root (namespace, veth, DPDK).
 #
@@ -26,7 +27,7 @@ cleanup() {
 	[ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null || true
 	ip link del "$va" 2>/dev/null || true
-	rm -rf "$work"
+	rm -rf "$work" "/dev/shm/superpeer-spdemo$$.keyring"
 }
 trap cleanup EXIT
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -61,23 +62,33 @@ echo "== ESP SA pair (AES-128-GCM, RFC 4106), fresh keys"
 k_up=0x$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
 k_down=0x$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-echo "== superpeer-dataplane on net_af_packet, 10.77.0.1:6778"
+echo "== superpeer-dataplane on net_af_packet, 10.77.0.1 (key ring spdemo$$)"
+export SUPERPEER_KEYRING=spdemo$$
 "$dp" -l 0 --no-huge -m 512 --file-prefix "spdemo$$" --no-pci \
-	--vdev "net_af_packet0,iface=$va" -- --store "$work/store" \
-	--public "$work/provider.pub" --ip 10.77.0.1 \
-	--sa-in "0x1001:$k_up" --sa-out "0x2002:$k_down" >"$work/dp.out" 2>&1 &
+	--vdev "net_af_packet0,iface=$va" -- --ip 10.77.0.1 >"$work/dp.out" 2>&1 &
 dp_pid=$!
 for _ in $(seq 100); do
-	grep -q "^superpeer-dataplane: serving" "$work/dp.out" && break
+	grep -q "^superpeer-dataplane: 10.77.0.1" "$work/dp.out" && break
 	kill -0 "$dp_pid" 2>/dev/null || { cat "$work/dp.out"; exit 1; }
 	sleep 0.1
 done
-grep "^superpeer-dataplane: serving" "$work/dp.out"
+grep "^superpeer-dataplane: 10.77.0.1" "$work/dp.out"
 
-echo "== superpeer fetch in $ns, through ESP"
+echo "== superpeer swarm add, superpeer sa add (through the key ring)"
+"$sp" swarm add "$work/store" --public "$work/provider.pub" --id "$swarm"
+"$sp" sa add in spi 0x1001 peer 10.77.0.2 encap aead "$k_up"
+"$sp" sa add out spi 0x2002 peer 10.77.0.2 encap 40000 aead "$k_down"
+"$sp" swarm list
+"$sp" sa list
+
+echo "== superpeer fetch in $ns, through ESP in UDP to 10.77.0.1:4500"
 ip netns exec "$ns" "$sp" fetch --manifest "$work/store/manifest" \
-	--public "$work/provider.pub" --peer 10.77.0.1:6778 --window 1024 \
+	--public "$work/provider.pub" --peer 10.77.0.1:6778 --local-port 40000 --window 1024 \
 	--sa-out "0x1001:$k_up" --sa-in "0x2002:$k_down" -o "$work/copy.bin" | tee "$work/fetch.out"
+"$sp" sa list
+echo "decrypt a capture of this with (Wireshark esp_sa entries):"
+"$sp" sa show in 0x1001 --wireshark
+"$sp" sa show out 10.77.0.2 encap 40000 --wireshark
 cmp "$work/copy.bin" "$work/sample.bin"
 echo "copy is byte-identical"
 

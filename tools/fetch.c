@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,12 +39,15 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: superpeer fetch --manifest FILE --public PUBFILE --peer ADDR:PORT -o OUT\n"
 		   "                       [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n"
+		   "                       [--esp-port N] [--local-port N]\n"
 		   "                       [--window CHUNKS] [--timeout SECONDS] [--cam 2|4]\n\n"
 		   "Downloads the swarm the manifest describes from the PPSPP peer ADDR:PORT,\n"
 		   "verifies every chunk against its swarm ID (the manifest must be signed by\n"
 		   "PUBFILE's key) and writes OUT (never overwritten; written under a temporary\n"
 		   "name until complete). --sa-in/--sa-out: ESP in UDP (RFC 3948) with AES-GCM,\n"
-		   "keys as `ip xfrm` writes them. --window: chunks requested ahead (default 256).\n"
+		   "keys as `ip xfrm` writes them; the packets go to the peer's --esp-port\n"
+		   "(default 4500), PORT is the inner UDP port. --local-port: bind this UDP port.\n"
+		   "--window: chunks requested ahead (default 256).\n"
 		   "--timeout: give up after this many seconds without progress (default 10).\n"
 		   "--cam: chunk addressing, 32-bit (2, default) or 64-bit (4) ranges.\n");
 }
@@ -97,12 +102,15 @@ int tool_fetch_main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "cam", required_argument, NULL, 'c' },
+		{ "esp-port", required_argument, NULL, 'X' },
+		{ "local-port", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *man_path = NULL, *pub_path = NULL, *peer_arg = NULL, *out_path = NULL;
 	const char *sa_in = NULL, *sa_out = NULL;
-	unsigned long window = 256, timeout = 10, cam = 2;
+	unsigned long window = 256, timeout = 10, cam = 2, esp_port = 4500, local_port = 0;
+	uint16_t ppspp_port;
 	struct sigaction sa = { .sa_handler = fetch_on_signal };
 	struct sockaddr_storage peer, local;
 	socklen_t peer_len, local_len = sizeof(local);
@@ -151,6 +159,12 @@ int tool_fetch_main(int argc, char **argv)
 		case 'c':
 			cam = strtoul(optarg, NULL, 10);
 			break;
+		case 'X':
+			esp_port = strtoul(optarg, NULL, 10);
+			break;
+		case 'L':
+			local_port = strtoul(optarg, NULL, 10);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -162,10 +176,21 @@ int tool_fetch_main(int argc, char **argv)
 	if (optind != argc || man_path == NULL || pub_path == NULL || peer_arg == NULL ||
 	    out_path == NULL)
 		return tool_err("need --manifest, --public, --peer and -o (see --help)");
-	if (window < 1 || window > 1u << 20 || timeout < 1 || (cam != 2 && cam != 4))
-		return tool_err("--window 1..1048576, --timeout >= 1, --cam 2 or 4");
+	if (window < 1 || window > 1u << 20 || timeout < 1 || (cam != 2 && cam != 4) ||
+	    esp_port < 1 || esp_port > 65535 || local_port > 65535)
+		return tool_err("--window 1..1048576, --timeout >= 1, --cam 2 or 4, "
+				"--esp-port 1..65535, --local-port 0..65535");
 	if (peer_addr_parse(peer_arg, &peer, &peer_len) != 0)
 		return tool_err("--peer %s: expected ADDR:PORT or [ADDR6]:PORT", peer_arg);
+	/* PPSPP talks to PORT; with ESP the packets go to the peer's ESP-in-UDP port and
+	 * PORT is the inner UDP header's, as with a kernel XFRM SA with encap espinudp. */
+	ppspp_port = peer_addr_port(&peer);
+	if (sa_in != NULL || sa_out != NULL) {
+		if (peer.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&peer)->sin6_port = htons((uint16_t)esp_port);
+		else
+			((struct sockaddr_in *)&peer)->sin_port = htons((uint16_t)esp_port);
+	}
 	if (access(out_path, F_OK) == 0)
 		return tool_err("%s exists; not overwritten", out_path);
 	if (tool_key_read(pub_path, pub, sizeof(pub)) != 0)
@@ -211,6 +236,18 @@ int tool_fetch_main(int argc, char **argv)
 		goto out;
 	}
 	fd = socket(peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && local_port != 0) {
+		struct sockaddr_storage any = { .ss_family = peer.ss_family };
+
+		if (peer.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&any)->sin6_port = htons((uint16_t)local_port);
+		else
+			((struct sockaddr_in *)&any)->sin_port = htons((uint16_t)local_port);
+		if (bind(fd, (struct sockaddr *)&any, peer_len) != 0) {
+			tool_err("--local-port %lu: %s", local_port, strerror(errno));
+			goto fail;
+		}
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&peer, peer_len) != 0) {
 		tool_err("cannot reach %s: %s", peer_arg, strerror(errno));
 		goto fail;
@@ -246,7 +283,7 @@ int tool_fetch_main(int argc, char **argv)
 		if (l.peer_id == 0 && now - t_hs > 250000) {
 			n = ppspp_leecher_handshake(&l, buf, sizeof(buf));
 			fetch_send(fd, &esp, &e, buf, n, peer_addr_port(&local),
-				   peer_addr_port(&peer));
+				   ppspp_port);
 			t_hs = now;
 		}
 		if (l.peer_id != 0) {
@@ -261,7 +298,7 @@ int tool_fetch_main(int argc, char **argv)
 				n = ppspp_leecher_requests(&l, buf, sizeof(buf), window);
 				if (n > 0) {
 					fetch_send(fd, &esp, &e, buf, n, peer_addr_port(&local),
-						   peer_addr_port(&peer));
+						   ppspp_port);
 					t_req = now;
 				}
 			}
@@ -297,7 +334,7 @@ int tool_fetch_main(int argc, char **argv)
 			}
 			if (ack_len > 0)
 				fetch_send(fd, &esp, &e, ack, (int)ack_len,
-					   peer_addr_port(&local), peer_addr_port(&peer));
+					   peer_addr_port(&local), ppspp_port);
 			/* a verified chunk, or the handshake answer, is progress */
 			if (l.n_have != before || (l.peer_id != 0 && t_req == 0))
 				t_progress = peer_now_us();
@@ -321,7 +358,7 @@ int tool_fetch_main(int argc, char **argv)
 		    ppspp_builder_handshake_begin(&b, PPSPP_CHANNEL_CLOSE) == 0 &&
 		    ppspp_builder_handshake_end(&b) == 0)
 			fetch_send(fd, &esp, &e, out, ppspp_builder_finish(&b),
-				   peer_addr_port(&local), peer_addr_port(&peer));
+				   peer_addr_port(&local), ppspp_port);
 	}
 	if (fsync(fo.fd) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD, out_path,
 					     RENAME_NOREPLACE) != 0) {

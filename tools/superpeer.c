@@ -26,6 +26,10 @@ static const struct {
 	{ "verify", tool_verify_main, "check a chunk store against a provider public key" },
 	{ "seed", tool_seed_main, "serve a chunk store over PPSPP on UDP (plain or ESP in UDP)" },
 	{ "fetch", tool_fetch_main, "download and verify a swarm from a PPSPP peer" },
+	{ "sa", tool_sa_main, "SAs of a running data plane: add, del, show, list, flush" },
+	{ "swarm", tool_swarm_main, "swarms a running data plane serves: add, del, list" },
+	{ "stats", tool_stats_main, "a running data plane's counters (DPDK telemetry)" },
+	{ "monitor", tool_monitor_main, "a running data plane's events: expiry, alarms" },
 };
 
 static void usage(FILE *f)

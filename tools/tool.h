@@ -24,6 +24,24 @@ int tool_pack_main(int argc, char **argv);
 int tool_verify_main(int argc, char **argv);
 int tool_seed_main(int argc, char **argv);
 int tool_fetch_main(int argc, char **argv);
+int tool_sa_main(int argc, char **argv);
+int tool_swarm_main(int argc, char **argv);
+int tool_stats_main(int argc, char **argv);
+int tool_monitor_main(int argc, char **argv);
+
+struct keyring;
+/*
+ * Opens the key ring named by a leading "--keyring NAME" in argv (taken out of argc/argv),
+ * else $SUPERPEER_KEYRING, else "superpeer". 0, or 1 after printing the problem.
+ */
+int tool_keyring_open(int *argc, char ***argv, struct keyring *kr);
+/* Every entry of a KR_*_LIST command, page by page, each to print. 0, or 1 after a message. */
+int tool_keyring_list(struct keyring *kr, uint16_t type, size_t esize,
+		      void (*print)(const void *entry), unsigned timeout_ms);
+/* IPv4 or IPv6 text into an IPv6 or IPv4-mapped address. 0 or -1. */
+int tool_addr_parse(const char *s, uint8_t out[16]);
+/* The reverse ("any" for all zeros). */
+void tool_addr_format(const uint8_t a[16], char *out, size_t cap);
 
 /* Prints "superpeer CMD: message" and returns 1 (the exit status of a failed command). */
 __attribute__((format(printf, 1, 2))) int tool_err(const char *fmt, ...);

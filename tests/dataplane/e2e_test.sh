@@ -3,14 +3,17 @@
 # e2e_test.sh SUPERPEER SUPERPEER_DATAPLANE: the DPDK data plane as a real host, end to end.
 #
 #   superpeer-dataplane (net_af_packet on spdA) ==veth== spdB 10.77.0.2, fd00:77::2 in NS
-#   10.77.0.1:6778, [fd00:77::1]:6778                    ping, superpeer fetch [--sa-*],
-#                                                        hostile datagrams (python3 socket)
+#   10.77.0.1:6778 plain, :4500 ESP in UDP               ping, superpeer fetch [--sa-*],
+#   [fd00:77::1]:6778                                    hostile datagrams (python3 socket)
+#        ^ key ring sp$$ <- superpeer sa | swarm | stats
 #
-# Numbered cases: ARP, ND and ICMP/ICMPv6 echo answered; a 16 MiB swarm fetched
-# byte-identical over IPv6 and IPv4, plain
-# and through ESP in UDP (AES-256 out, AES-128 in); a wrong ESP key refused, counted as ICV;
-# malformed PPSPP, a wrong port and a bad handshake counted by name while serving goes on,
-# and the same counters read from DPDK telemetry.
+# Numbered cases: ARP, ND and ICMP/ICMPv6 echo answered; a 16 MiB open swarm fetched
+# byte-identical over IPv6 and IPv4, plain; malformed PPSPP, a wrong port and a bad handshake
+# counted by name while serving goes on, and the same counters read from DPDK telemetry.
+# Then a protected swarm: plain fetch refused; an SA pair installed with `superpeer sa`
+# (AES-128 in, AES-256 out); a wrong ESP key refused (ICV); the download through ESP in UDP;
+# `sa show --xfrm`; the SA deleted (then refused as bad_spi); the swarm deleted and added
+# again as open with `superpeer swarm`; `superpeer stats`.
 # Every process runs under timeout; the namespace, the veth and the processes are removed on
 # exit, also on failure. Exit 77 when this machine cannot make a netns/veth or lacks the
 # af_packet PMD.
@@ -23,7 +26,7 @@ cleanup() {
 	[ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	ip link del "$va" 2>/dev/null
-	rm -rf "$work" "/var/run/dpdk/sp$$"*
+	rm -rf "$work" "/var/run/dpdk/sp$$"* "/dev/shm/superpeer-sp$$.keyring"
 }
 trap cleanup EXIT
 failures=0 cases=0
@@ -54,10 +57,10 @@ start_dp() {
 	: >"$work/dp.out"
 	timeout 300 "$dp" -l 0 --no-huge -m 256 --file-prefix "sp$$" --no-pci \
 		--vdev "net_af_packet0,iface=$va" -- --store "$work/store" --public "$pub" \
-		--ip 10.77.0.1 --ip6 fd00:77::1 "$@" >"$work/dp.out" 2>&1 &
+		--ip 10.77.0.1 --ip6 fd00:77::1 --keyring "sp$$" "$@" >"$work/dp.out" 2>&1 &
 	dp_pid=$!
 	for _ in $(seq 100); do
-		grep -q "^superpeer-dataplane: serving" "$work/dp.out" && return 0
+		grep -q "^superpeer-dataplane: 10.77.0.1" "$work/dp.out" && return 0
 		if ! kill -0 $dp_pid 2>/dev/null; then
 			if grep -q "net_af_packet" "$work/dp.out"; then
 				echo "no af_packet PMD: $(tail -3 "$work/dp.out")" >&2
@@ -77,8 +80,9 @@ stop_dp() {
 }
 fetch() { ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" \
 	--peer 10.77.0.1:6778 -o "$work/out" "$@"; }
+export SUPERPEER_KEYRING=sp$$
 
-start_dp
+start_dp --open
 
 begin "ARP and ICMP echo"
 ip netns exec "$ns" ping -c 3 -i 0.2 -W 2 10.77.0.1 >"$work/ping" 2>&1 ||
@@ -141,21 +145,68 @@ grep -q "^ppspp refused, " "$work/dp.out" || fail "no refusal reasons"
 grep -E "^(drop|ppspp)" "$work/dp.out"
 
 k_in=0x$(hex 20) k_out=0x$(hex 36)
-start_dp --sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out"
+start_dp
+
+begin "a protected swarm refuses plain PPSPP"
+fetch --timeout 2 >/dev/null 2>&1 && fail "plain fetch of a protected swarm succeeded"
+rm -f "$work/out"
+
+begin "SA pair installed through the key ring (superpeer sa add, list)"
+"$sp" sa add in spi 0x1001 peer 10.77.0.2 encap aead "$k_in" || fail "sa add in"
+echo "$k_out" | "$sp" sa add out spi 0x2002 peer 10.77.0.2 encap 40000 aead - ||
+	fail "sa add out (key on stdin)"
+"$sp" sa add in spi 0x1001 aead "$k_in" 2>"$work/err" && fail "duplicate SPI accepted"
+grep -q "exists" "$work/err" || fail "duplicate SPI: $(cat "$work/err")"
+"$sp" sa list >"$work/sa" || fail "sa list"
+[ "$(grep -c 'spi 0x0000' "$work/sa")" = 2 ] || fail "sa list: $(cat "$work/sa")"
 
 begin "wrong ESP key refused (before any good packet, so the ICV is what refuses it)"
-fetch --timeout 2 --sa-out "0x1001:0x$(hex 20)" --sa-in "0x2002:$k_out" >/dev/null 2>&1 &&
-	fail "fetch with a wrong key succeeded"
+fetch --timeout 2 --local-port 40000 --sa-out "0x1001:0x$(hex 20)" --sa-in "0x2002:$k_out" \
+	>/dev/null 2>&1 && fail "fetch with a wrong key succeeded"
 [ -e "$work/out" ] && fail "output written"
 
 begin "ESP in UDP download (AES-128 in, AES-256 out)"
-fetch --sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" >"$work/stdout" || fail "fetch failed"
+fetch --local-port 40000 --sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" >"$work/stdout" ||
+	fail "fetch failed"
 grep -q ', ESP$' "$work/stdout" || fail "not over ESP: $(head -1 "$work/stdout")"
 cmp -s "$work/out" "$work/content" || fail "content differs"
 head -1 "$work/stdout"
 rm -f "$work/out"
+
+begin "sa show --xfrm: the SA as an ip xfrm line"
+"$sp" sa show out 10.77.0.2 encap 40000 --xfrm >"$work/xfrm" || fail "sa show"
+cat "$work/xfrm"
+grep -q "^ip xfrm state add src 10.77.0.1 dst 10.77.0.2 proto esp spi 0x00002002 mode transport aead 'rfc4106(gcm(aes))' $k_out 128 encap espinudp 4500 40000 0.0.0.0\$" \
+	"$work/xfrm" || fail "unexpected xfrm line"
+"$sp" sa list | grep "out spi 0x00002002" | grep -q "packets [1-9]" ||
+	fail "outbound SA counted nothing: $("$sp" sa list)"
+
+begin "SA deleted: the peer is refused (bad_spi)"
+"$sp" sa del in 0x1001 || fail "sa del"
+fetch --timeout 2 --local-port 40000 --sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" \
+	>/dev/null 2>&1 && fail "fetch under a deleted SA succeeded"
+rm -f "$work/out"
+
+begin "swarm deleted, then added again as open (superpeer swarm)"
+id=$("$sp" swarm list | awk '{ print $1 }')
+[ ${#id} = 64 ] || fail "swarm list: $("$sp" swarm list)"
+"$sp" swarm del "$id" || fail "swarm del"
+[ -z "$("$sp" swarm list)" ] || fail "swarm still listed"
+"$sp" swarm add "$work/store" --public "$pub" --id "$id" --open || fail "swarm add"
+fetch >/dev/null || fail "plain fetch after swarm add --open failed"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+rm -f "$work/out"
+"$sp" swarm list | grep -q " open channels 1 chunks-sent 16384 " ||
+	fail "swarm counters: $("$sp" swarm list)"
+
+begin "superpeer stats"
+"$sp" stats >"$work/stats" || fail "stats: $(cat "$work/stats")"
+grep -q "drop_swarm_protected" "$work/stats" || fail "stats: $(cat "$work/stats")"
+head -8 "$work/stats"
 stop_dp
 grep -q "^esp icv: " "$work/dp.out" || fail "ICV failures not counted: $(cat "$work/dp.out")"
+grep -q "^esp bad_spi: " "$work/dp.out" || fail "bad SPI not counted: $(cat "$work/dp.out")"
+grep -q "^drop swarm_protected: " "$work/dp.out" || fail "protected swarm refusal not counted"
 grep -E "^(drop|esp)" "$work/dp.out"
 
 echo "$cases cases, $failures failed"

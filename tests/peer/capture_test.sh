@@ -50,7 +50,7 @@ done
 sleep 0.5
 
 timeout 60 "$sp" fetch --manifest "$work/store/manifest" --public "$work/key/provider.pub" \
-	--peer "127.0.0.1:$port" -o "$work/out" --sa-out "0x1001:0x$k_in" \
+	--peer "127.0.0.1:$port" --esp-port "$port" -o "$work/out" --sa-out "0x1001:0x$k_in" \
 	--sa-in "0x2002:0x$k_out" >/dev/null || { echo "FAIL: fetch failed"; exit 1; }
 cmp -s "$work/out" "$work/content" || { echo "FAIL: content differs"; exit 1; }
 sleep 1

@@ -84,7 +84,7 @@ begin "IPv6, ESP AES-128"
 k1=0x$(hex 20) k2=0x$(hex 20)
 seed "$work/store" "[::1]:0" --sa-in "0x1001:$k1" --sa-out "0x2002:$k2"
 timeout 60 "$sp" fetch --manifest "$work/store/manifest" --public "$pub" --peer "[::1]:$port" \
-	-o "$work/out" --sa-out "0x1001:$k1" --sa-in "0x2002:$k2" >"$work/stdout" ||
+	-o "$work/out" --esp-port "$port" --sa-out "0x1001:$k1" --sa-in "0x2002:$k2" >"$work/stdout" ||
 	fail "fetch failed"
 grep -q ', ESP$' "$work/stdout" || fail "not reported as ESP: $(head -1 "$work/stdout")"
 cmp -s "$work/out" "$work/content" || fail "content differs"
@@ -92,7 +92,7 @@ rm -f "$work/out"
 
 begin "wrong ESP keys"
 expect_fetch_error "wrong keys" "no answer" --manifest "$work/store/manifest" --public "$pub" \
-	--peer "[::1]:$port" --sa-out "0x1001:$k2" --sa-in "0x2002:$k1"
+	--peer "[::1]:$port" --esp-port "$port" --sa-out "0x1001:$k2" --sa-in "0x2002:$k1"
 stop_seed
 grep -q "failed ESP" "$work/seed.out" && ! grep -q " 0 failed ESP" "$work/seed.out" ||
 	fail "seeder did not count the failed ESP: $(tail -1 "$work/seed.out")"
@@ -101,7 +101,7 @@ begin "ESP AES-256 with ESN, SHA-1, 8 KiB chunks, CAM 4"
 k3=0x$(hex 36) k4=0x$(hex 36)
 seed "$work/store2" 127.0.0.1:0 --mtu 9000 --esn --sa-in "4096:$k3" --sa-out "8192:$k4"
 timeout 60 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" --cam 4 \
-	--peer "127.0.0.1:$port" -o "$work/out" --esn --sa-out "4096:$k3" --sa-in "8192:$k4" \
+	--peer "127.0.0.1:$port" -o "$work/out" --esn --sa-out "4096:$k3" --sa-in "8192:$k4" --esp-port "$port" \
 	>/dev/null || fail "fetch failed"
 cmp -s "$work/out" "$work/content2" || fail "content differs"
 rm -f "$work/out"

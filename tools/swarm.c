@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * `superpeer swarm` — the swarms a running data plane serves, through the key ring: add a
+ * packed store (checked there against the provider's public key), del by swarm ID, list.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_arg.h"
+#include "keyring.h"
+#include "tool.h"
+
+enum { SWARM_TIMEOUT_MS = 30000 }; /* opening a large store maps and checks its tree */
+
+static void swarm_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: superpeer swarm [--keyring NAME] COMMAND\n"
+		"  add STORE-DIR --public PUBFILE [--open] [--id SWARM-ID]\n"
+		"  del SWARM-ID\n"
+		"  list\n\n"
+		"add: the data plane opens the packed store and checks its manifest against the\n"
+		"provider's public key (and, with --id, that it is that swarm). Peers reach it\n"
+		"through ESP; --open lets plain PPSPP fetch it too.\n");
+}
+
+static int swarm_add(struct keyring *kr, int argc, char **argv)
+{
+	struct kr_msg m = {.type = KR_SWARM_ADD, .len = sizeof(struct kr_swarm)};
+	struct kr_swarm *sw = &m.u.swarm;
+	const char *dir = NULL, *pub = NULL;
+	char path[PATH_MAX], why[128];
+	int rc, n;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--open") == 0) {
+			sw->open = 1;
+		} else if (strcmp(argv[i], "--public") == 0 && i + 1 < argc) {
+			pub = argv[++i];
+		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
+			n = esp_arg_hex(argv[++i], sw->id, sizeof(sw->id));
+			if (n != 20 && n != 32)
+				return tool_err("add: --id: 40 or 64 hex digits");
+			sw->id_len = (uint8_t)n;
+		} else if (argv[i][0] != '-' && dir == NULL) {
+			dir = argv[i];
+		} else {
+			return tool_err("add: unexpected '%s'", argv[i]);
+		}
+	}
+	if (dir == NULL || pub == NULL)
+		return tool_err("add: needs STORE-DIR and --public PUBFILE");
+	if (tool_key_read(pub, sw->provider_pub, sizeof(sw->provider_pub)) != 0)
+		return 1;
+	/* The data plane runs elsewhere in the file system tree: send an absolute path. */
+	if (realpath(dir, path) == NULL)
+		return tool_err("add: %s: %s", dir, strerror(errno));
+	if (strlen(path) >= sizeof(sw->store))
+		return tool_err("add: %s: path longer than %zu bytes", path, sizeof(sw->store) - 1);
+	memcpy(sw->store, path, strlen(path) + 1);
+	rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS);
+	if (rc != 0)
+		return tool_err("add: %s", why);
+	return 0;
+}
+
+static void swarm_print_info(const void *entry)
+{
+	const struct kr_swarm_info *s = entry;
+	char id[2 * KR_SWARM_ID_MAX + 1];
+
+	tool_hex(s->id, s->id_len < KR_SWARM_ID_MAX ? s->id_len : KR_SWARM_ID_MAX, id);
+	printf("%s %s %" PRIu64 " bytes %" PRIu64 " chunks of %" PRIu64 " %s channels %" PRIu64
+	       " chunks-sent %" PRIu64 " bytes-sent %" PRIu64 "\n",
+	       id, s->name, s->size, s->chunks, s->chunk_size, s->open ? "open" : "protected",
+	       s->channels_opened, s->chunks_sent, s->bytes_sent);
+}
+
+int tool_swarm_main(int argc, char **argv)
+{
+	struct keyring kr;
+	int rc;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		swarm_usage(stdout);
+		return 0;
+	}
+	if (tool_keyring_open(&argc, &argv, &kr) != 0)
+		return 1;
+	if (argc < 2) {
+		swarm_usage(stderr);
+		keyring_close(&kr);
+		return 2;
+	}
+	if (strcmp(argv[1], "add") == 0) {
+		rc = swarm_add(&kr, argc, argv);
+	} else if (strcmp(argv[1], "del") == 0 && argc == 3) {
+		struct kr_msg m = {.type = KR_SWARM_DEL, .len = sizeof(struct kr_swarm)};
+		char why[128];
+		int n = esp_arg_hex(argv[2], m.u.swarm.id, sizeof(m.u.swarm.id));
+
+		if (n != 20 && n != 32) {
+			rc = tool_err("del: the swarm ID is 40 or 64 hex digits");
+		} else {
+			m.u.swarm.id_len = (uint8_t)n;
+			rc = keyring_call(
+				&kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS);
+			if (rc != 0)
+				rc = tool_err("del: %s", why);
+		}
+	} else if (strcmp(argv[1], "list") == 0) {
+		rc = tool_keyring_list(&kr, KR_SWARM_LIST, sizeof(struct kr_swarm_info),
+				       swarm_print_info, SWARM_TIMEOUT_MS);
+	} else {
+		swarm_usage(stderr);
+		rc = 2;
+	}
+	keyring_close(&kr);
+	return rc < 0 ? 1 : rc;
+}
