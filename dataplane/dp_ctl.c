@@ -112,8 +112,7 @@ static int dp_ctl_swarm_list(struct dp_ctl *c, const struct kr_list_req *q, uint
 	return 0;
 }
 
-static int dp_ctl_apply(
-	struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
+int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
 {
 	struct dp_sa *s;
 	int rc;

@@ -41,6 +41,11 @@ int dp_ctl_init(struct dp_ctl *c, const char *name, uint32_t max_sas, unsigned n
 void dp_ctl_started(struct dp_ctl *c);
 /* After the workers stopped. */
 void dp_ctl_fini(struct dp_ctl *c);
+/*
+ * One command applied (what dp_ctl_poll does for each it takes, under c->lock). Returns its
+ * status; the reason in why, a reply of *reply_len bytes in c->kr.reply. Exposed for the fuzzer.
+ */
+int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len);
 /* Refreshes dp_now_s (for runs where no drainer loop does it). */
 void dp_ctl_tick_clock(void);
 
