@@ -11,7 +11,8 @@
 # byte-identical over IPv6 and IPv4, plain; malformed PPSPP, a wrong port and a bad handshake
 # counted by name while serving goes on, and the same counters read from DPDK telemetry.
 # Then a protected swarm: plain fetch refused; an SA pair installed with `superpeer sa`
-# (AES-128 in, AES-256 out); a wrong ESP key refused (ICV); the download through ESP in UDP;
+# (AES-128 in, AES-256 out); a wrong ESP key refused (ICV); the download through ESP in UDP,
+# captured, and the capture decrypted by tshark with the keys `sa show --wireshark` prints;
 # `sa show --xfrm`; the SA deleted (then refused as bad_spi); the swarm deleted and added
 # again as open with `superpeer swarm`; `superpeer stats`.
 # Every process runs under timeout; the namespace, the veth and the processes are removed on
@@ -24,6 +25,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sp-dp.XXXXXX")
 dp_pid=
 cleanup() {
 	[ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+	[ -n "${tpid:-}" ] && kill -INT "$tpid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	ip link del "$va" 2>/dev/null
 	rm -rf "$work" "/var/run/dpdk/sp$$"* "/dev/shm/superpeer-sp$$.keyring"
@@ -165,13 +167,42 @@ fetch --timeout 2 --local-port 40000 --sa-out "0x1001:0x$(hex 20)" --sa-in "0x20
 	>/dev/null 2>&1 && fail "fetch with a wrong key succeeded"
 [ -e "$work/out" ] && fail "output written"
 
-begin "ESP in UDP download (AES-128 in, AES-256 out)"
+begin "ESP in UDP download (AES-128 in, AES-256 out), captured in the namespace"
+ip netns exec "$ns" timeout 120 tshark -i "$vb" -f "udp port 4500" -w "$work/cap.pcapng" -q \
+	>"$work/tshark.out" 2>&1 &
+tpid=$!
+for _ in $(seq 100); do
+	grep -q "Capturing on" "$work/tshark.out" && break
+	kill -0 $tpid 2>/dev/null || break
+	sleep 0.1
+done
+grep -q "Capturing on" "$work/tshark.out" || fail "tshark cannot capture: $(cat "$work/tshark.out")"
+sleep 0.5
 fetch --local-port 40000 --sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" >"$work/stdout" ||
 	fail "fetch failed"
 grep -q ', ESP$' "$work/stdout" || fail "not over ESP: $(head -1 "$work/stdout")"
 cmp -s "$work/out" "$work/content" || fail "content differs"
 head -1 "$work/stdout"
 rm -f "$work/out"
+sleep 1
+kill -INT $tpid 2>/dev/null
+wait $tpid 2>/dev/null
+
+begin "tshark decrypts the whole capture with the keys superpeer sa show --wireshark prints"
+u_in=$("$sp" sa show in 0x1001 --wireshark) && u_out=$("$sp" sa show out 10.77.0.2 encap 40000 \
+	--wireshark) || fail "sa show --wireshark"
+tshark -r "$work/cap.pcapng" -o esp.enable_encryption_decode:TRUE \
+	-o esp.enable_authentication_check:TRUE -o "uat:esp_sa:$u_in" -o "uat:esp_sa:$u_out" \
+	-T fields -E separator=/t -e esp.spi -e esp.icv_good -e esp.protocol 2>/dev/null |
+	awk -F '\t' '{ n[$1]++; if ($2 ~ /^(1|True)/ && $3 ~ /^(17|0x11)/) ok[$1]++ }
+	     END { for (k in n) printf "%s %d %d\n", k, n[k], ok[k] }' >"$work/summary"
+cat "$work/summary"
+read -r _ tin gin < <(grep "^0x00001001 " "$work/summary") || true
+read -r _ tout gout < <(grep "^0x00002002 " "$work/summary") || true
+[ "${tin:-0}" -gt 0 ] && [ "$tin" = "$gin" ] ||
+	fail "inbound: ${gin:-0} of ${tin:-0} packets decrypted and authenticated"
+[ "${tout:-0}" -ge 16384 ] && [ "$tout" = "$gout" ] ||
+	fail "outbound: ${gout:-0} of ${tout:-0} packets decrypted and authenticated"
 
 begin "sa show --xfrm: the SA as an ip xfrm line"
 "$sp" sa show out 10.77.0.2 encap 40000 --xfrm >"$work/xfrm" || fail "sa show"
