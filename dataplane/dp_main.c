@@ -24,6 +24,7 @@
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "config.h"
 #include "dp_ctl.h"
 #include "esp_arg.h"
 
@@ -38,8 +39,8 @@ static void dp_on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: superpeer-dataplane EAL-ARGS -- --ip A.B.C.D [--ip6 ADDR6]\n"
-		   "           [--store DIR --public PUBFILE [--open]] [--keyring NAME]\n"
+	fprintf(f, "usage: superpeer-dataplane EAL-ARGS -- [--config FILE] --ip A.B.C.D [--ip6 ADDR6]\n"
+		   "           [--store DIR --public PUBFILE [--open]]... [--keyring NAME]\n"
 		   "           [--udp-port N] [--esp-port N] [--mtu N] [--max-sas N]\n"
 		   "           [--idle-polls N] [--idle-sleep-us N]\n"
 		   "           [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n\n"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 		   "SAs and swarms are added and removed while it runs through the key ring NAME\n"
 		   "(default $SUPERPEER_KEYRING or 'superpeer'): `superpeer sa`, `superpeer swarm`.\n"
 		   "--store/--public: a swarm to serve from the start (--open: also plain).\n"
+		   "--config FILE: the same options from an INI file ([dataplane] with these\n"
+		   "names, [swarm NAME] with store, public, open), applied at its place among\n"
+		   "the options (docs/dataplane.md).\n"
 		   "--sa-in/--sa-out: one SA pair for any peer, installed at start.\n"
 		   "--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
 		   "--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
@@ -176,37 +180,39 @@ static int dp_read_pub(const char *path, uint8_t pub[static ED25519_PUBLIC_LEN])
 
 int main(int argc, char **argv)
 {
+	/* val 'G': a [dataplane] option of the same name (config.c). */
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "store", required_argument, NULL, 's' },
 		{ "public", required_argument, NULL, 'p' },
 		{ "open", no_argument, NULL, 'O' },
-		{ "ip", required_argument, NULL, 'a' },
-		{ "ip6", required_argument, NULL, '6' },
-		{ "udp-port", required_argument, NULL, 'u' },
-		{ "esp-port", required_argument, NULL, 'e' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "max-sas", required_argument, NULL, 'M' },
-		{ "keyring", required_argument, NULL, 'k' },
-		{ "idle-polls", required_argument, NULL, 'I' },
-		{ "idle-sleep-us", required_argument, NULL, 'S' },
+		{ "ip", required_argument, NULL, 'G' },
+		{ "ip6", required_argument, NULL, 'G' },
+		{ "udp-port", required_argument, NULL, 'G' },
+		{ "esp-port", required_argument, NULL, 'G' },
+		{ "mtu", required_argument, NULL, 'G' },
+		{ "max-sas", required_argument, NULL, 'G' },
+		{ "keyring", required_argument, NULL, 'G' },
+		{ "idle-polls", required_argument, NULL, 'G' },
+		{ "idle-sleep-us", required_argument, NULL, 'G' },
 		{ "sa-in", required_argument, NULL, 'i' },
 		{ "sa-out", required_argument, NULL, 'o' },
 		{ "esn", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dp_config cfg = { .udp_port = 6778, .esp_port = 4500, .idle_polls = 256,
-				 .idle_sleep_us = 200, .mtu = 1500 };
-	const char *store_dir = NULL, *pub_path = NULL, *sa_in = NULL, *sa_out = NULL;
-	const char *kr_name = keyring_default_name();
+	struct dp_config cfg = { 0 };
+	struct dp_options o;
+	const char *sa_in = NULL, *sa_out = NULL;
+	char cur_swarm[32] = "";
+	unsigned n_cli_swarms = 0;
 	struct sigaction sa = { .sa_handler = dp_on_signal };
 	static struct dp_ctl ctl;
 	struct rte_mempool *pool;
-	uint32_t max_sas = 65536;
 	char err[512];
-	bool esn = false, open_swarm = false;
+	bool esn = false;
 	unsigned lcore, q = 0;
-	int c, n;
+	int c, n, idx;
 
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
@@ -216,51 +222,35 @@ int main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	dp_options_init(&o, keyring_default_name());
+	/* Options apply in order: --config FILE at its place, later options override it. */
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		int rc = 0;
+
 		switch (c) {
+		case 'C':
+			if (dp_config_load(&o, optarg, err, sizeof(err)) != 0) {
+				fprintf(stderr, "superpeer-dataplane: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'G':
+			rc = dp_options_set(&o, opts[idx].name, optarg, err, sizeof(err));
+			break;
 		case 's':
-			store_dir = optarg;
+			snprintf(cur_swarm, sizeof(cur_swarm), "command-line-%u", ++n_cli_swarms);
+			rc = dp_options_swarm_set(&o, cur_swarm, "store", optarg, err, sizeof(err));
 			break;
 		case 'p':
-			pub_path = optarg;
-			break;
 		case 'O':
-			open_swarm = true;
-			break;
-		case 'a':
-			if (inet_pton(AF_INET, optarg, &cfg.ip4) != 1) {
-				fprintf(stderr, "superpeer-dataplane: --ip %s: not IPv4\n", optarg);
-				return 2;
+			if (cur_swarm[0] == '\0') {
+				snprintf(err, sizeof(err), "belongs after a --store");
+				rc = -EINVAL;
+			} else {
+				rc = dp_options_swarm_set(&o, cur_swarm, c == 'p' ? "public" : "open",
+							  c == 'p' ? optarg : "yes", err,
+							  sizeof(err));
 			}
-			break;
-		case '6':
-			if (inet_pton(AF_INET6, optarg, cfg.ip6) != 1 || cfg.ip6[0] == 0xff) {
-				fprintf(stderr, "superpeer-dataplane: --ip6 %s: not a unicast "
-						"IPv6 address\n", optarg);
-				return 2;
-			}
-			cfg.has_ip6 = true;
-			break;
-		case 'u':
-			cfg.udp_port = (uint16_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'e':
-			cfg.esp_port = (uint16_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'm':
-			cfg.mtu = (uint16_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'M':
-			max_sas = (uint32_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'k':
-			kr_name = optarg;
-			break;
-		case 'I':
-			cfg.idle_polls = (uint32_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'S':
-			cfg.idle_sleep_us = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		case 'i':
 			sa_in = optarg;
@@ -278,21 +268,31 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+		if (rc != 0) {
+			fprintf(stderr, "superpeer-dataplane: --%s: %s\n", opts[idx].name, err);
+			return 2;
+		}
 	}
-	if (cfg.ip4 == 0 || optind != argc || (store_dir == NULL) != (pub_path == NULL)) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (cfg.mtu < 1280 || cfg.mtu > 9000 || cfg.udp_port == 0 || cfg.esp_port == 0 ||
-	    cfg.esp_port == cfg.udp_port || max_sas < 2 || max_sas > (1u << 24)) {
-		fprintf(stderr, "superpeer-dataplane: --mtu 1280..9000, --udp-port and --esp-port "
-				"1..65535 and different, --max-sas 2..16777216\n");
+	if (dp_options_check(&o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "superpeer-dataplane: %s\n", err);
 		return 2;
 	}
 	if ((sa_in == NULL) != (sa_out == NULL)) {
 		fprintf(stderr, "superpeer-dataplane: --sa-in and --sa-out go together\n");
 		return 2;
 	}
+	cfg.ip4 = o.ip4;
+	memcpy(cfg.ip6, o.ip6, 16);
+	cfg.has_ip6 = o.has_ip6;
+	cfg.udp_port = o.udp_port;
+	cfg.esp_port = o.esp_port;
+	cfg.mtu = o.mtu;
+	cfg.idle_polls = o.idle_polls;
+	cfg.idle_sleep_us = o.idle_sleep_us;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "superpeer-dataplane: no DPDK port (give one with -a or --vdev)\n");
 		return 1;
@@ -303,22 +303,22 @@ int main(int argc, char **argv)
 			DP_MAX_WORKERS);
 		return 2;
 	}
-	if (dp_ctl_init(&ctl, kr_name, max_sas, dp_n_workers, err, sizeof(err)) != 0) {
+	if (dp_ctl_init(&ctl, o.keyring, o.max_sas, dp_n_workers, err, sizeof(err)) != 0) {
 		fprintf(stderr, "superpeer-dataplane: %s\n", err);
 		return 1;
 	}
 	cfg.sas = &ctl.sas;
 	cfg.swarms = &ctl.swarms;
-	if (store_dir != NULL) {
+	for (unsigned i = 0; i < o.n_swarms; i++) {
 		uint8_t pub[ED25519_PUBLIC_LEN];
 		int slot;
 
-		if (dp_read_pub(pub_path, pub) != 0)
+		if (dp_read_pub(o.swarms[i].pub, pub) != 0)
 			goto fail;
-		slot = swarm_table_add(&ctl.swarms, &ctl.eng, store_dir, pub, open_swarm, err,
-				       sizeof(err));
+		slot = swarm_table_add(&ctl.swarms, &ctl.eng, o.swarms[i].store, pub,
+				       o.swarms[i].open, err, sizeof(err));
 		if (slot < 0) {
-			fprintf(stderr, "superpeer-dataplane: %s\n", err);
+			fprintf(stderr, "superpeer-dataplane: swarm %s: %s\n", o.swarms[i].name, err);
 			goto fail;
 		}
 		if ((uint32_t)cfg.mtu < ESP_OVERHEAD + 8u + 3u + 48u + 200u +
@@ -386,7 +386,7 @@ int main(int argc, char **argv)
 		       "%u swarm%s, %u SA%s, keyring %s\n", ip, cfg.udp_port, cfg.esp_port,
 		       dp_n_workers, dp_n_workers > 1 ? "s" : "", mac, ctl.swarms.n,
 		       ctl.swarms.n == 1 ? "" : "s", ctl.sas.n, ctl.sas.n == 1 ? "" : "s",
-		       kr_name);
+		       o.keyring);
 		fflush(stdout);
 	}
 	dp_ctl_started(&ctl);

@@ -54,12 +54,26 @@ head -c $((16 << 20)) /dev/urandom >"$work/content"
 pub=$work/key/provider.pub man=$work/store/manifest
 hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
-# start_dp [options...]: the data plane on the host side of the veth, one lcore.
+# start_dp open|protected [options...]: the data plane on the host side of the veth, one
+# lcore, its addresses and the swarm from a config file.
 start_dp() {
+	cat >"$work/dp.ini" <<-EOF
+	; superpeer-dataplane, e2e test
+	[dataplane]
+	ip = 10.77.0.1
+	ip6 = fd00:77::1
+	keyring = sp$$
+
+	[swarm sample]
+	store = $work/store
+	public = $pub
+	open = $([ "$1" = open ] && echo yes || echo no)
+	EOF
+	shift
 	: >"$work/dp.out"
 	timeout 300 "$dp" -l 0 --no-huge -m 256 --file-prefix "sp$$" --no-pci \
-		--vdev "net_af_packet0,iface=$va" -- --store "$work/store" --public "$pub" \
-		--ip 10.77.0.1 --ip6 fd00:77::1 --keyring "sp$$" "$@" >"$work/dp.out" 2>&1 &
+		--vdev "net_af_packet0,iface=$va" -- --config "$work/dp.ini" "$@" \
+		>"$work/dp.out" 2>&1 &
 	dp_pid=$!
 	for _ in $(seq 100); do
 		grep -q "^superpeer-dataplane: 10.77.0.1" "$work/dp.out" && return 0
@@ -84,7 +98,7 @@ fetch() { ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public
 	--peer 10.77.0.1:6778 -o "$work/out" "$@"; }
 export SUPERPEER_KEYRING=sp$$
 
-start_dp --open
+start_dp open
 
 begin "ARP and ICMP echo"
 ip netns exec "$ns" ping -c 3 -i 0.2 -W 2 10.77.0.1 >"$work/ping" 2>&1 ||
@@ -147,7 +161,7 @@ grep -q "^ppspp refused, " "$work/dp.out" || fail "no refusal reasons"
 grep -E "^(drop|ppspp)" "$work/dp.out"
 
 k_in=0x$(hex 20) k_out=0x$(hex 36)
-start_dp
+start_dp protected
 
 begin "a protected swarm refuses plain PPSPP"
 fetch --timeout 2 >/dev/null 2>&1 && fail "plain fetch of a protected swarm succeeded"

@@ -29,8 +29,8 @@
 static char name[64];
 static volatile int consumer_stop;
 
-static const uint8_t key_pattern[16] = {0xde, 0xad, 0xbe, 0xef, 0x5e, 0xc7, 0xe7, 0x00,
-					0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+static const uint8_t key_pattern[16] = {0xde, 0xad, 0xbe, 0xef, 0x5e, 0xc7, 0xe7, 0x00, 0x11, 0x22,
+	0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
 
 static bool contains(const uint8_t *p, size_t n, const uint8_t *needle, size_t k)
 {
@@ -63,8 +63,8 @@ static void *consumer(void *arg)
 			continue;
 		}
 		if (expect != 0 && m.seq != expect + 1)
-			fprintf(stderr, "out of order: %llu after %llu\n", (unsigned long long)m.seq,
-				(unsigned long long)expect);
+			fprintf(stderr, "out of order: %llu after %llu\n",
+				(unsigned long long)m.seq, (unsigned long long)expect);
 		expect = m.seq;
 		memcpy(kr->reply, &m.seq, sizeof(m.seq));
 		memcpy(kr->reply + 8, key_pattern, sizeof(key_pattern));
@@ -131,11 +131,11 @@ int main(void)
 			size_t got;
 
 			memcpy(m.u.sa.key, key_pattern, sizeof(key_pattern));
-			rc = keyring_call(&ctl, &m, reply, sizeof(reply), &got, why, sizeof(why),
-					  2000);
+			rc = keyring_call(
+				&ctl, &m, reply, sizeof(reply), &got, why, sizeof(why), 2000);
 			memcpy(&seq, reply, sizeof(seq));
 			if (rc != -(int)(m.seq % 3) || got != 24 || seq != m.seq ||
-			    (rc != 0 && strcmp(why, "refused") != 0))
+				(rc != 0 && strcmp(why, "refused") != 0))
 				bad++;
 		}
 		consumer_stop = 1;
@@ -144,14 +144,14 @@ int main(void)
 		CHECK(dp.h->cmds_applied == 2000 && dp.h->done_seq == 2000);
 		/* Every slot the commands passed through, and the reply area, hold no key. */
 		CHECK(!contains((const uint8_t *)dp.h + dp.h->c2d_off,
-				dp.h->d2c_off - dp.h->c2d_off, key_pattern, sizeof(key_pattern)));
+			dp.h->d2c_off - dp.h->c2d_off, key_pattern, sizeof(key_pattern)));
 		CHECK(!contains(dp.reply, KR_REPLY_CAP, key_pattern, sizeof(key_pattern)));
 	}
 
 	/* 5 */
 	{
-		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0,
-				   .l_len = 1};
+		struct flock fl = {
+			.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
 		struct kr_msg m = {.type = KR_SA_FLUSH};
 
 		rc = keyring_open(&ctl2, name, err, sizeof(err));

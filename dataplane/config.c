@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * superpeer-dataplane's options: one setter per name shared by the command line and the INI
+ * file, the file read with libinih. Setup code.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+void dp_options_init(struct dp_options *o, const char *keyring)
+{
+	memset(o, 0, sizeof(*o));
+	o->udp_port = 6778;
+	o->esp_port = 4500;
+	o->mtu = 1500;
+	o->idle_polls = 256;
+	o->idle_sleep_us = 200;
+	o->max_sas = 65536;
+	snprintf(o->keyring, sizeof(o->keyring), "%s", keyring);
+}
+
+/* "udp_port" and "udp-port" are the same key. */
+static bool key_is(const char *key, const char *name)
+{
+	for (; *key != '\0' && *name != '\0'; key++, name++)
+		if (*key != *name && !(*key == '_' && *name == '-'))
+			return false;
+	return *key == '\0' && *name == '\0';
+}
+
+static int num(const char *key, const char *value, unsigned long lo, unsigned long hi,
+	unsigned long *out, char *err, size_t cap)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || v < lo || v > hi) {
+		snprintf(err, cap, "%s '%.40s': a number from %lu to %lu", key, value, lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int boolean(const char *key, const char *value, bool *out, char *err, size_t cap)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0) {
+		*out = false;
+		return 0;
+	}
+	snprintf(err, cap, "%s '%.40s': yes or no", key, value);
+	return -EINVAL;
+}
+
+static int path(const char *key, const char *value, char *out, size_t size, char *err, size_t cap)
+{
+	size_t n = strlen(value);
+
+	if (n == 0 || n >= size) {
+		snprintf(err, cap, "%s: a path of 1 to %zu bytes", key, size - 1);
+		return -EINVAL;
+	}
+	memcpy(out, value, n + 1);
+	return 0;
+}
+
+int dp_options_set(struct dp_options *o, const char *key, const char *value, char *err, size_t cap)
+{
+	unsigned long v;
+	int rc;
+
+	if (key_is(key, "ip")) {
+		if (inet_pton(AF_INET, value, &o->ip4) != 1 || o->ip4 == 0) {
+			snprintf(err, cap, "ip '%.40s': not an IPv4 address", value);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (key_is(key, "ip6")) {
+		if (inet_pton(AF_INET6, value, o->ip6) != 1 || o->ip6[0] == 0xff) {
+			snprintf(err, cap, "ip6 '%.40s': not a unicast IPv6 address", value);
+			return -EINVAL;
+		}
+		o->has_ip6 = true;
+		return 0;
+	}
+	if (key_is(key, "keyring")) {
+		size_t n = strlen(value);
+
+		if (n == 0 || n >= sizeof(o->keyring)) {
+			snprintf(err, cap, "keyring: a name of 1 to %zu characters",
+				sizeof(o->keyring) - 1);
+			return -EINVAL;
+		}
+		memcpy(o->keyring, value, n + 1);
+		return 0;
+	}
+	if (key_is(key, "udp-port") || key_is(key, "esp-port")) {
+		if ((rc = num(key, value, 1, 65535, &v, err, cap)) != 0)
+			return rc;
+		*(key_is(key, "udp-port") ? &o->udp_port : &o->esp_port) = (uint16_t)v;
+		return 0;
+	}
+	if (key_is(key, "mtu")) {
+		if ((rc = num(key, value, 1280, 9000, &v, err, cap)) != 0)
+			return rc;
+		o->mtu = (uint16_t)v;
+		return 0;
+	}
+	if (key_is(key, "max-sas")) {
+		if ((rc = num(key, value, 2, 1ul << 24, &v, err, cap)) != 0)
+			return rc;
+		o->max_sas = (uint32_t)v;
+		return 0;
+	}
+	if (key_is(key, "idle-polls") || key_is(key, "idle-sleep-us")) {
+		if ((rc = num(key, value, 0, 1000000, &v, err, cap)) != 0)
+			return rc;
+		*(key_is(key, "idle-polls") ? &o->idle_polls : &o->idle_sleep_us) = (uint32_t)v;
+		return 0;
+	}
+	snprintf(err, cap, "unknown option '%.40s'", key);
+	return -ENOENT;
+}
+
+int dp_options_swarm_set(struct dp_options *o, const char *name, const char *key, const char *value,
+	char *err, size_t cap)
+{
+	struct dp_swarm_opt *s = NULL;
+
+	for (unsigned i = 0; i < o->n_swarms; i++)
+		if (strcmp(o->swarms[i].name, name) == 0)
+			s = &o->swarms[i];
+	if (s == NULL) {
+		if (o->n_swarms == DP_MAX_SWARMS) {
+			snprintf(err, cap, "more than %d swarms", DP_MAX_SWARMS);
+			return -EINVAL;
+		}
+		if (strlen(name) >= sizeof(s->name)) {
+			snprintf(err, cap, "swarm name longer than %zu", sizeof(s->name) - 1);
+			return -EINVAL;
+		}
+		s = &o->swarms[o->n_swarms++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->name, sizeof(s->name), "%s", name);
+	}
+	if (key_is(key, "store"))
+		return path(key, value, s->store, sizeof(s->store), err, cap);
+	if (key_is(key, "public"))
+		return path(key, value, s->pub, sizeof(s->pub), err, cap);
+	if (key_is(key, "open"))
+		return boolean(key, value, &s->open, err, cap);
+	snprintf(err, cap, "unknown key '%.40s' in [swarm %.40s]", key, name);
+	return -ENOENT;
+}
+
+struct ini_ctx {
+	struct dp_options *o;
+	char msg[200];
+};
+
+static int config_ini_handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct ini_ctx *c = user;
+	char err[200];
+	int rc;
+
+	if (strcmp(section, "dataplane") == 0)
+		rc = dp_options_set(c->o, key, value, err, sizeof(err));
+	else if (strncmp(section, "swarm ", 6) == 0 && section[6] != '\0')
+		rc = dp_options_swarm_set(c->o, section + 6, key, value, err, sizeof(err));
+	else {
+		snprintf(err, sizeof(err), "unknown section [%.40s] (dataplane or swarm NAME)",
+			section);
+		rc = -ENOENT;
+	}
+	/* libinih returns the first failing line; keep that line's message. */
+	if (rc != 0 && c->msg[0] == '\0')
+		snprintf(c->msg, sizeof(c->msg), "%s", err);
+	return rc == 0;
+}
+
+static int config_result(int line, struct ini_ctx *c, const char *label, char *err, size_t cap)
+{
+	if (line == 0)
+		return 0;
+	if (line < 0)
+		snprintf(err, cap, "%s: cannot read", label);
+	else
+		snprintf(err, cap, "%s:%d: %s", label, line,
+			c->msg[0] != '\0' ? c->msg : "not a section, key = value or comment");
+	return -1;
+}
+
+int dp_config_load(struct dp_options *o, const char *file, char *err, size_t cap)
+{
+	struct ini_ctx c = {.o = o};
+
+	return config_result(ini_parse(file, config_ini_handler, &c), &c, file, err, cap);
+}
+
+int dp_config_parse_string(
+	struct dp_options *o, const char *text, const char *label, char *err, size_t cap)
+{
+	struct ini_ctx c = {.o = o};
+
+	return config_result(ini_parse_string(text, config_ini_handler, &c), &c, label, err, cap);
+}
+
+int dp_options_check(const struct dp_options *o, char *err, size_t cap)
+{
+	if (o->ip4 == 0) {
+		snprintf(err, cap, "no IPv4 address (--ip, or ip = in [dataplane])");
+		return -1;
+	}
+	if (o->udp_port == o->esp_port) {
+		snprintf(err, cap, "udp-port and esp-port must differ");
+		return -1;
+	}
+	for (unsigned i = 0; i < o->n_swarms; i++) {
+		const struct dp_swarm_opt *s = &o->swarms[i];
+
+		if (s->store[0] == '\0' || s->pub[0] == '\0') {
+			snprintf(err, cap, "swarm %s: needs store and public", s->name);
+			return -1;
+		}
+	}
+	return 0;
+}

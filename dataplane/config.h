@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * superpeer-dataplane's own options, from the command line and from an INI file (libinih),
+ * with the same names in both. Setup code. docs/dataplane.md has the file's form:
+ *
+ *   [dataplane]            ip, ip6, udp-port, esp-port, mtu, keyring, max-sas,
+ *                          idle-polls, idle-sleep-us
+ *   [swarm NAME]           store, public, open          (one section per swarm)
+ *
+ * Every problem is one line: "FILE:LINE: ..." for the file, "--OPTION VALUE: ..." otherwise.
+ */
+#ifndef SUPERPEER_DP_CONFIG_H
+#define SUPERPEER_DP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyring_abi.h"
+#include "swarm_table.h"
+
+struct dp_swarm_opt {
+	char name[64];
+	char store[KR_PATH_MAX];
+	char pub[KR_PATH_MAX];
+	bool open;
+};
+
+struct dp_options {
+	uint32_t ip4; /* network order; 0 = not given */
+	uint8_t ip6[16];
+	bool has_ip6;
+	uint16_t udp_port, esp_port, mtu;
+	uint32_t idle_polls, idle_sleep_us, max_sas;
+	char keyring[KR_NAME_MAX];
+	struct dp_swarm_opt swarms[DP_MAX_SWARMS];
+	unsigned n_swarms;
+};
+
+/* The defaults: ports 6778 and 4500, MTU 1500, 256 polls, 200 us, 65536 SAs. */
+void dp_options_init(struct dp_options *o, const char *keyring);
+
+/*
+ * One option of [dataplane] (or the command line's long option of that name; '_' and '-'
+ * are the same). 0, or -EINVAL / -ENOENT (unknown) with the problem in err.
+ */
+int dp_options_set(struct dp_options *o, const char *key, const char *value, char *err, size_t cap);
+/* One key of a swarm section; the swarm is created by its first key. */
+int dp_options_swarm_set(struct dp_options *o, const char *name, const char *key, const char *value,
+	char *err, size_t cap);
+
+/* Reads an INI file into o (later keys override earlier ones). 0, or -1 with "FILE:LINE: ...". */
+int dp_config_load(struct dp_options *o, const char *path, char *err, size_t cap);
+/* The same from a string (label names it in messages). */
+int dp_config_parse_string(
+	struct dp_options *o, const char *text, const char *label, char *err, size_t cap);
+
+/* Checks the whole (ranges, ports distinct, an address, each swarm complete). 0 or -1 + err. */
+int dp_options_check(const struct dp_options *o, char *err, size_t cap);
+
+#endif
