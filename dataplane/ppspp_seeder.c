@@ -121,11 +121,16 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 	 * Asking again for something already sent means a datagram was lost: the peer may lack
 	 * the peaks or uncles it carried, so forget what was sent and send full paths again.
 	 */
-	if (ranges_touch(&ch->sent, r.start, r.end)) {
+	if (ranges_touch(&ch->requested, r.start, r.end) || ranges_touch(&ch->sent, r.start, r.end)) {
 		ch->sent.n = 0;
 		ch->peaks_next = 0;
 		ch->integrity_ahead = false;
+		/* What is asked again may have been refused (a chunk that failed the peer's
+		 * Merkle check is asked again and fails again): sending it again must not make
+		 * its hash count as known, or the chunks beside it never get their uncles. */
+		ranges_add(&ch->resent, r);
 	}
+	ranges_add(&ch->requested, r);
 	if (ch->n_req == SEEDER_REQ_MAX) {
 		seeder_refuse(ch, SEEDER_R_TOO_MANY_REQUESTS);
 		return;
@@ -370,7 +375,8 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 		if (integrity)
 			ch->peaks_next = (uint8_t)s->n_peaks;
 		ch->integrity_ahead = false;
-		ranges_add(&ch->sent, (struct ppspp_range){ c, c });
+		if (!ranges_touch(&ch->resent, c, c))
+			ranges_add(&ch->sent, (struct ppspp_range){ c, c });
 		if (++ch->req[0].start > ch->req[0].end)
 			seeder_req_remove(ch, 0);
 		ch->chunks_sent++;

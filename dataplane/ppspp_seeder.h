@@ -7,7 +7,7 @@
  * Per channel, no DPDK, no allocation, no clock: the data plane's workers and superpeer fetch
  * (seeding) drive it the same way: seeder_input() for each datagram that arrives on the
  * channel, seeder_output() until it returns 0 to fill the next datagrams to send. A channel
- * is 432 bytes on x86-64 (docs/serving.md).
+ * is 576 bytes on x86-64 (docs/serving.md).
  *
  * Integrity (§5.3-5.6): before its first DATA the peer gets INTEGRITY for every peak (which
  * it checks against the swarm ID); each DATA is preceded by the uncles from the chunk up to
@@ -82,6 +82,8 @@ struct seeder_channel {
 	uint8_t n_req;
 	struct seeder_ranges acked; /* chunks the peer acknowledged (ACK) or announced (HAVE) */
 	struct seeder_ranges sent;  /* chunks whose DATA we sent since the last re-request */
+	struct seeder_ranges requested; /* every range asked for so far (merged) */
+	struct seeder_ranges resent;	/* asked for again: never counted as known by sending */
 	uint64_t chunks_sent;
 	uint64_t bytes_sent;
 	uint64_t refused[SEEDER_R_COUNT];
