@@ -168,6 +168,7 @@ void chunk_store_close(struct chunk_store *s)
 		munmap(s->tree_map, s->tree_map_len);
 	if (s->chunks_map != NULL)
 		munmap(s->chunks_map, s->chunks_map_len);
+	merkle_tree_free(&s->tree); /* a tree built in memory (ingest); a mapped view owns nothing */
 	memset(s, 0, sizeof(*s));
 }
 

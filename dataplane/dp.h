@@ -25,6 +25,8 @@
 
 #include "chunk_store.h"
 #include "esp_sa.h"
+#include "manifest.h"
+#include "ppspp_leecher.h"
 #include "ppspp_seeder.h"
 #include "sa_table.h"
 #include "swarm_table.h"
@@ -56,6 +58,8 @@
 	_(SWARM_PROTECTED, "swarm_protected", "plain PPSPP for a swarm served only through ESP")    \
 	_(SWARM_GONE, "swarm_gone", "datagram on a channel whose swarm was removed")               \
 	_(PPSPP, "ppspp", "PPSPP datagram refused by the channel (reason in the summary)")         \
+	_(BAD_CHUNK, "bad_chunk", "ingested chunk failed Merkle verification (counted per source)") \
+	_(INGEST_REFUSED, "ingest_refused", "datagram from an ingest source the leecher refused")   \
 	_(PEERS_FULL, "peers_full", "no room for another peer on this worker")                     \
 	_(TX_FULL, "tx_full", "transmit queue full")                                               \
 	_(NO_MBUF, "no_mbuf", "mbuf pool exhausted")
@@ -98,17 +102,65 @@ enum dp_mode {
 	DP_MODE_ESP_RAW,   /* ESP as IP protocol 50, inner UDP to udp_port */
 };
 
+enum dp_role {
+	DP_ROLE_SEEDER = 0, /* a peer fetching from us: the seeder channel below */
+	DP_ROLE_INGEST,	    /* the source of an ingest: its datagrams go to swarm->ingest */
+};
+
 struct dp_peer {
 	uint8_t addr[16];    /* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
 	uint16_t port;	     /* the peer's PPSPP (inner) UDP port */
 	uint16_t encap_port; /* ESP in UDP: the peer's outer UDP port; else 0 */
 	uint8_t mode;	     /* enum dp_mode */
+	uint8_t role;	     /* enum dp_role */
 	bool used;
 	bool v6;
 	uint8_t swarm;	     /* slot in the swarm table, valid while swarm_gen matches */
 	uint32_t swarm_gen;
 	struct rte_ether_addr mac; /* replies go back to the MAC the peer's packets came from */
 	struct seeder_channel ch;
+};
+
+/* A neighbour (dp_neigh.c): IPv4-mapped or IPv6 address -> MAC, per worker. */
+enum { DP_NEIGH = 256 };
+enum { DP_NEIGH_FREE = 0, DP_NEIGH_ASKED, DP_NEIGH_KNOWN };
+struct dp_neigh {
+	uint8_t addr[16];
+	struct rte_ether_addr mac;
+	uint8_t state;
+	uint64_t asked_tsc;
+};
+
+/*
+ * A swarm being fetched into the data plane from one source peer (dp_ingest.c). Made by the
+ * key-ring lcore (KR_SWARM_INGEST) and hung on a swarm slot; run by the one worker that claims
+ * it; handed back (done) once every chunk is verified and stored, then served.
+ */
+struct dp_ingest {
+	struct ppspp_leecher l;	 /* runs on the owner's crypto engine */
+	struct manifest m;
+	uint8_t *content;	 /* m.content_len bytes (anonymous mapping), verified chunks only */
+	size_t map_len;
+	uint8_t peer[16];
+	bool v6;
+	uint8_t open;		 /* serve as open once complete */
+	uint16_t port, encap_port;
+	uint16_t owner;		 /* lcore, DP_SA_NO_OWNER until claimed */
+	uint8_t done;		 /* set (release) by the owner when complete */
+	uint32_t gen;		 /* the swarm slot's generation when it was made */
+	uint32_t window;
+	uint64_t chunks_in, bad_chunks, refused;
+	uint64_t bad_reported;	 /* key-ring lcore: bad chunks already reported */
+	uint64_t t_hs, t_req, t_progress, have_at_progress;
+	struct dp_peer *p;	 /* the owner's peer entry for the source */
+};
+
+/* One datagram from an ingest source, kept until the end of the rx burst (multi-buffer). */
+struct dp_ingest_rx {
+	struct dp_ingest *ing;
+	struct rte_mbuf *m;
+	const uint8_t *dgram;
+	size_t len;
 };
 
 /* The seconds clock the ESP lifetimes run on, kept by the key-ring lcore. */
@@ -123,6 +175,8 @@ struct dp_worker {
 	struct crypto_engine eng;
 	unsigned tid;	      /* QSBR thread id (worker index) */
 	struct dp_peer *peers;
+	struct dp_neigh *neigh;
+	uint64_t neigh_learned;
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
 	uint64_t drops[DP_DROP_COUNT];
@@ -134,6 +188,9 @@ struct dp_worker {
 	struct dp_ctl *ctl;
 	struct rte_mbuf *tx[DP_TX_MAX];
 	unsigned n_tx;
+	struct dp_ingest_rx ing_rx[DP_BURST];
+	unsigned n_ing_rx;
+	uint64_t chunks_ingested;
 } __rte_cache_aligned;
 
 extern volatile bool dp_stop;
@@ -150,12 +207,38 @@ void dp_net_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop why);
 /* dp_net.c: queues m for transmission. */
 void dp_net_tx(struct dp_worker *w, struct rte_mbuf *m);
 
+/* dp_ppspp.c: the peer entry for (addr, port, encap, mode): found, or claimed (fresh). */
+struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6, uint16_t port,
+			    uint16_t encap_port, enum dp_mode mode, bool *fresh);
+/* dp_ppspp.c: the outbound SA for an ESP peer, claimed; NULL (counted) when none. */
+struct dp_sa *dp_dgram_sa(struct dp_worker *w, const struct dp_peer *p);
+/* dp_ppspp.c: a packet to p with its headers; the datagram goes at *d, up to *cap bytes. */
+struct rte_mbuf *dp_dgram_begin(struct dp_worker *w, const struct dp_peer *p, bool esp,
+				uint8_t **d, uint32_t *cap);
+/* dp_ppspp.c: n datagram bytes written: sealed under sa (NULL: plain), lengths, queued. */
+void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa *sa,
+		     struct rte_mbuf *m, uint32_t n);
+
+/* dp_ingest.c: a datagram from p, an ingest source: kept for the burst's end (true). */
+bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+		     const uint8_t *dgram, size_t len);
+/* dp_ingest.c: the kept datagrams verified in one multi-buffer pass; acks, requests. */
+void dp_ingest_flush(struct dp_worker *w);
+/* dp_ingest.c: timers of the ingests this worker runs (or claims); once a millisecond. */
+void dp_ingest_tick(struct dp_worker *w);
+
 /* dp_ppspp.c: UDP to us (after IPv4/IPv6); src is the peer (IPv4-mapped for IPv4). */
 void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 		  struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6);
 /* dp_ppspp.c: raw ESP (IP protocol 50) to us. */
 void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 		  uint8_t *esp, uint32_t len, const uint8_t src[16], bool v6);
+
+/* dp_neigh.c: learn a's MAC (solicited_only: only if a is being asked for). True if kept. */
+bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac,
+		    bool solicited_only);
+/* dp_neigh.c: a's MAC, or NULL while unknown (an ARP request / NS is sent, rate-limited). */
+const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t a[16], bool v6);
 
 /* dp_ctl.c */
 struct dp_ctl;

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/mman.h>
+
+#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_telemetry.h>
 
@@ -66,6 +69,23 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 	const struct dp_swarm *s = &c->swarms.slot[slot];
 
 	memset(e, 0, sizeof(*e));
+	if (s->ingest != NULL) {
+		const struct dp_ingest *ing = s->ingest;
+
+		e->state = KR_SWARM_INGESTING;
+		e->id_len = (uint8_t)hash_len(ing->m.hash);
+		memcpy(e->id, ing->m.swarm_id, e->id_len);
+		e->open = ing->open;
+		e->chunk_size = ing->m.chunk_size;
+		e->size = ing->m.content_len;
+		e->chunks = (ing->m.content_len + ing->m.chunk_size - 1) / ing->m.chunk_size;
+		e->chunks_in = ing->chunks_in;
+		e->bad_chunks = ing->bad_chunks;
+		memcpy(e->source, ing->peer, 16);
+		e->source_port = ing->port;
+		snprintf(e->name, sizeof(e->name), "%.63s", ing->m.name);
+		return;
+	}
 	e->id_len = (uint8_t)hash_len(s->store.m.hash);
 	memcpy(e->id, s->store.m.swarm_id, e->id_len);
 	e->open = s->open;
@@ -100,16 +120,181 @@ static int dp_ctl_swarm_list(struct dp_ctl *c, const struct kr_list_req *q, uint
 	memset(r, 0, sizeof(*r));
 	r->total = c->swarms.n;
 	for (i = q->start; i < DP_MAX_SWARMS && r->count < max; i++)
-		if (c->swarms.slot[i].live)
+		if (c->swarms.slot[i].live || c->swarms.slot[i].ingest != NULL)
 			dp_ctl_swarm_info(c, i, &e[r->count++]);
 	r->next = 0;
 	for (; i < DP_MAX_SWARMS; i++)
-		if (c->swarms.slot[i].live) {
+		if (c->swarms.slot[i].live || c->swarms.slot[i].ingest != NULL) {
 			r->next = i;
 			break;
 		}
 	*reply_len = (uint32_t)(sizeof(*r) + r->count * sizeof(*e));
 	return 0;
+}
+
+/* KR_SWARM_INGEST: the manifest checked, a slot, the content buffer, the leecher. */
+static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, char *why,
+			       size_t cap)
+{
+	static char text[MANIFEST_MAX_LEN + 1];
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
+	struct dp_ingest *ing;
+	struct dp_swarm *s = NULL;
+	size_t hl;
+	int slot = -1, rc;
+
+	if (memchr(in->manifest, '\0', sizeof(in->manifest)) == NULL || in->manifest[0] == '\0') {
+		snprintf(why, cap, "manifest path missing or not terminated");
+		return -EINVAL;
+	}
+	if (in->peer_port == 0 || memcmp(in->peer, zero, 16) == 0) {
+		snprintf(why, cap, "the source's address and port are needed");
+		return -EINVAL;
+	}
+	if (memcmp(in->peer, mapped, 12) == 0 ? c->kr.h->ip4[0] == 0 : !c->kr.h->has_ip6) {
+		snprintf(why, cap, "no address of that family to fetch from");
+		return -EINVAL;
+	}
+	ing = rte_zmalloc("dp_ingest", sizeof(*ing), RTE_CACHE_LINE_SIZE);
+	if (ing == NULL) {
+		snprintf(why, cap, "out of memory");
+		return -ENOMEM;
+	}
+	rc = manifest_load(in->manifest, &ing->m, text, sizeof(text), why, cap);
+	if (rc == 0 && manifest_verify(&c->eng, &ing->m, text, in->provider_pub) != 0) {
+		snprintf(why, cap, "%.80s: not signed by the given provider key", in->manifest);
+		rc = -EPERM;
+	}
+	if (rc != 0)
+		goto fail;
+	hl = hash_len(ing->m.hash);
+	if (swarm_table_find(&c->swarms, ing->m.swarm_id, hl) >= 0 ||
+	    swarm_table_find_ingest(&c->swarms, ing->m.swarm_id, hl) >= 0) {
+		snprintf(why, cap, "this swarm is served or being ingested already");
+		rc = -EEXIST;
+		goto fail;
+	}
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
+		if (!c->swarms.slot[i].live && c->swarms.slot[i].ingest == NULL) {
+			slot = (int)i;
+			break;
+		}
+	if (slot < 0) {
+		snprintf(why, cap, "no free swarm slot (%d)", DP_MAX_SWARMS);
+		rc = -ENOSPC;
+		goto fail;
+	}
+	ing->map_len = (size_t)ing->m.content_len;
+	ing->content = mmap(NULL, ing->map_len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ing->content == MAP_FAILED) {
+		ing->content = NULL;
+		snprintf(why, cap, "no memory for %llu bytes of content",
+			 (unsigned long long)ing->m.content_len);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	{
+		uint32_t id = 0;
+
+		while (id == 0)
+			crypto_random(&id, sizeof(id));
+		if (ppspp_leecher_init(&ing->l, &c->eng, ing->m.hash, ing->m.chunk_size,
+				       ing->m.content_len, ing->m.swarm_id, id,
+				       PPSPP_CAM_CHUNK32) != 0) {
+			snprintf(why, cap, "cannot set up the Merkle verifier (memory)");
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+	memcpy(ing->peer, in->peer, 16);
+	ing->v6 = memcmp(in->peer, mapped, 12) != 0;
+	ing->port = in->peer_port;
+	ing->encap_port = in->encap_port;
+	ing->open = in->open != 0;
+	ing->owner = DP_SA_NO_OWNER;
+	s = &c->swarms.slot[slot];
+	memcpy(s->ingest_id, ing->m.swarm_id, hl);
+	s->ingest_hash = ing->m.hash;
+	memcpy(s->provider_pub, in->provider_pub, sizeof(s->provider_pub));
+	snprintf(s->dir, sizeof(s->dir), "%s", in->manifest);
+	dp_ctl_swarm_counters_reset(c, (unsigned)slot);
+	ing->gen = s->gen + 1;
+	__atomic_store_n(&s->gen, ing->gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ingest, ing, __ATOMIC_RELEASE);
+	return 0;
+fail:
+	if (ing->content != NULL)
+		munmap(ing->content, ing->map_len);
+	rte_free(ing);
+	return rc;
+}
+
+/* Takes an ingest off its slot, waits until no worker can hold it, frees it. */
+static void dp_ctl_ingest_drop(struct dp_ctl *c, struct dp_swarm *s, bool keep_content)
+{
+	struct dp_ingest *ing = s->ingest;
+
+	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ingest, NULL, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(c->sas.qsbr, c->self_tid);
+	ppspp_leecher_fini(&ing->l);
+	if (!keep_content)
+		munmap(ing->content, ing->map_len);
+	rte_free(ing);
+}
+
+/* A complete ingest becomes a served swarm: tree built over the verified content. */
+static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
+{
+	struct dp_swarm *s = &c->swarms.slot[slot];
+	struct dp_ingest *ing = s->ingest;
+	struct chunk_store *st = &s->store;
+	size_t hl = hash_len(ing->m.hash);
+
+	memset(st, 0, sizeof(*st));
+	st->m = ing->m;
+	if (merkle_tree_build(&st->tree, &c->eng, ing->m.hash, ing->m.chunk_size, ing->content,
+			      ing->m.content_len) != 0 ||
+	    memcmp(merkle_tree_root(&st->tree), ing->m.swarm_id, hl) != 0) {
+		/* Cannot happen: every chunk was verified against the swarm ID. */
+		merkle_tree_free(&st->tree);
+		dp_ctl_ingest_drop(c, s, false);
+		return;
+	}
+	st->chunks = ing->content;
+	st->chunks_map = ing->content;
+	st->chunks_map_len = ing->map_len;
+	st->n_peaks = merkle_peaks(st->tree.n_chunks, st->peaks);
+	s->open = ing->open;
+	c->ingested++;
+	dp_ctl_ingest_drop(c, s, true);
+	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->live, 1, __ATOMIC_RELEASE);
+	c->swarms.n++;
+}
+
+/* Ingests: complete ones served; bad chunks reported against their source. */
+static void dp_ctl_ingest_scan(struct dp_ctl *c)
+{
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
+		struct dp_ingest *ing = c->swarms.slot[i].ingest;
+		uint64_t bad;
+
+		if (ing == NULL)
+			continue;
+		bad = __atomic_load_n(&ing->bad_chunks, __ATOMIC_RELAXED);
+		if (bad > ing->bad_reported) {
+			struct kr_alarm a = {.peer_port = ing->port, .reason = KR_ALARM_BAD_CHUNK,
+					     .count = bad};
+
+			memcpy(a.peer, ing->peer, 16);
+			ing->bad_reported = bad;
+			dp_ctl_event(c, KR_EV_PEER_ALARM, &a, sizeof(a));
+		}
+		if (__atomic_load_n(&ing->done, __ATOMIC_ACQUIRE))
+			dp_ctl_ingest_finish(c, i);
+	}
 }
 
 int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
@@ -184,6 +369,11 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 			snprintf(why, cap, "swarm ID missing");
 			return -EINVAL;
 		}
+		rc = swarm_table_find_ingest(&c->swarms, m->u.swarm.id, m->u.swarm.id_len);
+		if (rc >= 0) { /* an ingest in progress: stopped, nothing of it kept */
+			dp_ctl_ingest_drop(c, &c->swarms.slot[rc], false);
+			return 0;
+		}
 		rc = swarm_table_del(
 			&c->swarms, m->u.swarm.id, m->u.swarm.id_len, c->sas.qsbr, c->self_tid);
 		if (rc != 0)
@@ -194,6 +384,8 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 	case KR_RESYNC_DONE:
 		c->resynced = true;
 		return 0;
+	case KR_SWARM_INGEST:
+		return dp_ctl_ingest_start(c, &m->u.ingest, why, cap);
 	default:
 		snprintf(why, cap, "unknown command %u", m->type);
 		return -EOPNOTSUPP;
@@ -275,6 +467,9 @@ void dp_ctl_poll(struct dp_ctl *c)
 		keyring_cmd_done(&c->kr, m.seq, rc, why, reply_len);
 		c->applied++;
 	}
+	pthread_mutex_lock(&c->lock);
+	dp_ctl_ingest_scan(c);
+	pthread_mutex_unlock(&c->lock);
 	if (now != c->last_scan) {
 		c->last_scan = now;
 		pthread_mutex_lock(&c->lock);
@@ -450,6 +645,9 @@ void dp_ctl_started(struct dp_ctl *c)
 void dp_ctl_fini(struct dp_ctl *c)
 {
 	dp_ctl_tel = NULL;
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
+		if (c->swarms.slot[i].ingest != NULL)
+			dp_ctl_ingest_drop(c, &c->swarms.slot[i], false);
 	sa_table_free(&c->sas);
 	swarm_table_close(&c->swarms);
 	keyring_destroy(&c->kr);

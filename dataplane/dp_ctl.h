@@ -26,6 +26,7 @@ struct dp_ctl {
 	unsigned self_tid; /* QSBR id of the drainer when it is also the worker */
 	uint64_t last_scan;
 	uint64_t applied;
+	uint64_t ingested; /* ingests completed and served */
 	bool resynced;
 	struct dp_worker **workers;
 	unsigned n_workers;

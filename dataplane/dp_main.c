@@ -137,7 +137,9 @@ static struct dp_worker *dp_worker_new(struct dp_config *cfg, struct rte_mempool
 	w->next_channel = (uint32_t)lcore * 7919u + (uint32_t)time(NULL);
 	w->peers = rte_zmalloc_socket("dp_peers", sizeof(*w->peers) * DP_PEERS,
 				      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
-	if (w->peers == NULL || crypto_engine_init(&w->eng) != 0)
+	w->neigh = rte_zmalloc_socket("dp_neigh", sizeof(*w->neigh) * DP_NEIGH,
+				      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+	if (w->peers == NULL || w->neigh == NULL || crypto_engine_init(&w->eng) != 0)
 		return NULL;
 	return w;
 }

@@ -44,10 +44,26 @@ static void dp_arp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 	}
 	if (a->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 	    a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || a->arp_hlen != 6 ||
-	    a->arp_plen != 4 || a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
-	    a->arp_data.arp_tip != w->cfg->ip4) {
+	    a->arp_plen != 4 || a->arp_data.arp_tip != w->cfg->ip4 ||
+	    (a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
+	     a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REPLY))) {
 		dp_net_drop(w, m, DP_DROP_ARP_OTHER);
 		return;
+	}
+	{
+		uint8_t sip[16] = {[10] = 0xff, [11] = 0xff};
+		bool reply = a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+
+		memcpy(sip + 12, &a->arp_data.arp_sip, 4);
+		/* A request to us teaches the asker's address; a reply only when we asked. */
+		if (!dp_neigh_learn(w, sip, &a->arp_data.arp_sha, reply) && reply) {
+			dp_net_drop(w, m, DP_DROP_ARP_OTHER); /* a reply nobody asked for */
+			return;
+		}
+		if (reply) {
+			rte_pktmbuf_free(m);
+			return;
+		}
 	}
 	/* The reply, in place: the requester becomes the target. */
 	a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
@@ -159,12 +175,28 @@ static bool dp_ip6_is_our_solicited(const struct dp_config *cfg, const uint8_t *
 enum {
 	ND_NS = 135,
 	ND_NA = 136,
+	ND_OPT_SLLA = 1,
 	ND_OPT_TLLA = 2,
 	ICMP6_ECHO_REQUEST = 128,
 	ICMP6_ECHO_REPLY = 129,
 };
 
 /* A Neighbor Solicitation for our address becomes the Advertisement, in the same mbuf. */
+/* The link-layer address option of type `type` in an NS/NA (options after 24 bytes), or NULL. */
+static const uint8_t *dp_nd_option(const uint8_t *icmp, uint32_t l4len, uint8_t type)
+{
+	for (uint32_t off = 24; off + 8 <= l4len;) {
+		uint32_t olen = icmp[off + 1] * 8u;
+
+		if (olen == 0 || off + olen > l4len)
+			return NULL;
+		if (icmp[off] == type && olen >= 8)
+			return icmp + off + 2;
+		off += olen;
+	}
+	return NULL;
+}
+
 static void dp_nd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 			struct rte_ipv6_hdr *ip6, uint8_t *icmp, uint32_t l4len)
 {
@@ -180,6 +212,12 @@ static void dp_nd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ethe
 	if (memcmp(icmp + 8, w->cfg->ip6, 16) != 0) {
 		dp_net_drop(w, m, DP_DROP_NOT_FOR_US);
 		return;
+	}
+	if (!from_unspecified) {
+		const uint8_t *ll = dp_nd_option(icmp, l4len, ND_OPT_SLLA);
+
+		if (ll != NULL) /* the solicitation teaches its source (RFC 4861 7.2.3) */
+			dp_neigh_learn(w, ip6->src_addr, (const struct rte_ether_addr *)ll, false);
 	}
 	if (rte_pktmbuf_tailroom(m) + rte_pktmbuf_data_len(m) <
 	    sizeof(*eth) + sizeof(*ip6) + na_len) {
@@ -245,6 +283,23 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 	}
 	if (icmp[0] == ND_NS) {
 		dp_nd_input(w, m, eth, ip6, icmp, l4len);
+		return;
+	}
+	if (icmp[0] == ND_NA) {
+		const uint8_t *ll = dp_nd_option(icmp, l4len, ND_OPT_TLLA);
+
+		if (ip6->hop_limits != 255 || icmp[1] != 0 || l4len < 24) {
+			dp_net_drop(w, m, DP_DROP_ND_BAD);
+			return;
+		}
+		/* Only an answer to our own solicitation teaches anything. */
+		if (!dp_neigh_learn(w, icmp + 8,
+				    ll != NULL ? (const struct rte_ether_addr *)ll : &eth->src_addr,
+				    true)) {
+			dp_net_drop(w, m, DP_DROP_ICMP6_OTHER);
+			return;
+		}
+		rte_pktmbuf_free(m);
 		return;
 	}
 	if (icmp[0] != ICMP6_ECHO_REQUEST || icmp[1] != 0 ||

@@ -15,7 +15,7 @@
 #include "dp.h"
 
 /* The peer's slot: found, or a free one claimed (channel not yet bound); NULL when full. */
-static struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6,
+struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6,
 	uint16_t port, uint16_t encap_port, enum dp_mode mode, bool *fresh)
 {
 	uint32_t h = (port * 40503u) ^ (encap_port * 2246822519u) ^ (uint32_t)mode;
@@ -141,97 +141,130 @@ static void dp_reply_finish(struct rte_mbuf *m, const struct dp_peer *p, uint32_
 	m->pkt_len = m->data_len;
 }
 
+/* The outbound SA for an ESP peer, claimed for this worker; NULL (counted) when none. */
+struct dp_sa *dp_dgram_sa(struct dp_worker *w, const struct dp_peer *p)
+{
+	struct dp_sa *sa = sa_table_out(w->cfg->sas, p->addr, p->encap_port);
+
+	if (sa == NULL) {
+		w->drops[DP_DROP_NO_OUT_SA]++;
+		return NULL;
+	}
+	if (!dp_sa_claim(sa, (uint16_t)w->lcore)) {
+		w->drops[DP_DROP_SA_OWNER]++;
+		return NULL;
+	}
+	return sa;
+}
+
+struct rte_mbuf *dp_dgram_begin(struct dp_worker *w, const struct dp_peer *p, bool esp,
+				uint8_t **d, uint32_t *cap)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	uint32_t room, hdrs = dp_reply_hdrs_len(p);
+	uint8_t *l4p;
+
+	if (m == NULL) {
+		w->drops[DP_DROP_NO_MBUF]++;
+		return NULL;
+	}
+	room = rte_pktmbuf_tailroom(m);
+	if (room > (uint32_t)w->cfg->mtu + sizeof(struct rte_ether_hdr))
+		room = (uint32_t)w->cfg->mtu + sizeof(struct rte_ether_hdr);
+	l4p = dp_reply_headers(w, m, p, p->mode == DP_MODE_ESP_RAW ? IPPROTO_ESP : IPPROTO_UDP);
+	*d = l4p + (p->mode == DP_MODE_ESP_RAW ? 0 : sizeof(struct rte_udp_hdr));
+	*cap = room - hdrs;
+	if (esp) {
+		/* ESP header + IV, inner UDP header, then the datagram; room for the trailer
+		 * (pad <= 3, pad length, next header) and the ICV. */
+		*d += ESP_PREFIX_LEN + sizeof(struct rte_udp_hdr);
+		*cap -= ESP_OVERHEAD + sizeof(struct rte_udp_hdr) + 3;
+	}
+	return m;
+}
+
 /*
- * Everything the peer's channel has to send, one datagram per packet. ESP peers: sealed
- * under the outbound SA for (peer, encap port); the inner UDP header is udp_port -> the
- * peer's port, the outer (ESP in UDP) esp_port -> its encap port with checksum 0 on IPv4
- * (RFC 3948 2.1), as Linux sends it.
+ * ESP peers: sealed under sa; the inner UDP header is udp_port -> the peer's port, the outer
+ * (ESP in UDP) esp_port -> its encap port with checksum 0 on IPv4 (RFC 3948 2.1), as Linux
+ * sends it.
  */
-static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
+void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa *sa,
+		     struct rte_mbuf *m, uint32_t n)
 {
 	const struct dp_config *cfg = w->cfg;
-	uint32_t hdrs = dp_reply_hdrs_len(p);
-	struct dp_sa *sa = NULL;
+	uint32_t hdrs = dp_reply_hdrs_len(p), l4;
+	uint8_t *l4p = rte_pktmbuf_mtod_offset(m, uint8_t *,
+					       sizeof(struct rte_ether_hdr) +
+						       (p->v6 ? sizeof(struct rte_ipv6_hdr)
+							      : sizeof(struct rte_ipv4_hdr)));
+	uint8_t *pay = l4p + (p->mode == DP_MODE_ESP_RAW ? 0 : sizeof(struct rte_udp_hdr));
 
-	if (p->mode != DP_MODE_PLAIN) {
-		sa = sa_table_out(cfg->sas, p->addr, p->encap_port);
-		if (sa == NULL) {
-			w->drops[DP_DROP_NO_OUT_SA]++;
+	if (sa != NULL) {
+		struct rte_udp_hdr *in = (struct rte_udp_hdr *)(pay + ESP_PREFIX_LEN);
+		uint32_t room = rte_pktmbuf_tailroom(m);
+		struct esp_seal_pkt s = {
+			.sa = &sa->esp,
+			.src = (const uint8_t *)in,
+			.out = pay,
+			.len = n + (uint32_t)sizeof(*in),
+			.out_cap = (room > (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr)
+					    ? (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr)
+					    : room) -
+				   hdrs,
+			.next_hdr = ESP_NH_UDP,
+		};
+
+		dp_udp_hdr(in, cfg->udp_port, p->port, s.len);
+		if (p->v6)
+			in->dgram_cksum = dp_udp_cksum(w, p, in);
+		if (esp_seal_burst(&w->eng, &s, 1, dp_now_s) != 1) {
+			w->esp_drops[s.reason]++;
+			w->drops[DP_DROP_ESP]++;
+			rte_pktmbuf_free(m);
 			return;
 		}
-		if (!dp_sa_claim(sa, (uint16_t)w->lcore)) {
-			w->drops[DP_DROP_SA_OWNER]++;
-			return;
+		n = s.out_len;
+	}
+	if (p->mode == DP_MODE_ESP_RAW) {
+		l4 = n;
+	} else {
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)l4p;
+
+		l4 = n + (uint32_t)sizeof(*u);
+		if (p->mode == DP_MODE_ESP_UDP) {
+			dp_udp_hdr(u, cfg->esp_port, p->encap_port, l4);
+			if (p->v6)
+				u->dgram_cksum = dp_udp_cksum(w, p, u);
+		} else {
+			dp_udp_hdr(u, cfg->udp_port, p->port, l4);
+			u->dgram_cksum = dp_udp_cksum(w, p, u);
 		}
 	}
+	dp_reply_finish(m, p, l4);
+	dp_net_tx(w, m);
+}
+
+/* Everything the peer's channel has to send, one datagram per packet. */
+static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
+{
+	struct dp_sa *sa = NULL;
+
+	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
+		return;
 	for (;;) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
-		uint32_t room, cap, l4;
-		uint8_t *l4p, *pay, *d;
+		uint32_t cap;
+		uint8_t *d;
+		struct rte_mbuf *m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
 		int n;
 
-		if (m == NULL) {
-			w->drops[DP_DROP_NO_MBUF]++;
+		if (m == NULL)
 			return;
-		}
-		room = rte_pktmbuf_tailroom(m);
-		if (room > (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr))
-			room = (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr);
-		l4p = dp_reply_headers(
-			w, m, p, p->mode == DP_MODE_ESP_RAW ? IPPROTO_ESP : IPPROTO_UDP);
-		pay = l4p + (p->mode == DP_MODE_ESP_RAW ? 0 : sizeof(struct rte_udp_hdr));
-		cap = room - hdrs;
-		d = pay;
-		if (sa != NULL) {
-			/* ESP header + IV, inner UDP header, then the datagram; room for the
-			 * trailer (pad <= 3, pad length, next header) and the ICV. */
-			d = pay + ESP_PREFIX_LEN + sizeof(struct rte_udp_hdr);
-			cap -= ESP_OVERHEAD + sizeof(struct rte_udp_hdr) + 3;
-		}
 		n = seeder_output(&p->ch, d, cap, 0);
 		if (n <= 0) {
 			rte_pktmbuf_free(m);
 			return;
 		}
-		if (sa != NULL) {
-			struct rte_udp_hdr *in = (struct rte_udp_hdr *)(pay + ESP_PREFIX_LEN);
-			struct esp_seal_pkt s = {
-				.sa = &sa->esp,
-				.src = (const uint8_t *)in,
-				.out = pay,
-				.len = (uint32_t)n + sizeof(*in),
-				.out_cap = room - hdrs,
-				.next_hdr = ESP_NH_UDP,
-			};
-
-			dp_udp_hdr(in, cfg->udp_port, p->port, s.len);
-			if (p->v6)
-				in->dgram_cksum = dp_udp_cksum(w, p, in);
-			if (esp_seal_burst(&w->eng, &s, 1, dp_now_s) != 1) {
-				w->esp_drops[s.reason]++;
-				w->drops[DP_DROP_ESP]++;
-				rte_pktmbuf_free(m);
-				return;
-			}
-			n = (int)s.out_len;
-		}
-		if (p->mode == DP_MODE_ESP_RAW) {
-			l4 = (uint32_t)n;
-		} else {
-			struct rte_udp_hdr *u = (struct rte_udp_hdr *)l4p;
-
-			l4 = (uint32_t)n + sizeof(*u);
-			if (p->mode == DP_MODE_ESP_UDP) {
-				dp_udp_hdr(u, cfg->esp_port, p->encap_port, l4);
-				if (p->v6)
-					u->dgram_cksum = dp_udp_cksum(w, p, u);
-			} else {
-				dp_udp_hdr(u, cfg->udp_port, p->port, l4);
-				u->dgram_cksum = dp_udp_cksum(w, p, u);
-			}
-		}
-		dp_reply_finish(m, p, l4);
-		dp_net_tx(w, m);
+		dp_dgram_finish(w, p, sa, m, (uint32_t)n);
 	}
 }
 
@@ -239,9 +272,9 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
  * One PPSPP datagram from a peer, already opened if it came through ESP. A new peer's first
  * datagram must be a handshake for a swarm we serve (through ESP unless the swarm is open).
  */
-static void dp_ppspp_input(struct dp_worker *w, const struct rte_ether_hdr *eth,
-	const uint8_t src[16], bool v6, uint16_t port, uint16_t encap_port, enum dp_mode mode,
-	const uint8_t *dgram, size_t dlen)
+static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m,
+	const struct rte_ether_hdr *eth, const uint8_t src[16], bool v6, uint16_t port,
+	uint16_t encap_port, enum dp_mode mode, const uint8_t *dgram, size_t dlen)
 {
 	const struct swarm_table *st = w->cfg->swarms;
 	struct dp_peer *p;
@@ -252,9 +285,12 @@ static void dp_ppspp_input(struct dp_worker *w, const struct rte_ether_hdr *eth,
 	p = dp_peer_get(w, src, v6, port, encap_port, mode, &fresh);
 	if (p == NULL) {
 		w->drops[DP_DROP_PEERS_FULL]++;
-		return;
+		return false;
 	}
+	if (!fresh && p->role == DP_ROLE_INGEST)
+		return dp_ingest_input(w, p, m, dgram, dlen);
 	if (fresh) {
+		p->role = DP_ROLE_SEEDER;
 		const uint8_t *id;
 		size_t id_len = seeder_handshake_swarm(dgram, dlen, &id);
 		int slot = id_len > 0 ? swarm_table_find(st, id, id_len) : -1;
@@ -267,12 +303,12 @@ static void dp_ppspp_input(struct dp_worker *w, const struct rte_ether_hdr *eth,
 				w->ppspp_refused[SEEDER_R_NO_HANDSHAKE]++;
 				w->drops[DP_DROP_PPSPP]++;
 			}
-			return;
+			return false;
 		}
 		if (mode == DP_MODE_PLAIN && !st->slot[slot].open) {
 			p->used = false;
 			w->drops[DP_DROP_SWARM_PROTECTED]++;
-			return;
+			return false;
 		}
 		p->swarm = (uint8_t)slot;
 		p->swarm_gen = __atomic_load_n(&st->slot[slot].gen, __ATOMIC_ACQUIRE);
@@ -283,7 +319,7 @@ static void dp_ppspp_input(struct dp_worker *w, const struct rte_ether_hdr *eth,
 	} else if (!swarm_table_valid(st, p->swarm, p->swarm_gen)) {
 		p->ch.state = SEEDER_ST_CLOSED; /* the slot is free for the peer's next handshake */
 		w->drops[DP_DROP_SWARM_GONE]++;
-		return;
+		return false;
 	}
 	p->mac = eth->src_addr;
 	r = seeder_input(&p->ch, dgram, dlen);
@@ -292,7 +328,7 @@ static void dp_ppspp_input(struct dp_worker *w, const struct rte_ether_hdr *eth,
 		w->drops[DP_DROP_PPSPP]++;
 		if (p->ch.state == SEEDER_ST_IDLE) {
 			p->used = false; /* a refused first datagram opens nothing */
-			return;
+			return false;
 		}
 	}
 	if (fresh && p->ch.state != SEEDER_ST_IDLE)
@@ -304,6 +340,7 @@ static void dp_ppspp_input(struct dp_worker *w, const struct rte_ether_hdr *eth,
 	w->chunks_sent += p->ch.chunks_sent - before;
 	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - before;
 	w->swarm_bytes[p->swarm] += p->ch.bytes_sent - bytes;
+	return false;
 }
 
 /*
@@ -349,10 +386,10 @@ static void dp_esp_deliver(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 		dp_net_drop(w, m, DP_DROP_INNER_BAD);
 		return;
 	}
-	dp_ppspp_input(w, eth, src, v6, rte_be_to_cpu_16(in->src_port), encap_port,
-		encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_ESP_RAW, (const uint8_t *)(in + 1),
-		o.payload_len - sizeof(*in));
-	rte_pktmbuf_free(m);
+	if (!dp_ppspp_input(w, m, eth, src, v6, rte_be_to_cpu_16(in->src_port), encap_port,
+		    encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_ESP_RAW, (const uint8_t *)(in + 1),
+		    o.payload_len - sizeof(*in)))
+		rte_pktmbuf_free(m);
 }
 
 void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint8_t *esp,
@@ -395,6 +432,6 @@ void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr 
 		dp_net_drop(w, m, DP_DROP_UDP_PORT);
 		return;
 	}
-	dp_ppspp_input(w, eth, src, v6, sport, 0, DP_MODE_PLAIN, pay, plen);
-	rte_pktmbuf_free(m);
+	if (!dp_ppspp_input(w, m, eth, src, v6, sport, 0, DP_MODE_PLAIN, pay, plen))
+		rte_pktmbuf_free(m);
 }

@@ -5,8 +5,8 @@
  * worker backs off: after idle_polls empty polls it sleeps, doubling from 1 us up to
  * idle_sleep_us, so an idle server or a 2-core test machine is not starved. Every pass
  * reports a quiescent state (the SA and swarm tables free nothing a worker may hold before
- * each worker has done so). In a single-lcore run the only worker also drains the key ring,
- * once a millisecond between bursts.
+ * each worker has done so). Once a millisecond between bursts: the ingest timers and, in a
+ * single-lcore run where the only worker also drains the key ring, the ring.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -53,8 +53,12 @@ int dp_worker_loop(void *arg)
 		uint16_t n;
 
 		rte_rcu_qsbr_quiescent(qsbr, w->tid);
-		if (w->ctl != NULL && rte_rdtsc() >= hk_next) {
-			dp_ctl_poll(w->ctl);
+		if (rte_rdtsc() >= hk_next) {
+			if (w->ctl != NULL)
+				dp_ctl_poll(w->ctl);
+			dp_ingest_tick(w);
+			if (w->n_tx > 0)
+				dp_tx_flush(w);
 			hk_next = rte_rdtsc() + hk_interval;
 		}
 		n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
@@ -70,6 +74,8 @@ int dp_worker_loop(void *arg)
 		sleep_us = 1;
 		for (uint16_t i = 0; i < n; i++)
 			dp_net_input(w, pkts[i]);
+		if (w->n_ing_rx > 0)
+			dp_ingest_flush(w);
 		if (w->n_tx > 0)
 			dp_tx_flush(w);
 	}

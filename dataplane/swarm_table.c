@@ -25,6 +25,18 @@ int swarm_table_find(const struct swarm_table *t, const uint8_t *id, size_t id_l
 	return -1;
 }
 
+int swarm_table_find_ingest(const struct swarm_table *t, const uint8_t *id, size_t id_len)
+{
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
+		const struct dp_swarm *s = &t->slot[i];
+
+		if (s->ingest != NULL && hash_len(s->ingest_hash) == id_len &&
+		    memcmp(s->ingest_id, id, id_len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 int swarm_table_add(struct swarm_table *t, struct crypto_engine *e, const char *dir,
 	const uint8_t pub[32], bool open, char *why, size_t cap)
 {
@@ -32,7 +44,7 @@ int swarm_table_add(struct swarm_table *t, struct crypto_engine *e, const char *
 	int slot = -1, rc;
 
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
-		if (!t->slot[i].live) {
+		if (!t->slot[i].live && t->slot[i].ingest == NULL) {
 			slot = (int)i;
 			break;
 		}
@@ -45,7 +57,8 @@ int swarm_table_add(struct swarm_table *t, struct crypto_engine *e, const char *
 	rc = chunk_store_open(&s->store, e, dir, pub, why, cap);
 	if (rc != 0)
 		return rc;
-	if (swarm_table_find(t, s->store.m.swarm_id, hash_len(s->store.m.hash)) >= 0) {
+	if (swarm_table_find(t, s->store.m.swarm_id, hash_len(s->store.m.hash)) >= 0 ||
+	    swarm_table_find_ingest(t, s->store.m.swarm_id, hash_len(s->store.m.hash)) >= 0) {
 		chunk_store_close(&s->store);
 		snprintf(why, cap, "%s: this swarm is served already", dir);
 		return -EEXIST;

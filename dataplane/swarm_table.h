@@ -17,6 +17,7 @@
 #include "keyring_abi.h"
 
 struct rte_rcu_qsbr;
+struct dp_ingest;
 
 enum { DP_MAX_SWARMS = 64 };
 
@@ -27,6 +28,10 @@ struct dp_swarm {
 	struct chunk_store store;
 	uint8_t provider_pub[32];
 	char dir[KR_PATH_MAX];
+	/* Non-NULL while the swarm is being ingested (live is 0 until it completes); its ID. */
+	struct dp_ingest *ingest;
+	uint8_t ingest_id[32];
+	enum hash_alg ingest_hash;
 };
 
 struct swarm_table {
@@ -49,6 +54,9 @@ int swarm_table_del(struct swarm_table *t, const uint8_t *id, size_t id_len,
 	struct rte_rcu_qsbr *qsbr, unsigned self);
 /* Writer, at exit (workers stopped): closes every store. */
 void swarm_table_close(struct swarm_table *t);
+
+/* Writer: the slot ingesting swarm id, or -1. */
+int swarm_table_find_ingest(const struct swarm_table *t, const uint8_t *id, size_t id_len);
 
 /* Reader: the live slot serving swarm id, or -1. */
 int swarm_table_find(const struct swarm_table *t, const uint8_t *id, size_t id_len);

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 1u
+#define KR_ABI_VERSION 2u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -64,6 +64,7 @@ enum kr_cmd {
 	KR_SWARM_DEL = 7,   /* body: kr_swarm (id only) */
 	KR_SWARM_LIST = 8,  /* body: kr_list_req; reply: kr_list_reply of kr_swarm_info */
 	KR_RESYNC_DONE = 9, /* no body: control has replayed its state after KR_EV_RESYNC */
+	KR_SWARM_INGEST = 10, /* body: kr_ingest; the swarm is served once complete */
 };
 
 /* Events, data plane -> control. */
@@ -146,17 +147,45 @@ struct kr_swarm {
 };
 static_assert(sizeof(struct kr_swarm) == 328, "kr_swarm layout");
 
+enum kr_swarm_state {
+	KR_SWARM_SERVING = 0,
+	KR_SWARM_INGESTING = 1, /* chunks coming in from a peer, not served yet */
+};
+
 struct kr_swarm_info {
 	uint8_t id[KR_SWARM_ID_MAX];
 	uint8_t id_len;
 	uint8_t open;
-	uint8_t pad[6];
+	uint8_t state; /* enum kr_swarm_state */
+	uint8_t pad[5];
 	uint64_t chunks, chunk_size, size;
 	uint64_t channels_opened; /* handshakes accepted since the swarm was added */
 	uint64_t chunks_sent, bytes_sent;
 	char name[64]; /* content name from the manifest */
+	/* ingest: chunks verified and stored, chunks refused by the Merkle check, the source */
+	uint64_t chunks_in, bad_chunks;
+	uint8_t source[16];
+	uint16_t source_port;
+	uint8_t pad2[6];
 };
-static_assert(sizeof(struct kr_swarm_info) == 152, "kr_swarm_info layout");
+static_assert(sizeof(struct kr_swarm_info) == 192, "kr_swarm_info layout");
+
+/*
+ * Fetch a swarm from a peer into the data plane: the manifest (checked against the provider
+ * key), the peer's address and PPSPP port, and encap_port: 0 for plain PPSPP, else ESP in UDP
+ * to that port of the peer (SAs for the peer added as for any other). Every chunk is verified
+ * against the swarm ID before it is stored; the swarm is served (open or not) once complete.
+ */
+struct kr_ingest {
+	uint8_t peer[16];
+	uint16_t peer_port;
+	uint16_t encap_port;
+	uint8_t open;
+	uint8_t pad[3];
+	uint8_t provider_pub[32];
+	char manifest[KR_PATH_MAX];
+};
+static_assert(sizeof(struct kr_ingest) == 312, "kr_ingest layout");
 
 struct kr_alarm {
 	uint8_t peer[16];
@@ -197,6 +226,7 @@ struct kr_msg {
 		struct kr_sa sa;
 		struct kr_sa_id sa_id;
 		struct kr_swarm swarm;
+		struct kr_ingest ingest;
 		struct kr_list_req list;
 		struct kr_alarm alarm;
 		uint8_t raw[KR_MSG_BODY];

@@ -74,10 +74,71 @@ static void swarm_print_info(const void *entry)
 	char id[2 * KR_SWARM_ID_MAX + 1];
 
 	tool_hex(s->id, s->id_len < KR_SWARM_ID_MAX ? s->id_len : KR_SWARM_ID_MAX, id);
+	if (s->state == KR_SWARM_INGESTING) {
+		char src[64];
+
+		tool_addr_format(s->source, src, sizeof(src));
+		printf("%s %s %" PRIu64 " bytes ingesting %" PRIu64 " of %" PRIu64
+		       " chunks from %s port %u bad-chunks %" PRIu64 "\n",
+		       id, s->name, s->size, s->chunks_in, s->chunks, src, s->source_port,
+		       s->bad_chunks);
+		return;
+	}
 	printf("%s %s %" PRIu64 " bytes %" PRIu64 " chunks of %" PRIu64 " %s channels %" PRIu64
 	       " chunks-sent %" PRIu64 " bytes-sent %" PRIu64 "\n",
 	       id, s->name, s->size, s->chunks, s->chunk_size, s->open ? "open" : "protected",
 	       s->channels_opened, s->chunks_sent, s->bytes_sent);
+}
+
+static int swarm_ingest(struct keyring *kr, int argc, char **argv)
+{
+	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
+	struct kr_ingest *in = &m.u.ingest;
+	const char *man = NULL, *pub = NULL, *from = NULL;
+	char path[PATH_MAX], why[128], host[64];
+	unsigned long port = 0, esp_port = 0;
+	const char *colon;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--open") == 0)
+			in->open = 1;
+		else if (strcmp(argv[i], "--public") == 0 && i + 1 < argc)
+			pub = argv[++i];
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+			from = argv[++i];
+		else if (strcmp(argv[i], "--esp-port") == 0 && i + 1 < argc)
+			esp_port = strtoul(argv[++i], NULL, 10);
+		else if (argv[i][0] != '-' && man == NULL)
+			man = argv[i];
+		else
+			return tool_err("ingest: unexpected '%s'", argv[i]);
+	}
+	if (man == NULL || pub == NULL || from == NULL)
+		return tool_err("ingest: needs MANIFEST, --public PUBFILE and --from ADDR:PORT");
+	colon = strrchr(from, ':');
+	if (colon == NULL || colon == from || (size_t)(colon - from) >= sizeof(host))
+		return tool_err("ingest: --from %s: expected ADDR:PORT or [ADDR6]:PORT", from);
+	memcpy(host, from, (size_t)(colon - from));
+	host[colon - from] = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	port = strtoul(colon + 1, NULL, 10);
+	if (tool_addr_parse(host, in->peer) != 0 || port == 0 || port > 65535 || esp_port > 65535)
+		return tool_err("ingest: --from %s: expected ADDR:PORT or [ADDR6]:PORT", from);
+	in->peer_port = (uint16_t)port;
+	in->encap_port = (uint16_t)esp_port;
+	if (tool_key_read(pub, in->provider_pub, sizeof(in->provider_pub)) != 0)
+		return 1;
+	if (realpath(man, path) == NULL)
+		return tool_err("ingest: %s: %s", man, strerror(errno));
+	if (strlen(path) >= sizeof(in->manifest))
+		return tool_err("ingest: %s: path too long", path);
+	memcpy(in->manifest, path, strlen(path) + 1);
+	if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0)
+		return tool_err("ingest: %s", why);
+	return 0;
 }
 
 int tool_swarm_main(int argc, char **argv)
@@ -112,6 +173,8 @@ int tool_swarm_main(int argc, char **argv)
 			if (rc != 0)
 				rc = tool_err("del: %s", why);
 		}
+	} else if (strcmp(argv[1], "ingest") == 0) {
+		rc = swarm_ingest(&kr, argc, argv);
 	} else if (strcmp(argv[1], "list") == 0) {
 		rc = tool_keyring_list(&kr, KR_SWARM_LIST, sizeof(struct kr_swarm_info),
 				       swarm_print_info, SWARM_TIMEOUT_MS);

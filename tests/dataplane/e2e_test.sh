@@ -14,10 +14,14 @@
 # (AES-128 in, AES-256 out); a wrong ESP key refused (ICV); the download through ESP in UDP,
 # captured, and the capture decrypted by tshark with the keys `sa show --wireshark` prints;
 # `sa show --xfrm`; the SA deleted (then refused as bad_spi); the swarm deleted and added
-# again as open with `superpeer swarm`; `superpeer stats`.
-# Every process runs under timeout; the namespace, the veth and the processes are removed on
-# exit, also on failure. Exit 77 when this machine cannot make a netns/veth or lacks the
-# af_packet PMD.
+# again as open with `superpeer swarm`; ingest: the data plane fetches a swarm from
+# `superpeer seed` in the namespace and serves it on (fetched back byte-identical), and from a
+# seeder whose chunks were altered: the forged chunks are never stored, are counted against
+# that peer and reported (`superpeer monitor`), and the ingest is cancelled; `superpeer stats`.
+# Every process runs under timeout (--foreground where the test signals it: a plain timeout
+# also signals its whole process group, which can hit LeakSanitizer mid-check at exit); the
+# namespace, the veth and the processes are removed on exit, also on failure. Exit 77 when
+# this machine cannot make a netns/veth or lacks the af_packet PMD.
 set -u
 sp=$1 dp=$2
 ns=spdp$$ va=spd$$a vb=spd$$b
@@ -26,6 +30,8 @@ dp_pid=
 cleanup() {
 	[ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
 	[ -n "${tpid:-}" ] && kill -INT "$tpid" 2>/dev/null
+	[ -n "${seed_pid:-}" ] && kill "$seed_pid" 2>/dev/null
+	[ -n "${mon_pid:-}" ] && kill "$mon_pid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	ip link del "$va" 2>/dev/null
 	rm -rf "$work" "/var/run/dpdk/sp$$"* "/dev/shm/superpeer-sp$$.keyring"
@@ -71,7 +77,7 @@ start_dp() {
 	EOF
 	shift
 	: >"$work/dp.out"
-	timeout 300 "$dp" -l 0 --no-huge -m 256 --file-prefix "sp$$" --no-pci \
+	timeout --foreground 300 "$dp" -l 0 --no-huge -m 256 --file-prefix "sp$$" --no-pci \
 		--vdev "net_af_packet0,iface=$va" -- --config "$work/dp.ini" "$@" \
 		>"$work/dp.out" 2>&1 &
 	dp_pid=$!
@@ -182,7 +188,7 @@ fetch --timeout 2 --local-port 40000 --sa-out "0x1001:0x$(hex 20)" --sa-in "0x20
 [ -e "$work/out" ] && fail "output written"
 
 begin "ESP in UDP download (AES-128 in, AES-256 out), captured in the namespace"
-ip netns exec "$ns" timeout 120 tshark -i "$vb" -f "udp port 4500" -w "$work/cap.pcapng" -q \
+ip netns exec "$ns" timeout --foreground 120 tshark -i "$vb" -f "udp port 4500" -w "$work/cap.pcapng" -q \
 	>"$work/tshark.out" 2>&1 &
 tpid=$!
 for _ in $(seq 100); do
@@ -201,6 +207,8 @@ rm -f "$work/out"
 sleep 1
 kill -INT $tpid 2>/dev/null
 wait $tpid 2>/dev/null
+# tshark leaves the writing to dumpcap: read the file only once dumpcap has closed it.
+for _ in $(seq 50); do pgrep -f "$work/cap.pcapng" >/dev/null || break; sleep 0.1; done
 
 begin "tshark decrypts the whole capture with the keys superpeer sa show --wireshark prints"
 u_in=$("$sp" sa show in 0x1001 --wireshark) && u_out=$("$sp" sa show out 10.77.0.2 encap 40000 \
@@ -208,7 +216,8 @@ u_in=$("$sp" sa show in 0x1001 --wireshark) && u_out=$("$sp" sa show out 10.77.0
 tshark -r "$work/cap.pcapng" -o esp.enable_encryption_decode:TRUE \
 	-o esp.enable_authentication_check:TRUE -o "uat:esp_sa:$u_in" -o "uat:esp_sa:$u_out" \
 	-T fields -E separator=/t -e esp.spi -e esp.icv_good -e esp.protocol 2>/dev/null |
-	awk -F '\t' '{ n[$1]++; if ($2 ~ /^(1|True)/ && $3 ~ /^(17|0x11)/) ok[$1]++ }
+	awk -F '\t' -v bad="$work/undecrypted" '{ n[$1]++
+	       if ($2 ~ /^(1|True)/ && $3 ~ /^(17|0x11)/) ok[$1]++; else print >>bad }
 	     END { for (k in n) printf "%s %d %d\n", k, n[k], ok[k] }' >"$work/summary"
 cat "$work/summary"
 read -r _ tin gin < <(grep "^0x00001001 " "$work/summary") || true
@@ -217,6 +226,7 @@ read -r _ tout gout < <(grep "^0x00002002 " "$work/summary") || true
 	fail "inbound: ${gin:-0} of ${tin:-0} packets decrypted and authenticated"
 [ "${tout:-0}" -ge 16384 ] && [ "$tout" = "$gout" ] ||
 	fail "outbound: ${gout:-0} of ${tout:-0} packets decrypted and authenticated"
+[ -s "$work/undecrypted" ] && { echo "not decrypted:"; head -5 "$work/undecrypted"; }
 
 begin "sa show --xfrm: the SA as an ip xfrm line"
 "$sp" sa show out 10.77.0.2 encap 40000 --xfrm >"$work/xfrm" || fail "sa show"
@@ -244,6 +254,54 @@ rm -f "$work/out"
 "$sp" swarm list | grep -q " open channels 1 chunks-sent 16384 " ||
 	fail "swarm counters: $("$sp" swarm list)"
 
+begin "ingest: the data plane fetches a swarm from a peer (superpeer seed), then serves it on"
+head -c $((4 << 20)) /dev/urandom >"$work/content2"
+id2=$("$sp" pack --key "$work/key/provider.key" -o "$work/store2" "$work/content2" | tail -1)
+ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.77.0.2:7100 \
+	"$work/store2" >"$work/seed2.out" 2>&1 &
+seed_pid=$!
+for _ in $(seq 50); do grep -q "^listening on" "$work/seed2.out" && break; sleep 0.1; done
+"$sp" swarm ingest "$work/store2/manifest" --public "$pub" --from 10.77.0.2:7100 --open ||
+	fail "swarm ingest"
+for _ in $(seq 300); do
+	"$sp" swarm list | grep "^$id2 " | grep -qv ingesting && break
+	sleep 0.1
+done
+"$sp" swarm list | grep "^$id2 " | tee "$work/l2"
+grep -q "^$id2 .* open " "$work/l2" || fail "ingested swarm not served"
+kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" \
+	--peer 10.77.0.1:6778 -o "$work/out2" >/dev/null || fail "fetch of the ingested swarm"
+cmp -s "$work/out2" "$work/content2" || fail "ingested content differs"
+
+begin "ingest from a peer serving forged chunks: never stored, counted against it, reported"
+head -c $((1 << 20)) /dev/urandom >"$work/content3"
+id3=$("$sp" pack --key "$work/key/provider.key" -o "$work/store3" "$work/content3" | tail -1)
+# Chunks 5 and 700 altered after packing: the peer serves them, their hashes no longer fit.
+printf 'forged' | dd of="$work/store3/chunks" bs=1 seek=$((5 * 1024 + 10)) conv=notrunc 2>/dev/null
+printf 'forged' | dd of="$work/store3/chunks" bs=1 seek=$((700 * 1024)) conv=notrunc 2>/dev/null
+ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.77.0.2:7101 \
+	"$work/store3" >"$work/seed3.out" 2>&1 &
+seed_pid=$!
+for _ in $(seq 50); do grep -q "^listening on" "$work/seed3.out" && break; sleep 0.1; done
+timeout --foreground 30 "$sp" monitor --timeout 5 >"$work/monitor" 2>&1 &
+mon_pid=$!
+sleep 0.3
+"$sp" swarm ingest "$work/store3/manifest" --public "$pub" --from 10.77.0.2:7101 ||
+	fail "swarm ingest"
+sleep 3
+"$sp" swarm list | grep "^$id3 " | tee "$work/l3"
+grep -q "ingesting .* bad-chunks [1-9]" "$work/l3" || fail "no bad chunk counted: $(cat "$work/l3")"
+grep -q "ingesting 1022 of 1024 chunks" "$work/l3" ||
+	fail "other than the two forged chunks missing: $(cat "$work/l3")"
+wait "$mon_pid"
+grep -q "^alarm bad-chunk peer 10.77.0.2 " "$work/monitor" ||
+	fail "no alarm reported: $(cat "$work/monitor")"
+grep "^alarm bad-chunk" "$work/monitor" | tail -1
+"$sp" swarm del "$id3" || fail "swarm del of an ingest"
+"$sp" swarm list | grep -q "^$id3 " && fail "cancelled ingest still listed"
+kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+
 begin "superpeer stats"
 "$sp" stats >"$work/stats" || fail "stats: $(cat "$work/stats")"
 grep -q "drop_swarm_protected" "$work/stats" || fail "stats: $(cat "$work/stats")"
@@ -252,6 +310,7 @@ stop_dp
 grep -q "^esp icv: " "$work/dp.out" || fail "ICV failures not counted: $(cat "$work/dp.out")"
 grep -q "^esp bad_spi: " "$work/dp.out" || fail "bad SPI not counted: $(cat "$work/dp.out")"
 grep -q "^drop swarm_protected: " "$work/dp.out" || fail "protected swarm refusal not counted"
+grep -q "^drop bad_chunk: " "$work/dp.out" || fail "forged chunks not counted"
 grep -E "^(drop|esp)" "$work/dp.out"
 
 echo "$cases cases, $failures failed"

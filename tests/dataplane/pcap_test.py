@@ -62,7 +62,8 @@ def run(work, frames):
             "--no-pci", "--vdev",
             "net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s" % (work, out), "--",
             "--store", os.path.join(work, "store"), "--public",
-            os.path.join(work, "key", "provider.pub"), "--ip", US, "--ip6", US6]
+            os.path.join(work, "key", "provider.pub"), "--ip", US, "--ip6", US6,
+            "--keyring", "sppcap%d" % os.getpid()]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # net_pcap reads the whole file at once; the summary comes on SIGTERM.
@@ -115,7 +116,9 @@ def main():
         bad = {
             "arp_other": [Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER) /
                           ARP(op=1, hwsrc=PEER, psrc=THEM, pdst="10.0.0.9"),
-                          Ether(dst=MAC, src=PEER) / ARP(op=2, hwsrc=PEER, psrc=THEM, pdst=US)],
+                          # a reply nobody asked for (from an address not in the cache)
+                          Ether(dst=MAC, src=PEER) / ARP(op=2, hwsrc=PEER, psrc="10.0.0.7",
+                                                         pdst=US)],
             "not_for_us": [Ether(dst="02:99:99:99:99:99", src=PEER) / IP(src=THEM, dst=US) /
                            ICMP(),
                            Ether(dst=MAC, src=PEER) / IP(src=THEM, dst="10.0.0.9") / ICMP(),

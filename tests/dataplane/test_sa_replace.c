@@ -224,7 +224,8 @@ static struct dp_worker *worker_new(unsigned lcore)
 	w->pool = pool;
 	w->next_channel = 99;
 	w->peers = rte_zmalloc("p", sizeof(*w->peers) * DP_PEERS, RTE_CACHE_LINE_SIZE);
-	if (w->peers == NULL || crypto_engine_init(&w->eng) != 0)
+	w->neigh = rte_zmalloc("n", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE);
+	if (w->peers == NULL || w->neigh == NULL || crypto_engine_init(&w->eng) != 0)
 		abort();
 	return w;
 }
@@ -414,6 +415,7 @@ int main(void)
 	crypto_engine_fini(&w->eng);
 	crypto_engine_fini(&pe);
 	rte_free(w->peers);
+	rte_free(w->neigh);
 	rte_free(w);
 	rte_eal_cleanup();
 	return check_exit();

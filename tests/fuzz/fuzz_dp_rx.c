@@ -43,7 +43,8 @@ static struct dp_worker *fuzz_worker(void)
 	w->pool = pool;
 	w->next_channel = 7;
 	w->peers = rte_zmalloc("p", sizeof(*w->peers) * DP_PEERS, RTE_CACHE_LINE_SIZE);
-	if (w->peers == NULL || crypto_engine_init(&w->eng) != 0)
+	w->neigh = rte_zmalloc("n", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE);
+	if (w->peers == NULL || w->neigh == NULL || crypto_engine_init(&w->eng) != 0)
 		abort();
 	return w;
 }
@@ -53,6 +54,7 @@ static void fuzz_teardown(void)
 {
 	crypto_engine_fini(&w1->eng);
 	rte_free(w1->peers);
+	rte_free(w1->neigh);
 	rte_free(w1);
 	sa_table_free(&sas);
 	merkle_tree_free(&swarms.slot[0].store.tree);

@@ -26,7 +26,7 @@ head -c $((2 << 20)) /dev/urandom >"$work/content"
 "$sp" pack --key "$work/key/provider.key" -o "$work/store" "$work/content" >/dev/null
 k_in=$(hex 20) k_out=$(hex 36)
 
-timeout 120 "$sp" seed --public "$work/key/provider.pub" --listen 127.0.0.1:0 \
+timeout --foreground 120 "$sp" seed --public "$work/key/provider.pub" --listen 127.0.0.1:0 \
 	--sa-in "0x1001:0x$k_in" --sa-out "0x2002:0x$k_out" "$work/store" >"$work/seed.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do
@@ -36,7 +36,7 @@ for _ in $(seq 50); do
 done
 [ -n "$port" ] || { echo "seeder did not start: $(cat "$work/seed.out")"; exit 1; }
 
-timeout 120 tshark -i lo -f "udp port $port" -w "$work/cap.pcapng" -q >"$work/tshark.out" 2>&1 &
+timeout --foreground 120 tshark -i lo -f "udp port $port" -w "$work/cap.pcapng" -q >"$work/tshark.out" 2>&1 &
 tpid=$!
 pids+=($tpid)
 for _ in $(seq 100); do

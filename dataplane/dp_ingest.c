@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ingest, per packet and per tick: the data plane as a leecher. A worker claims an ingest hung
+ * on a swarm slot, resolves the source's MAC, opens a peer entry for it (role INGEST) and runs
+ * the PPSPP leecher (dataplane/ppspp_leecher.c, the one `superpeer fetch` runs): handshake,
+ * requests in a window, timeouts. Datagrams from the source are kept until the end of the rx
+ * burst and verified together (multi-buffer SHA-256 over every chunk and its uncles); only a
+ * chunk that verifies against the swarm ID reaches the content buffer. A chunk that does not
+ * is dropped and counted against the source (bad_chunk), which the key-ring lcore reports.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "dp.h"
+
+enum { DP_INGEST_WINDOW = 256 };
+
+bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+	const uint8_t *dgram, size_t len)
+{
+	const struct dp_swarm *s = &w->cfg->swarms->slot[p->swarm];
+	struct dp_ingest *ing = __atomic_load_n(&s->ingest, __ATOMIC_ACQUIRE);
+
+	if (ing == NULL || __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != p->swarm_gen ||
+		ing->p != p) {
+		p->used = false; /* the ingest was cancelled or finished */
+		w->drops[DP_DROP_SWARM_GONE]++;
+		return false;
+	}
+	if (w->n_ing_rx == DP_BURST)
+		dp_ingest_flush(w);
+	w->ing_rx[w->n_ing_rx++] = (struct dp_ingest_rx){ing, m, dgram, len};
+	return true;
+}
+
+static void dp_ingest_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	struct dp_ingest *ing = ctx;
+
+	memcpy(ing->content + chunk * ing->m.chunk_size, data, len);
+	ing->chunks_in++;
+}
+
+/* One datagram of the leecher's to the source: handshake (hs) or requests. True if sent. */
+static bool dp_ingest_send(struct dp_worker *w, struct dp_ingest *ing, bool hs)
+{
+	struct dp_peer *p = ing->p;
+	struct dp_sa *sa = NULL;
+	struct rte_mbuf *m;
+	uint32_t cap;
+	uint8_t *d;
+	int n;
+
+	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
+		return false;
+	m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
+	if (m == NULL)
+		return false;
+	n = hs ? ppspp_leecher_handshake(&ing->l, d, cap)
+	       : ppspp_leecher_requests(&ing->l, d, cap, ing->window);
+	if (n <= 0) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	dp_dgram_finish(w, p, sa, m, (uint32_t)n);
+	return true;
+}
+
+static void dp_ingest_send_bytes(
+	struct dp_worker *w, struct dp_ingest *ing, const uint8_t *buf, size_t len)
+{
+	struct dp_peer *p = ing->p;
+	struct dp_sa *sa = NULL;
+	struct rte_mbuf *m;
+	uint32_t cap;
+	uint8_t *d;
+
+	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
+		return;
+	m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
+	if (m == NULL)
+		return;
+	if (len > cap) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(d, buf, len);
+	dp_dgram_finish(w, p, sa, m, (uint32_t)len);
+}
+
+/* Complete: the peer entry goes, the content is handed to the key-ring lcore to serve. */
+static void dp_ingest_complete(struct dp_ingest *ing)
+{
+	ing->p->used = false;
+	ing->p = NULL;
+	__atomic_store_n(&ing->done, 1, __ATOMIC_RELEASE);
+}
+
+/* After input: progress noted, more requested while the window has room. */
+static void dp_ingest_after_input(struct dp_worker *w, struct dp_ingest *ing)
+{
+	if (ing->l.n_have != ing->have_at_progress) {
+		ing->have_at_progress = ing->l.n_have;
+		ing->t_progress = rte_rdtsc();
+	}
+	if (ppspp_leecher_done(&ing->l)) {
+		dp_ingest_complete(ing);
+		return;
+	}
+	if (ing->l.peer_id != 0 && ing->l.n_inflight <= ing->window / 2 &&
+		dp_ingest_send(w, ing, false))
+		ing->t_req = rte_rdtsc();
+}
+
+void dp_ingest_flush(struct dp_worker *w)
+{
+	unsigned i = 0;
+
+	while (i < w->n_ing_rx) {
+		struct dp_ingest *ing = w->ing_rx[i].ing;
+		struct leecher_rx rx[DP_BURST];
+		uint8_t ack[2048];
+		size_t ack_len = 0;
+		unsigned n = 0, j;
+
+		/* The run of datagrams for this ingest (normally the whole batch). */
+		for (j = i; j < w->n_ing_rx && w->ing_rx[j].ing == ing; j++)
+			rx[n++] = (struct leecher_rx){
+				.buf = w->ing_rx[j].dgram, .len = w->ing_rx[j].len};
+		if (ing->p != NULL) {
+			uint64_t before = ing->chunks_in;
+
+			ppspp_leecher_input_burst(
+				&ing->l, rx, n, dp_ingest_deliver, ing, ack, sizeof(ack), &ack_len);
+			for (unsigned k = 0; k < n; k++) {
+				if (rx[k].reason == LEECHER_R_BAD_CHUNK) {
+					ing->bad_chunks++;
+					w->drops[DP_DROP_BAD_CHUNK]++;
+				} else if (rx[k].reason != LEECHER_R_OK &&
+					   rx[k].reason != LEECHER_R_UNWANTED) {
+					ing->refused++;
+					w->drops[DP_DROP_INGEST_REFUSED]++;
+				}
+			}
+			w->chunks_ingested += ing->chunks_in - before;
+			if (ack_len > 0)
+				dp_ingest_send_bytes(w, ing, ack, ack_len);
+			dp_ingest_after_input(w, ing);
+		}
+		for (; i < j; i++)
+			rte_pktmbuf_free(w->ing_rx[i].m);
+	}
+	w->n_ing_rx = 0;
+}
+
+/* The owner's timers: source's MAC, peer entry, handshake every 250 ms until answered,
+ * a window re-requested after 300 ms without progress. */
+static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *ing)
+{
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+
+	if (ing->p == NULL) {
+		const struct rte_ether_addr *mac = dp_neigh_resolve(w, ing->peer, ing->v6);
+		enum dp_mode mode = ing->encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_PLAIN;
+		struct dp_peer *p;
+		bool fresh;
+
+		if (mac == NULL)
+			return;
+		p = dp_peer_get(w, ing->peer, ing->v6, ing->port, ing->encap_port, mode, &fresh);
+		if (p == NULL || !fresh)
+			return; /* no room, or that address and port talk to us as a peer: later */
+		p->role = DP_ROLE_INGEST;
+		p->mac = *mac;
+		p->swarm = (uint8_t)slot;
+		p->swarm_gen = ing->gen;
+		memset(&p->ch, 0, sizeof(p->ch));
+		ing->p = p;
+		ing->l.e = &w->eng; /* the leecher hashes on its owner's engine */
+		ing->t_progress = now;
+	}
+	if (ing->l.peer_id == 0) {
+		if (now - ing->t_hs > hz / 4) {
+			dp_ingest_send(w, ing, true);
+			ing->t_hs = now;
+		}
+		return;
+	}
+	if (ing->l.n_inflight > 0 &&
+		now - (ing->t_req > ing->t_progress ? ing->t_req : ing->t_progress) > hz * 3 / 10) {
+		ppspp_leecher_timeout(&ing->l);
+		ing->t_progress = now;
+	}
+	/* t_req moves only when something was asked for: an empty ask must not hold off the
+	 * timeout of what is still in flight. */
+	if (ing->l.n_inflight <= ing->window / 2 && dp_ingest_send(w, ing, false))
+		ing->t_req = now;
+}
+
+void dp_ingest_tick(struct dp_worker *w)
+{
+	struct swarm_table *st = w->cfg->swarms;
+
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
+		struct dp_swarm *s = &st->slot[i];
+		struct dp_ingest *ing = __atomic_load_n(&s->ingest, __ATOMIC_ACQUIRE);
+		uint16_t o;
+
+		if (ing == NULL || __atomic_load_n(&ing->done, __ATOMIC_ACQUIRE) ||
+			__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != ing->gen)
+			continue;
+		o = __atomic_load_n(&ing->owner, __ATOMIC_RELAXED);
+		if (o == DP_SA_NO_OWNER) {
+			if (!__atomic_compare_exchange_n(&ing->owner, &o, (uint16_t)w->lcore, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				continue;
+			ing->window = DP_INGEST_WINDOW;
+		} else if (o != w->lcore) {
+			continue;
+		}
+		dp_ingest_run(w, i, ing);
+	}
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Next hops for traffic the data plane starts (ingest): a per-worker neighbour cache filled by
+ * ARP (RFC 826) and Neighbor Discovery (RFC 4861), and the requests that fill it. Answers to
+ * peers need none of this: they go back to the MAC the peer's packet came from.
+ *
+ * An entry is learned from an ARP reply or Neighbor Advertisement only while it is being
+ * asked for, and from an ARP request or Neighbor Solicitation to us (as Linux does); nothing
+ * else creates one, so unsolicited replies cannot fill the cache. A request goes out at most
+ * every 100 ms per address while a caller keeps asking.
+ */
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_ip.h>
+
+#include "dp.h"
+
+enum { ND_NS = 135, ND_OPT_SLLA = 1 };
+
+static uint32_t dp_neigh_hash(const uint8_t a[16])
+{
+	uint32_t h = 2166136261u;
+
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	return h;
+}
+
+/* The entry for a, or (create) a free one to take it; NULL when the probe window is full. */
+static struct dp_neigh *dp_neigh_slot(struct dp_worker *w, const uint8_t a[16], bool create)
+{
+	uint32_t h = dp_neigh_hash(a);
+	struct dp_neigh *free_slot = NULL;
+
+	for (unsigned k = 0; k < 8; k++) {
+		struct dp_neigh *n = &w->neigh[(h + k) & (DP_NEIGH - 1)];
+
+		if (n->state != DP_NEIGH_FREE && memcmp(n->addr, a, 16) == 0)
+			return n;
+		if (n->state == DP_NEIGH_FREE && free_slot == NULL)
+			free_slot = n;
+	}
+	if (!create)
+		return NULL;
+	if (free_slot == NULL) /* full: the oldest-looking slot, the first of the window */
+		free_slot = &w->neigh[h & (DP_NEIGH - 1)];
+	memset(free_slot, 0, sizeof(*free_slot));
+	memcpy(free_slot->addr, a, 16);
+	return free_slot;
+}
+
+bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac,
+	bool solicited_only)
+{
+	struct dp_neigh *n = dp_neigh_slot(w, a, !solicited_only);
+
+	if (n == NULL || rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
+		return false;
+	n->mac = *mac;
+	n->state = DP_NEIGH_KNOWN;
+	w->neigh_learned++;
+	return true;
+}
+
+static void dp_neigh_ask4(struct dp_worker *w, const uint8_t a[16])
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	if (m == NULL) {
+		w->drops[DP_DROP_NO_MBUF]++;
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+	eth->src_addr = w->cfg->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = 6;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = w->cfg->mac;
+	arp->arp_data.arp_sip = w->cfg->ip4;
+	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
+	memcpy(&arp->arp_data.arp_tip, a + 12, 4);
+	m->data_len = m->pkt_len = (uint32_t)(sizeof(*eth) + sizeof(*arp));
+	dp_net_tx(w, m);
+}
+
+/* A Neighbor Solicitation for a, to its solicited-node group, with our link-layer address. */
+static void dp_neigh_ask6(struct dp_worker *w, const uint8_t a[16])
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+	uint8_t *icmp;
+	const uint32_t len = 4 + 4 + 16 + 8;
+	uint16_t c;
+
+	if (m == NULL) {
+		w->drops[DP_DROP_NO_MBUF]++;
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	icmp = (uint8_t *)(ip6 + 1);
+	eth->dst_addr = (struct rte_ether_addr){{0x33, 0x33, 0xff, a[13], a[14], a[15]}};
+	eth->src_addr = w->cfg->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	memset(ip6, 0, sizeof(*ip6));
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16((uint16_t)len);
+	ip6->proto = IPPROTO_ICMPV6;
+	ip6->hop_limits = 255;
+	memcpy(ip6->src_addr, w->cfg->ip6, 16);
+	memcpy(ip6->dst_addr,
+		(const uint8_t[16]){0xff,
+			0x02, [11] = 0x01, [12] = 0xff, [13] = a[13], [14] = a[14], [15] = a[15]},
+		16);
+	memset(icmp, 0, len);
+	icmp[0] = ND_NS;
+	memcpy(icmp + 8, a, 16);
+	icmp[24] = ND_OPT_SLLA;
+	icmp[25] = 1;
+	memcpy(icmp + 26, w->cfg->mac.addr_bytes, 6);
+	c = rte_ipv6_udptcp_cksum(ip6, icmp);
+	memcpy(icmp + 2, &c, 2);
+	m->data_len = m->pkt_len = (uint32_t)(sizeof(*eth) + sizeof(*ip6) + len);
+	dp_net_tx(w, m);
+}
+
+const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t a[16], bool v6)
+{
+	struct dp_neigh *n = dp_neigh_slot(w, a, true);
+	uint64_t now = rte_rdtsc();
+
+	if (n->state == DP_NEIGH_KNOWN)
+		return &n->mac;
+	if (n->state == DP_NEIGH_FREE || now - n->asked_tsc > rte_get_tsc_hz() / 10) {
+		n->state = DP_NEIGH_ASKED;
+		n->asked_tsc = now;
+		if (v6)
+			dp_neigh_ask6(w, a);
+		else
+			dp_neigh_ask4(w, a);
+	}
+	return NULL;
+}
