@@ -15,8 +15,8 @@
 #include "dp.h"
 
 /* The peer's slot: found, or a free one claimed (channel not yet bound); NULL when full. */
-struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6,
-	uint16_t port, uint16_t encap_port, enum dp_mode mode, bool *fresh)
+struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6, uint16_t port,
+	uint16_t encap_port, enum dp_mode mode, bool *fresh)
 {
 	uint32_t h = (port * 40503u) ^ (encap_port * 2246822519u) ^ (uint32_t)mode;
 	struct dp_peer *free_slot = NULL;
@@ -157,8 +157,8 @@ struct dp_sa *dp_dgram_sa(struct dp_worker *w, const struct dp_peer *p)
 	return sa;
 }
 
-struct rte_mbuf *dp_dgram_begin(struct dp_worker *w, const struct dp_peer *p, bool esp,
-				uint8_t **d, uint32_t *cap)
+struct rte_mbuf *dp_dgram_begin(
+	struct dp_worker *w, const struct dp_peer *p, bool esp, uint8_t **d, uint32_t *cap)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 	uint32_t room, hdrs = dp_reply_hdrs_len(p);
@@ -183,52 +183,53 @@ struct rte_mbuf *dp_dgram_begin(struct dp_worker *w, const struct dp_peer *p, bo
 	return m;
 }
 
+/* Where the L4 header of a packet to p starts, and the payload after it. */
+static uint8_t *dp_dgram_l4(struct rte_mbuf *m, const struct dp_peer *p)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *,
+		sizeof(struct rte_ether_hdr) +
+			(p->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr)));
+}
+
 /*
- * ESP peers: sealed under sa; the inner UDP header is udp_port -> the peer's port, the outer
- * (ESP in UDP) esp_port -> its encap port with checksum 0 on IPv4 (RFC 3948 2.1), as Linux
- * sends it.
+ * An ESP peer's datagram of n bytes, ready to seal: the inner UDP header (udp_port -> the
+ * peer's port) and the seal descriptor s.
  */
-void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa *sa,
-		     struct rte_mbuf *m, uint32_t n)
+static void dp_dgram_seal_prepare(struct dp_worker *w, const struct dp_peer *p, struct dp_sa *sa,
+	struct rte_mbuf *m, uint32_t n, struct esp_seal_pkt *s)
 {
 	const struct dp_config *cfg = w->cfg;
-	uint32_t hdrs = dp_reply_hdrs_len(p), l4;
-	uint8_t *l4p = rte_pktmbuf_mtod_offset(m, uint8_t *,
-					       sizeof(struct rte_ether_hdr) +
-						       (p->v6 ? sizeof(struct rte_ipv6_hdr)
-							      : sizeof(struct rte_ipv4_hdr)));
+	uint8_t *l4p = dp_dgram_l4(m, p);
 	uint8_t *pay = l4p + (p->mode == DP_MODE_ESP_RAW ? 0 : sizeof(struct rte_udp_hdr));
+	struct rte_udp_hdr *in = (struct rte_udp_hdr *)(pay + ESP_PREFIX_LEN);
+	uint32_t room = rte_pktmbuf_tailroom(m), max = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN;
 
-	if (sa != NULL) {
-		struct rte_udp_hdr *in = (struct rte_udp_hdr *)(pay + ESP_PREFIX_LEN);
-		uint32_t room = rte_pktmbuf_tailroom(m);
-		struct esp_seal_pkt s = {
-			.sa = &sa->esp,
-			.src = (const uint8_t *)in,
-			.out = pay,
-			.len = n + (uint32_t)sizeof(*in),
-			.out_cap = (room > (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr)
-					    ? (uint32_t)cfg->mtu + sizeof(struct rte_ether_hdr)
-					    : room) -
-				   hdrs,
-			.next_hdr = ESP_NH_UDP,
-		};
+	*s = (struct esp_seal_pkt){
+		.sa = &sa->esp,
+		.src = (const uint8_t *)in,
+		.out = pay,
+		.len = n + (uint32_t)sizeof(*in),
+		.out_cap = (room > max ? max : room) - dp_reply_hdrs_len(p),
+		.next_hdr = ESP_NH_UDP,
+	};
+	dp_udp_hdr(in, cfg->udp_port, p->port, s->len);
+	if (p->v6)
+		in->dgram_cksum = dp_udp_cksum(w, p, in);
+}
 
-		dp_udp_hdr(in, cfg->udp_port, p->port, s.len);
-		if (p->v6)
-			in->dgram_cksum = dp_udp_cksum(w, p, in);
-		if (esp_seal_burst(&w->eng, &s, 1, dp_now_s) != 1) {
-			w->esp_drops[s.reason]++;
-			w->drops[DP_DROP_ESP]++;
-			rte_pktmbuf_free(m);
-			return;
-		}
-		n = s.out_len;
-	}
-	if (p->mode == DP_MODE_ESP_RAW) {
-		l4 = n;
-	} else {
-		struct rte_udp_hdr *u = (struct rte_udp_hdr *)l4p;
+/*
+ * The outer headers of a packet whose L4 payload (a datagram, or the sealed ESP packet) is n
+ * bytes, then queued. ESP in UDP goes esp_port -> the peer's encap port with checksum 0 on
+ * IPv4 (RFC 3948 2.1), as Linux sends it.
+ */
+static void dp_dgram_send(
+	struct dp_worker *w, const struct dp_peer *p, struct rte_mbuf *m, uint32_t n)
+{
+	const struct dp_config *cfg = w->cfg;
+	uint32_t l4 = n;
+
+	if (p->mode != DP_MODE_ESP_RAW) {
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)dp_dgram_l4(m, p);
 
 		l4 = n + (uint32_t)sizeof(*u);
 		if (p->mode == DP_MODE_ESP_UDP) {
@@ -244,10 +245,50 @@ void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa 
 	dp_net_tx(w, m);
 }
 
-/* Everything the peer's channel has to send, one datagram per packet. */
+/* Seals k prepared packets in one burst and sends those sealed; refusals are counted. */
+static void dp_dgram_seal_flush(struct dp_worker *w, const struct dp_peer *p, struct rte_mbuf **ms,
+	struct esp_seal_pkt *sp, unsigned k)
+{
+	if (k == 0)
+		return;
+	esp_seal_burst(&w->eng, sp, k, dp_now_s);
+	for (unsigned i = 0; i < k; i++) {
+		if (sp[i].reason != ESP_DROP_NONE) {
+			w->esp_drops[sp[i].reason]++;
+			w->drops[DP_DROP_ESP]++;
+			rte_pktmbuf_free(ms[i]);
+			continue;
+		}
+		dp_dgram_send(w, p, ms[i], sp[i].out_len);
+	}
+}
+
+void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa *sa,
+	struct rte_mbuf *m, uint32_t n)
+{
+	struct esp_seal_pkt s;
+
+	if (sa == NULL) {
+		dp_dgram_send(w, p, m, n);
+		return;
+	}
+	dp_dgram_seal_prepare(w, p, sa, m, n, &s);
+	dp_dgram_seal_flush(w, p, &m, &s, 1);
+}
+
+enum { DP_SEAL_BURST = 32 };
+
+/*
+ * Everything the peer's channel has to send, one datagram per packet, each chunk read once
+ * from the store straight into its packet; for an ESP peer sealed DP_SEAL_BURST at a time
+ * (one ipsec-mb burst), in order, so sequence numbers follow the send order.
+ */
 static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 {
+	struct rte_mbuf *ms[DP_SEAL_BURST];
+	struct esp_seal_pkt sp[DP_SEAL_BURST];
 	struct dp_sa *sa = NULL;
+	unsigned k = 0;
 
 	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
 		return;
@@ -258,23 +299,33 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		int n;
 
 		if (m == NULL)
-			return;
+			break;
 		n = seeder_output(&p->ch, d, cap, 0);
 		if (n <= 0) {
 			rte_pktmbuf_free(m);
-			return;
+			break;
 		}
-		dp_dgram_finish(w, p, sa, m, (uint32_t)n);
+		if (sa == NULL) {
+			dp_dgram_send(w, p, m, (uint32_t)n);
+			continue;
+		}
+		dp_dgram_seal_prepare(w, p, sa, m, (uint32_t)n, &sp[k]);
+		ms[k++] = m;
+		if (k == DP_SEAL_BURST) {
+			dp_dgram_seal_flush(w, p, ms, sp, k);
+			k = 0;
+		}
 	}
+	dp_dgram_seal_flush(w, p, ms, sp, k);
 }
 
 /*
  * One PPSPP datagram from a peer, already opened if it came through ESP. A new peer's first
  * datagram must be a handshake for a swarm we serve (through ESP unless the swarm is open).
  */
-static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m,
-	const struct rte_ether_hdr *eth, const uint8_t src[16], bool v6, uint16_t port,
-	uint16_t encap_port, enum dp_mode mode, const uint8_t *dgram, size_t dlen)
+static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct rte_ether_hdr *eth,
+	const uint8_t src[16], bool v6, uint16_t port, uint16_t encap_port, enum dp_mode mode,
+	const uint8_t *dgram, size_t dlen)
 {
 	const struct swarm_table *st = w->cfg->swarms;
 	struct dp_peer *p;
