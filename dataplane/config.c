@@ -21,6 +21,9 @@ void dp_options_init(struct dp_options *o, const char *keyring)
 	o->idle_polls = 256;
 	o->idle_sleep_us = 200;
 	o->max_sas = 65536;
+	o->ledbat = true;
+	o->peer_timeout_s = 180; /* RFC 7574 3.7: 3 minutes of silence */
+	o->keepalive_s = 60;
 	snprintf(o->keyring, sizeof(o->keyring), "%s", keyring);
 }
 
@@ -128,6 +131,20 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		if ((rc = num(key, value, 0, 1000000, &v, err, cap)) != 0)
 			return rc;
 		*(key_is(key, "idle-polls") ? &o->idle_polls : &o->idle_sleep_us) = (uint32_t)v;
+		return 0;
+	}
+	if (key_is(key, "ledbat"))
+		return boolean(key, value, &o->ledbat, err, cap);
+	if (key_is(key, "peer-timeout") || key_is(key, "keepalive")) {
+		if ((rc = num(key, value, 1, 86400, &v, err, cap)) != 0)
+			return rc;
+		*(key_is(key, "keepalive") ? &o->keepalive_s : &o->peer_timeout_s) = (uint32_t)v;
+		return 0;
+	}
+	if (key_is(key, "peer-rate") || key_is(key, "swarm-rate")) {
+		if ((rc = num(key, value, 0, 1ul << 40, &v, err, cap)) != 0)
+			return rc;
+		*(key_is(key, "peer-rate") ? &o->peer_rate : &o->swarm_rate) = v;
 		return 0;
 	}
 	snprintf(err, cap, "unknown option '%.40s'", key);

@@ -4,7 +4,8 @@
  * with the same names in both. Setup code. docs/dataplane.md has the file's form:
  *
  *   [dataplane]            ip, ip6, udp-port, esp-port, mtu, keyring, max-sas,
- *                          idle-polls, idle-sleep-us
+ *                          idle-polls, idle-sleep-us, ledbat, peer-timeout, keepalive,
+ *                          peer-rate, swarm-rate
  *   [swarm NAME]           store, public, open          (one section per swarm)
  *
  * Every problem is one line: "FILE:LINE: ..." for the file, "--OPTION VALUE: ..." otherwise.
@@ -32,6 +33,9 @@ struct dp_options {
 	bool has_ip6;
 	uint16_t udp_port, esp_port, mtu;
 	uint32_t idle_polls, idle_sleep_us, max_sas;
+	uint32_t peer_timeout_s, keepalive_s; /* a silent peer is dropped; idle channels kept */
+	uint64_t peer_rate, swarm_rate;	      /* bytes/s per peer, per swarm per worker; 0 = none */
+	bool ledbat;
 	char keyring[KR_NAME_MAX];
 	struct dp_swarm_opt swarms[DP_MAX_SWARMS];
 	unsigned n_swarms;

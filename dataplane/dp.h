@@ -90,6 +90,11 @@ struct dp_config {
 	uint32_t idle_polls;  /* empty polls before sleeping */
 	uint32_t idle_sleep_us;
 	uint16_t mtu;	      /* largest IP packet sent */
+	bool ledbat;	      /* LEDBAT on the DATA each channel sends */
+	uint32_t peer_timeout_s; /* a peer silent this long is dropped (its channel closed) */
+	uint32_t keepalive_s;	 /* an open channel idle this long gets a keep-alive */
+	uint64_t peer_rate;	 /* bytes/s of DATA per peer; 0 = no limit */
+	uint64_t swarm_rate;	 /* bytes/s of DATA per swarm on each worker; 0 = no limit */
 	struct sa_table *sas;
 	struct swarm_table *swarms;
 	struct rte_ether_addr mac;
@@ -174,6 +179,8 @@ struct dp_worker {
 	struct rte_mempool *pool;
 	struct crypto_engine eng;
 	unsigned tid;	      /* QSBR thread id (worker index) */
+	uint64_t now_us;      /* TSC in microseconds, at the start of this loop pass */
+	uint64_t tsc_per_us;
 	struct dp_peer *peers;
 	struct dp_neigh *neigh;
 	uint64_t neigh_learned;

@@ -197,6 +197,11 @@ int main(int argc, char **argv)
 		{ "keyring", required_argument, NULL, 'G' },
 		{ "idle-polls", required_argument, NULL, 'G' },
 		{ "idle-sleep-us", required_argument, NULL, 'G' },
+		{ "ledbat", required_argument, NULL, 'G' },
+		{ "peer-timeout", required_argument, NULL, 'G' },
+		{ "keepalive", required_argument, NULL, 'G' },
+		{ "peer-rate", required_argument, NULL, 'G' },
+		{ "swarm-rate", required_argument, NULL, 'G' },
 		{ "sa-in", required_argument, NULL, 'i' },
 		{ "sa-out", required_argument, NULL, 'o' },
 		{ "esn", no_argument, NULL, 'E' },
@@ -295,6 +300,11 @@ int main(int argc, char **argv)
 	cfg.mtu = o.mtu;
 	cfg.idle_polls = o.idle_polls;
 	cfg.idle_sleep_us = o.idle_sleep_us;
+	cfg.ledbat = o.ledbat;
+	cfg.peer_timeout_s = o.peer_timeout_s;
+	cfg.keepalive_s = o.keepalive_s;
+	cfg.peer_rate = o.peer_rate;
+	cfg.swarm_rate = o.swarm_rate;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "superpeer-dataplane: no DPDK port (give one with -a or --vdev)\n");
 		return 1;

@@ -300,7 +300,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 
 		if (m == NULL)
 			break;
-		n = seeder_output(&p->ch, d, cap, 0);
+		n = seeder_output(&p->ch, d, cap, w->now_us);
 		if (n <= 0) {
 			rte_pktmbuf_free(m);
 			break;
@@ -367,12 +367,14 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 			w->next_channel = w->next_channel * 1103515245u + 12345u;
 		while (w->next_channel == 0);
 		seeder_channel_init(&p->ch, &st->slot[slot].store, w->next_channel);
+		seeder_congestion(&p->ch, w->cfg->ledbat);
 	} else if (!swarm_table_valid(st, p->swarm, p->swarm_gen)) {
 		p->ch.state = SEEDER_ST_CLOSED; /* the slot is free for the peer's next handshake */
 		w->drops[DP_DROP_SWARM_GONE]++;
 		return false;
 	}
 	p->mac = eth->src_addr;
+	seeder_clock(&p->ch, w->now_us);
 	r = seeder_input(&p->ch, dgram, dlen);
 	if (r != SEEDER_R_OK && r != SEEDER_R_CLOSED) {
 		w->ppspp_refused[r]++;

@@ -47,12 +47,14 @@ int dp_worker_loop(void *arg)
 	uint32_t idle = 0, sleep_us = 1;
 	uint64_t hk_interval = rte_get_tsc_hz() / 1000, hk_next = 0;
 
+	w->tsc_per_us = rte_get_tsc_hz() / 1000000 ? rte_get_tsc_hz() / 1000000 : 1;
 	rte_rcu_qsbr_thread_register(qsbr, w->tid);
 	rte_rcu_qsbr_thread_online(qsbr, w->tid);
 	while (!dp_stop) {
 		uint16_t n;
 
 		rte_rcu_qsbr_quiescent(qsbr, w->tid);
+		w->now_us = rte_rdtsc() / w->tsc_per_us;
 		if (rte_rdtsc() >= hk_next) {
 			if (w->ctl != NULL)
 				dp_ctl_poll(w->ctl);

@@ -188,6 +188,7 @@ enum { LEECHER_MB_MIN = 8 };
 /* A DATA message waiting for the burst's leaf hashes. */
 struct leecher_pending {
 	uint64_t chunk;
+	uint64_t timestamp; /* the seeder's, from the DATA */
 	const uint8_t *payload;
 	size_t len;
 	unsigned rx; /* index of its datagram */
@@ -271,6 +272,7 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 				break;
 			}
 			pend[*n_pend] = (struct leecher_pending){ .chunk = c,
+								  .timestamp = m->u.data.timestamp,
 								  .payload = m->u.data.payload,
 								  .len = m->u.data.payload_len,
 								  .rx = idx };
@@ -360,7 +362,8 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 		delivered++;
 		/* ACKs are advisory: what does not fit the datagram is simply not acked. */
 		if (acking)
-			ppspp_builder_append_ack(&b, (struct ppspp_range){ p->chunk, p->chunk }, 0);
+			ppspp_builder_append_ack(&b, (struct ppspp_range){ p->chunk, p->chunk },
+						 l->now_us != 0 ? l->now_us - p->timestamp : 0);
 	}
 	if (acking && delivered > 0) {
 		int len = ppspp_builder_finish(&b);

@@ -76,6 +76,9 @@ struct ppspp_leecher {
 	struct leecher_stash_entry stash[LEECHER_STASH];
 	unsigned stash_next;
 	uint64_t counts[LEECHER_R_COUNT];
+	/* The caller's clock (us) at the datagrams being input: each ACK then carries the
+	 * one-way delay sample (now - the DATA's timestamp) the seeder's LEDBAT needs. 0 = none. */
+	uint64_t now_us;
 };
 
 /* Delivery of one verified chunk; data is valid only during the call. */

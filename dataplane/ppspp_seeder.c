@@ -39,6 +39,12 @@ void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *st
 	ch->store = store;
 	ch->local_id = local_id;
 	seeder_base_ctx(ch, &ch->ctx);
+	ledbat_init(&ch->cc, false);
+}
+
+void seeder_congestion(struct seeder_channel *ch, bool on)
+{
+	ledbat_init(&ch->cc, on);
 }
 
 /* ---- chunk range lists -------------------------------------------------------------- */
@@ -129,6 +135,8 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 		 * Merkle check is asked again and fails again): sending it again must not make
 		 * its hash count as known, or the chunks beside it never get their uncles. */
 		ranges_add(&ch->resent, r);
+		/* Lost or refused: LEDBAT's loss response, and nothing is in flight any more. */
+		ledbat_loss(&ch->cc, ch->now_us);
 	}
 	ranges_add(&ch->requested, r);
 	if (ch->n_req == SEEDER_REQ_MAX) {
@@ -241,9 +249,14 @@ enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram,
 		case PPSPP_MSG_CANCEL:
 			seeder_cancel(ch, m->u.range);
 			break;
-		case PPSPP_MSG_ACK:
+		case PPSPP_MSG_ACK: {
+			uint64_t width = m->u.ack.range.end - m->u.ack.range.start + 1;
+
+			ledbat_acked(&ch->cc, width > UINT32_MAX ? UINT32_MAX : (uint32_t)width,
+				     m->u.ack.delay, ch->now_us);
 			seeder_acked(ch, m->u.ack.range);
 			break;
+		}
 		case PPSPP_MSG_HAVE:
 			seeder_acked(ch, m->u.range);
 			break;
@@ -356,6 +369,11 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 		return seeder_handshake_reply(ch, buf, cap);
 	if (ch->state != SEEDER_ST_OPEN || ch->n_req == 0)
 		return 0;
+	ch->now_us = now_us;
+	if (!ledbat_can_send(&ch->cc)) {
+		ch->cc_held++; /* the peer's ACKs open the window again */
+		return 0;
+	}
 	c = ch->req[0].start;
 	chunk = chunk_store_chunk(s, c, &clen);
 	integrity = !(ch->integrity_ahead && ch->integrity_for == c);
@@ -381,6 +399,7 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 			seeder_req_remove(ch, 0);
 		ch->chunks_sent++;
 		ch->bytes_sent += clen;
+		ledbat_sent(&ch->cc);
 		return ppspp_builder_finish(&b);
 	}
 	if (rc != -ENOSPC || !integrity)

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "chunk_store.h"
+#include "ledbat.h"
 #include "ppspp_codec.h"
 
 /* Why a datagram (or part of it) was refused: (enum, name). */
@@ -87,6 +88,9 @@ struct seeder_channel {
 	uint64_t chunks_sent;
 	uint64_t bytes_sent;
 	uint64_t refused[SEEDER_R_COUNT];
+	struct ledbat cc;     /* off unless seeder_congestion() turned it on */
+	uint64_t now_us;      /* the caller's clock, from seeder_clock() or seeder_output() */
+	uint64_t cc_held;     /* seeder_output calls that held DATA back for the window */
 };
 
 /* A channel for store, answering to local_id (non-zero, chosen by the caller). */
@@ -100,6 +104,15 @@ void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *st
  * past the end is refused alone (the rest of the datagram is acted on).
  */
 enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram, size_t len);
+
+/* LEDBAT on the DATA this channel sends (docs/serving.md); off after seeder_channel_init. */
+void seeder_congestion(struct seeder_channel *ch, bool on);
+
+/* The caller's clock (us) for what seeder_input does next (ACK delay bookkeeping). */
+static inline void seeder_clock(struct seeder_channel *ch, uint64_t now_us)
+{
+	ch->now_us = now_us;
+}
 
 /*
  * The swarm ID in the handshake that opens a channel (destination channel 0), for a caller

@@ -326,6 +326,7 @@ int tool_fetch_main(int argc, char **argv)
 				break;
 			uint64_t before = l.n_have;
 
+			l.now_us = peer_now_us();
 			ppspp_leecher_input_burst(&l, rx, nrx, fetch_deliver, &fo, ack, sizeof(ack),
 						  &ack_len);
 			if (fo.err != 0) {

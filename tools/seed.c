@@ -185,11 +185,15 @@ int tool_seed_main(int argc, char **argv)
 			while (id == 0)
 				crypto_random(&id, sizeof(id));
 			seeder_channel_init(&p->ch, &store, id);
+			seeder_congestion(&p->ch, true);
 			memcpy(&p->addr, &from, from_len);
 			p->addr_len = from_len;
 			p->used = true;
 		}
-		enum seeder_reason why = seeder_input(&p->ch, d, dlen);
+		enum seeder_reason why;
+
+		seeder_clock(&p->ch, peer_now_us());
+		why = seeder_input(&p->ch, d, dlen);
 
 		if (why != SEEDER_R_OK && why != SEEDER_R_CLOSED) {
 			refused++;
