@@ -141,6 +141,12 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		*(key_is(key, "keepalive") ? &o->keepalive_s : &o->peer_timeout_s) = (uint32_t)v;
 		return 0;
 	}
+	if (key_is(key, "max-channels")) {
+		if ((rc = num(key, value, 0, 1u << 20, &v, err, cap)) != 0)
+			return rc;
+		o->max_channels = (uint32_t)v;
+		return 0;
+	}
 	if (key_is(key, "peer-rate") || key_is(key, "swarm-rate")) {
 		if ((rc = num(key, value, 0, 1ul << 40, &v, err, cap)) != 0)
 			return rc;

@@ -78,6 +78,7 @@ enum {
 	DP_PEERS = 4096,   /* per worker, open addressing */
 	DP_MAX_WORKERS = 16,
 	DP_TX_MAX = 512,   /* datagrams one received packet may trigger (one REQUEST window) */
+	DP_BLOCKED_MAX = 256,
 };
 
 struct dp_config {
@@ -90,6 +91,7 @@ struct dp_config {
 	uint32_t idle_polls;  /* empty polls before sleeping */
 	uint32_t idle_sleep_us;
 	uint16_t mtu;	      /* largest IP packet sent */
+	uint32_t max_channels; /* per worker; more are choked until room frees; 0 = no limit */
 	bool ledbat;	      /* LEDBAT on the DATA each channel sends */
 	uint32_t peer_timeout_s; /* a peer silent this long is dropped (its channel closed) */
 	uint32_t keepalive_s;	 /* an open channel idle this long gets a keep-alive */
@@ -121,7 +123,11 @@ struct dp_peer {
 	bool used;
 	bool v6;
 	uint8_t swarm;	     /* slot in the swarm table, valid while swarm_gen matches */
+	bool blocked;	     /* on the worker's list of peers held back by a rate limit */
+	bool counted;	     /* an open, unchoked channel in the worker's n_channels */
 	uint32_t swarm_gen;
+	uint32_t last_rx_s, last_tx_s; /* dp_now_s of the last datagram from / to the peer */
+	uint64_t tokens, refill_us;    /* the peer's rate limit bucket (bytes) */
 	struct rte_ether_addr mac; /* replies go back to the MAC the peer's packets came from */
 	struct seeder_channel ch;
 };
@@ -190,6 +196,12 @@ struct dp_worker {
 	uint64_t ppspp_refused[SEEDER_R_COUNT];
 	uint64_t esp_drops[ESP_DROP_COUNT];
 	uint64_t swarm_chunks[DP_MAX_SWARMS], swarm_bytes[DP_MAX_SWARMS];
+	uint64_t swarm_tokens[DP_MAX_SWARMS], swarm_refill_us[DP_MAX_SWARMS];
+	struct dp_peer *blocked[DP_BLOCKED_MAX]; /* held back by a rate limit, resumed by tick */
+	unsigned n_blocked;
+	unsigned n_channels;	   /* open unchoked channels (recounted every second) */
+	uint32_t last_sweep_s;
+	uint64_t peers_timed_out, keepalives_sent, rate_held, channels_choked, channels_unchoked;
 	uint64_t swarm_channels[DP_MAX_SWARMS];
 	/* The key ring drained from this worker's loop (single-lcore runs), else NULL. */
 	struct dp_ctl *ctl;
@@ -233,6 +245,11 @@ bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
 void dp_ingest_flush(struct dp_worker *w);
 /* dp_ingest.c: timers of the ingests this worker runs (or claims); once a millisecond. */
 void dp_ingest_tick(struct dp_worker *w);
+
+/* dp_ppspp.c: once a millisecond: peers held back by a rate limit send what is due. */
+void dp_ppspp_resume(struct dp_worker *w);
+/* dp_ppspp.c: once a second: silent peers dropped, keep-alives, choked channels let in. */
+void dp_ppspp_sweep(struct dp_worker *w);
 
 /* dp_ppspp.c: UDP to us (after IPv4/IPv6); src is the peer (IPv4-mapped for IPv4). */
 void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,

@@ -60,6 +60,16 @@ static void usage(FILE *f)
 		   "0 = never sleep). Stops on SIGINT or SIGTERM with a summary of every counter.\n");
 }
 
+/* Sum over workers of the uint64_t at byte offset off of struct dp_worker. */
+static uint64_t dp_sum(size_t off)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < dp_n_workers; i++)
+		v += *(const uint64_t *)((const char *)dp_workers[i] + off);
+	return v;
+}
+
 static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	uint64_t drops[DP_DROP_COUNT] = { 0 }, rx = 0, tx = 0, chunks = 0;
@@ -80,6 +90,23 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_add_dict_u64(d, "rx_packets", rx);
 	rte_tel_data_add_dict_u64(d, "tx_packets", tx);
 	rte_tel_data_add_dict_u64(d, "chunks_sent", chunks);
+	{
+		static const struct {
+			const char *name;
+			size_t off;
+		} more[] = {
+			{"chunks_ingested", offsetof(struct dp_worker, chunks_ingested)},
+			{"peers_timed_out", offsetof(struct dp_worker, peers_timed_out)},
+			{"keepalives_sent", offsetof(struct dp_worker, keepalives_sent)},
+			{"rate_held", offsetof(struct dp_worker, rate_held)},
+			{"channels_choked", offsetof(struct dp_worker, channels_choked)},
+			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
+			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
+		};
+
+		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
+			rte_tel_data_add_dict_u64(d, more[k].name, dp_sum(more[k].off));
+	}
 	for (unsigned k = 0; k < DP_DROP_COUNT; k++) {
 		char name[64];
 
@@ -87,16 +114,6 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		rte_tel_data_add_dict_u64(d, name, drops[k]);
 	}
 	return 0;
-}
-
-/* Sum over workers of the uint64_t at byte offset off of struct dp_worker. */
-static uint64_t dp_sum(size_t off)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < dp_n_workers; i++)
-		v += *(const uint64_t *)((const char *)dp_workers[i] + off);
-	return v;
 }
 
 static void dp_summary(void)
@@ -107,6 +124,23 @@ static void dp_summary(void)
 	       (unsigned long long)dp_sum(offsetof(struct dp_worker, rx_pkts)),
 	       (unsigned long long)dp_sum(offsetof(struct dp_worker, tx_pkts)),
 	       (unsigned long long)dp_sum(offsetof(struct dp_worker, chunks_sent)));
+	{
+		static const struct {
+			const char *name;
+			size_t off;
+		} more[] = {
+			{"chunks ingested", offsetof(struct dp_worker, chunks_ingested)},
+			{"peers timed out", offsetof(struct dp_worker, peers_timed_out)},
+			{"keep-alives sent", offsetof(struct dp_worker, keepalives_sent)},
+			{"held by rate limits", offsetof(struct dp_worker, rate_held)},
+			{"channels choked", offsetof(struct dp_worker, channels_choked)},
+			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
+		};
+
+		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
+			if ((v = dp_sum(more[k].off)) != 0)
+				printf("%s: %llu\n", more[k].name, (unsigned long long)v);
+	}
 	for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 		if ((v = dp_sum(offsetof(struct dp_worker, drops) + k * sizeof(uint64_t))) != 0)
 			printf("drop %s: %llu\n", dp_drop_names[k], (unsigned long long)v);
@@ -202,6 +236,7 @@ int main(int argc, char **argv)
 		{ "keepalive", required_argument, NULL, 'G' },
 		{ "peer-rate", required_argument, NULL, 'G' },
 		{ "swarm-rate", required_argument, NULL, 'G' },
+		{ "max-channels", required_argument, NULL, 'G' },
 		{ "sa-in", required_argument, NULL, 'i' },
 		{ "sa-out", required_argument, NULL, 'o' },
 		{ "esn", no_argument, NULL, 'E' },
@@ -305,6 +340,7 @@ int main(int argc, char **argv)
 	cfg.keepalive_s = o.keepalive_s;
 	cfg.peer_rate = o.peer_rate;
 	cfg.swarm_rate = o.swarm_rate;
+	cfg.max_channels = o.max_channels;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "superpeer-dataplane: no DPDK port (give one with -a or --vdev)\n");
 		return 1;

@@ -243,6 +243,7 @@ static void dp_dgram_send(
 	}
 	dp_reply_finish(m, p, l4);
 	dp_net_tx(w, m);
+	((struct dp_peer *)p)->last_tx_s = (uint32_t)dp_now_s;
 }
 
 /* Seals k prepared packets in one burst and sends those sealed; refusals are counted. */
@@ -279,6 +280,55 @@ void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa 
 enum { DP_SEAL_BURST = 32 };
 
 /*
+ * A token bucket of rate bytes/s holding at most 50 ms of it (64 KiB at least): true when
+ * need bytes may go now.
+ */
+static bool dp_rate_ok(
+	uint64_t *tokens, uint64_t *refill_us, uint64_t rate, uint64_t now_us, uint32_t need)
+{
+	uint64_t cap = rate / 20 > 65536 ? rate / 20 : 65536;
+
+	if (rate == 0)
+		return true;
+	if (*refill_us == 0) {
+		*tokens = cap;
+		*refill_us = now_us;
+	} else if (now_us > *refill_us) {
+		uint64_t dt = now_us - *refill_us > 1000000 ? 1000000 : now_us - *refill_us;
+
+		*tokens += dt * rate / 1000000;
+		if (*tokens > cap)
+			*tokens = cap;
+		*refill_us = now_us;
+	}
+	return *tokens >= need;
+}
+
+static void dp_rate_take(uint64_t *tokens, uint64_t rate, uint32_t n)
+{
+	if (rate != 0)
+		*tokens = *tokens > n ? *tokens - n : 0;
+}
+
+/* Room under the peer's and the swarm's rate limits for one more chunk's datagram. */
+static bool dp_rate_room(struct dp_worker *w, struct dp_peer *p)
+{
+	const struct dp_config *cfg = w->cfg;
+	uint32_t need = cfg->swarms->slot[p->swarm].store.m.chunk_size;
+
+	if (dp_rate_ok(&p->tokens, &p->refill_us, cfg->peer_rate, w->now_us, need) &&
+		dp_rate_ok(&w->swarm_tokens[p->swarm], &w->swarm_refill_us[p->swarm],
+			cfg->swarm_rate, w->now_us, need))
+		return true;
+	w->rate_held++;
+	if (!p->blocked && w->n_blocked < DP_BLOCKED_MAX) {
+		p->blocked = true;
+		w->blocked[w->n_blocked++] = p;
+	}
+	return false;
+}
+
+/*
  * Everything the peer's channel has to send, one datagram per packet, each chunk read once
  * from the store straight into its packet; for an ESP peer sealed DP_SEAL_BURST at a time
  * (one ipsec-mb burst), in order, so sequence numbers follow the send order.
@@ -295,9 +345,13 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 	for (;;) {
 		uint32_t cap;
 		uint8_t *d;
-		struct rte_mbuf *m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
+		struct rte_mbuf *m;
 		int n;
 
+		if ((w->cfg->peer_rate != 0 || w->cfg->swarm_rate != 0) && p->ch.n_req > 0 &&
+			!dp_rate_room(w, p))
+			break;
+		m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
 		if (m == NULL)
 			break;
 		n = seeder_output(&p->ch, d, cap, w->now_us);
@@ -305,6 +359,8 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 			rte_pktmbuf_free(m);
 			break;
 		}
+		dp_rate_take(&p->tokens, w->cfg->peer_rate, (uint32_t)n);
+		dp_rate_take(&w->swarm_tokens[p->swarm], w->cfg->swarm_rate, (uint32_t)n);
 		if (sa == NULL) {
 			dp_dgram_send(w, p, m, (uint32_t)n);
 			continue;
@@ -317,6 +373,91 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		}
 	}
 	dp_dgram_seal_flush(w, p, ms, sp, k);
+}
+
+void dp_ppspp_resume(struct dp_worker *w)
+{
+	unsigned n = w->n_blocked;
+	struct dp_peer *list[DP_BLOCKED_MAX];
+
+	if (n == 0)
+		return;
+	memcpy(list, w->blocked, n * sizeof(list[0]));
+	w->n_blocked = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct dp_peer *p = list[i];
+
+		p->blocked = false;
+		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
+			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
+			continue;
+		dp_ppspp_output(w, p); /* blocks it again if the bucket is still short */
+	}
+}
+
+/* A keep-alive (RFC 7574 3.7: a datagram holding only the channel ID) to the peer. */
+static void dp_keepalive(struct dp_worker *w, struct dp_peer *p)
+{
+	struct dp_sa *sa = NULL;
+	struct rte_mbuf *m;
+	uint32_t cap;
+	uint8_t *d;
+
+	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
+		return;
+	m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
+	if (m == NULL)
+		return;
+	d[0] = (uint8_t)(p->ch.peer_id >> 24);
+	d[1] = (uint8_t)(p->ch.peer_id >> 16);
+	d[2] = (uint8_t)(p->ch.peer_id >> 8);
+	d[3] = (uint8_t)p->ch.peer_id;
+	dp_dgram_finish(w, p, sa, m, 4);
+	w->keepalives_sent++;
+}
+
+void dp_ppspp_sweep(struct dp_worker *w)
+{
+	const struct dp_config *cfg = w->cfg;
+	uint32_t now = (uint32_t)dp_now_s;
+	unsigned open = 0;
+
+	for (unsigned i = 0; i < DP_PEERS; i++) {
+		struct dp_peer *p = &w->peers[i];
+
+		if (!p->used || p->role != DP_ROLE_SEEDER)
+			continue;
+		if (p->ch.state == SEEDER_ST_CLOSED ||
+			(cfg->peer_timeout_s != 0 && now - p->last_rx_s >= cfg->peer_timeout_s)) {
+			/* Silent for too long (RFC 7574 3.7), or closed: the slot is free again. */
+			if (p->ch.state != SEEDER_ST_CLOSED)
+				w->peers_timed_out++;
+			p->used = false;
+			p->ch.state = SEEDER_ST_CLOSED;
+			continue;
+		}
+		if (p->ch.state != SEEDER_ST_OPEN)
+			continue;
+		if (!p->ch.choked)
+			open++;
+		if (cfg->keepalive_s != 0 && now - p->last_tx_s >= cfg->keepalive_s)
+			dp_keepalive(w, p);
+	}
+	/* Room again: choked channels are let in, first found first. */
+	for (unsigned i = 0; cfg->max_channels != 0 && open < cfg->max_channels && i < DP_PEERS;
+		i++) {
+		struct dp_peer *p = &w->peers[i];
+
+		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
+			!p->ch.choked || !swarm_table_valid(cfg->swarms, p->swarm, p->swarm_gen))
+			continue;
+		seeder_choke(&p->ch, false);
+		p->counted = true;
+		open++;
+		w->channels_unchoked++;
+		dp_ppspp_output(w, p); /* the UNCHOKE */
+	}
+	w->n_channels = open;
 }
 
 /*
@@ -338,10 +479,15 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 		w->drops[DP_DROP_PEERS_FULL]++;
 		return false;
 	}
+	p->last_rx_s = (uint32_t)dp_now_s;
 	if (!fresh && p->role == DP_ROLE_INGEST)
 		return dp_ingest_input(w, p, m, dgram, dlen);
 	if (fresh) {
 		p->role = DP_ROLE_SEEDER;
+		p->blocked = false;
+		p->counted = false;
+		p->tokens = p->refill_us = 0;
+		p->last_tx_s = (uint32_t)dp_now_s;
 		const uint8_t *id;
 		size_t id_len = seeder_handshake_swarm(dgram, dlen, &id);
 		int slot = id_len > 0 ? swarm_table_find(st, id, id_len) : -1;
@@ -384,8 +530,17 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 			return false;
 		}
 	}
-	if (fresh && p->ch.state != SEEDER_ST_IDLE)
+	if (fresh && p->ch.state != SEEDER_ST_IDLE) {
 		w->swarm_channels[p->swarm]++;
+		/* Over the channel limit: served nothing until room frees (the sweep). */
+		if (w->cfg->max_channels != 0 && w->n_channels >= w->cfg->max_channels) {
+			seeder_choke(&p->ch, true);
+			w->channels_choked++;
+		} else {
+			p->counted = true;
+			w->n_channels++;
+		}
+	}
 	before = p->ch.chunks_sent;
 	uint64_t bytes = p->ch.bytes_sent;
 

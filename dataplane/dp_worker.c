@@ -59,6 +59,11 @@ int dp_worker_loop(void *arg)
 			if (w->ctl != NULL)
 				dp_ctl_poll(w->ctl);
 			dp_ingest_tick(w);
+			dp_ppspp_resume(w);
+			if (w->last_sweep_s != (uint32_t)dp_now_s) {
+				w->last_sweep_s = (uint32_t)dp_now_s;
+				dp_ppspp_sweep(w);
+			}
 			if (w->n_tx > 0)
 				dp_tx_flush(w);
 			hk_next = rte_rdtsc() + hk_interval;

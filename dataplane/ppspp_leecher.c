@@ -110,7 +110,7 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 	uint64_t n = l->v.n_chunks, i, scanned = 0;
 	int rc;
 
-	if (l->peer_id == 0 || l->closed)
+	if (l->peer_id == 0 || l->closed || l->choked)
 		return 0;
 	rc = ppspp_builder_init(&b, &l->ctx, buf, cap, l->peer_id);
 	if (rc != 0)
@@ -279,8 +279,18 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 			(*n_pend)++;
 			break;
 		}
+		case PPSPP_MSG_CHOKE:
+			/* Our requests are dropped from now on: ask nothing until UNCHOKE. */
+			l->choked = true;
+			break;
+		case PPSPP_MSG_UNCHOKE:
+			if (l->choked) {
+				l->choked = false;
+				ppspp_leecher_timeout(l); /* what was in flight was dropped */
+			}
+			break;
 		default:
-			break; /* HAVE, ACK, CHOKE...: nothing a leecher of one seeder needs */
+			break; /* HAVE, ACK, PEX...: nothing a leecher of one seeder needs */
 		}
 	}
 }

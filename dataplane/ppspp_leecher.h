@@ -79,6 +79,7 @@ struct ppspp_leecher {
 	/* The caller's clock (us) at the datagrams being input: each ACK then carries the
 	 * one-way delay sample (now - the DATA's timestamp) the seeder's LEDBAT needs. 0 = none. */
 	uint64_t now_us;
+	bool choked; /* the seeder sent CHOKE: no requests until UNCHOKE */
 };
 
 /* Delivery of one verified chunk; data is valid only during the call. */

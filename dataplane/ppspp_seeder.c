@@ -42,6 +42,16 @@ void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *st
 	ledbat_init(&ch->cc, false);
 }
 
+void seeder_choke(struct seeder_channel *ch, bool choke)
+{
+	if (ch->choked == choke)
+		return;
+	ch->choked = choke;
+	ch->choke_due = true;
+	if (choke)
+		ch->n_req = 0;
+}
+
 void seeder_congestion(struct seeder_channel *ch, bool on)
 {
 	ledbat_init(&ch->cc, on);
@@ -244,7 +254,10 @@ enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram,
 			}
 			break;
 		case PPSPP_MSG_REQUEST:
-			seeder_request(ch, m->u.range);
+			if (ch->choked)
+				seeder_refuse(ch, SEEDER_R_CHOKED);
+			else
+				seeder_request(ch, m->u.range);
 			break;
 		case PPSPP_MSG_CANCEL:
 			seeder_cancel(ch, m->u.range);
@@ -367,6 +380,16 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 
 	if (ch->state == SEEDER_ST_REPLY_DUE)
 		return seeder_handshake_reply(ch, buf, cap);
+	if (ch->state == SEEDER_ST_OPEN && ch->choke_due) {
+		rc = ppspp_builder_init(&b, &ch->ctx, buf, cap, ch->peer_id);
+		if (rc == 0)
+			rc = ch->choked ? ppspp_builder_append_choke(&b)
+					: ppspp_builder_append_unchoke(&b);
+		if (rc != 0)
+			return rc;
+		ch->choke_due = false;
+		return ppspp_builder_finish(&b);
+	}
 	if (ch->state != SEEDER_ST_OPEN || ch->n_req == 0)
 		return 0;
 	ch->now_us = now_us;

@@ -40,6 +40,7 @@
 	_(BAD_CHUNK_SIZE, "chunk size differs from the swarm's")                                   \
 	_(OUT_OF_RANGE, "request or cancel past the last chunk")                                   \
 	_(TOO_MANY_REQUESTS, "request queue full")                                                 \
+	_(CHOKED, "request while we choke the peer")                                               \
 	_(CLOSED, "peer closed the channel")
 
 enum seeder_reason {
@@ -91,6 +92,8 @@ struct seeder_channel {
 	struct ledbat cc;     /* off unless seeder_congestion() turned it on */
 	uint64_t now_us;      /* the caller's clock, from seeder_clock() or seeder_output() */
 	uint64_t cc_held;     /* seeder_output calls that held DATA back for the window */
+	bool choked;	      /* we choke the peer: its REQUESTs are refused */
+	bool choke_due;	      /* CHOKE or UNCHOKE (per choked) still to send */
 };
 
 /* A channel for store, answering to local_id (non-zero, chosen by the caller). */
@@ -104,6 +107,13 @@ void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *st
  * past the end is refused alone (the rest of the datagram is acted on).
  */
 enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram, size_t len);
+
+/*
+ * Choke (RFC 7574 8.10): the peer is told (CHOKE, in the next datagram sent) that its
+ * requests will not be served; queued requests are dropped and new ones refused (CHOKED)
+ * until seeder_choke(ch, false) sends UNCHOKE. For load shedding by the caller.
+ */
+void seeder_choke(struct seeder_channel *ch, bool choke);
 
 /* LEDBAT on the DATA this channel sends (docs/serving.md); off after seeder_channel_init. */
 void seeder_congestion(struct seeder_channel *ch, bool on);

@@ -73,6 +73,8 @@ static void fetch_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t
 	}
 }
 
+static uint64_t fetch_last_send_us;
+
 static int fetch_send(int fd, struct peer_esp *esp, struct crypto_engine *e, const uint8_t *d,
 		      int len, uint16_t sport, uint16_t dport)
 {
@@ -86,6 +88,7 @@ static int fetch_send(int fd, struct peer_esp *esp, struct crypto_engine *e, con
 		return -1;
 	if (send(fd, tx, (size_t)w, 0) < 0 && errno != ECONNREFUSED && errno != ENOBUFS)
 		return -1;
+	fetch_last_send_us = peer_now_us();
 	return 0;
 }
 
@@ -285,6 +288,14 @@ int tool_fetch_main(int argc, char **argv)
 			fetch_send(fd, &esp, &e, buf, n, peer_addr_port(&local),
 				   ppspp_port);
 			t_hs = now;
+		}
+		if (l.peer_id != 0 && now - fetch_last_send_us > 1000000) {
+			/* Idle (choked, or waiting): a keep-alive, the channel ID alone (RFC 7574
+			 * 3.7), so the peer does not take us for dead. */
+			const uint8_t ka[4] = { (uint8_t)(l.peer_id >> 24), (uint8_t)(l.peer_id >> 16),
+						(uint8_t)(l.peer_id >> 8), (uint8_t)l.peer_id };
+
+			fetch_send(fd, &esp, &e, ka, 4, peer_addr_port(&local), ppspp_port);
 		}
 		if (l.peer_id != 0) {
 			/*
