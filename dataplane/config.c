@@ -24,6 +24,7 @@ void dp_options_init(struct dp_options *o, const char *keyring)
 	o->ledbat = true;
 	o->peer_timeout_s = 180; /* RFC 7574 3.7: 3 minutes of silence */
 	o->keepalive_s = 60;
+	o->max_peers = 4096;
 	snprintf(o->keyring, sizeof(o->keyring), "%s", keyring);
 }
 
@@ -139,6 +140,16 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		if ((rc = num(key, value, 1, 86400, &v, err, cap)) != 0)
 			return rc;
 		*(key_is(key, "keepalive") ? &o->keepalive_s : &o->peer_timeout_s) = (uint32_t)v;
+		return 0;
+	}
+	if (key_is(key, "max-peers")) {
+		if ((rc = num(key, value, 64, 1ul << 22, &v, err, cap)) != 0)
+			return rc;
+		if ((v & (v - 1)) != 0) {
+			snprintf(err, cap, "max-peers '%.40s': a power of two", value);
+			return -EINVAL;
+		}
+		o->max_peers = (uint32_t)v;
 		return 0;
 	}
 	if (key_is(key, "max-channels")) {

@@ -5,7 +5,7 @@
  *
  *   [dataplane]            ip, ip6, udp-port, esp-port, mtu, keyring, max-sas,
  *                          idle-polls, idle-sleep-us, ledbat, peer-timeout, keepalive,
- *                          peer-rate, swarm-rate, max-channels
+ *                          peer-rate, swarm-rate, max-channels, max-peers
  *   [swarm NAME]           store, public, open          (one section per swarm)
  *
  * Every problem is one line: "FILE:LINE: ..." for the file, "--OPTION VALUE: ..." otherwise.
@@ -36,6 +36,7 @@ struct dp_options {
 	uint32_t peer_timeout_s, keepalive_s; /* a silent peer is dropped; idle channels kept */
 	uint64_t peer_rate, swarm_rate;	      /* bytes/s per peer, per swarm per worker; 0 = none */
 	uint32_t max_channels;		      /* per worker, more are choked; 0 = none */
+	uint32_t max_peers;		      /* peer table per worker, a power of two */
 	bool ledbat;
 	char keyring[KR_NAME_MAX];
 	struct dp_swarm_opt swarms[DP_MAX_SWARMS];

@@ -75,7 +75,7 @@ extern const char *const dp_drop_names[DP_DROP_COUNT];
 
 enum {
 	DP_BURST = 32,
-	DP_PEERS = 4096,   /* per worker, open addressing */
+	DP_PEERS = 4096,   /* per worker, open addressing, unless max-peers says otherwise */
 	DP_MAX_WORKERS = 16,
 	DP_TX_MAX = 512,   /* datagrams one received packet may trigger (one REQUEST window) */
 	DP_BLOCKED_MAX = 256,
@@ -92,6 +92,7 @@ struct dp_config {
 	uint32_t idle_sleep_us;
 	uint16_t mtu;	      /* largest IP packet sent */
 	uint32_t max_channels; /* per worker; more are choked until room frees; 0 = no limit */
+	uint32_t max_peers;    /* peer table slots per worker (power of two); 0 = DP_PEERS */
 	bool ledbat;	      /* LEDBAT on the DATA each channel sends */
 	uint32_t peer_timeout_s; /* a peer silent this long is dropped (its channel closed) */
 	uint32_t keepalive_s;	 /* an open channel idle this long gets a keep-alive */
@@ -188,6 +189,7 @@ struct dp_worker {
 	uint64_t now_us;      /* TSC in microseconds, at the start of this loop pass */
 	uint64_t tsc_per_us;
 	struct dp_peer *peers;
+	uint32_t peers_mask; /* the table holds peers_mask + 1 (a power of two) */
 	struct dp_neigh *neigh;
 	uint64_t neigh_learned;
 	uint32_t next_channel;

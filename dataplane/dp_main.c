@@ -169,7 +169,8 @@ static struct dp_worker *dp_worker_new(struct dp_config *cfg, struct rte_mempool
 	w->cfg = cfg;
 	w->pool = pool;
 	w->next_channel = (uint32_t)lcore * 7919u + (uint32_t)time(NULL);
-	w->peers = rte_zmalloc_socket("dp_peers", sizeof(*w->peers) * DP_PEERS,
+	w->peers_mask = (cfg->max_peers != 0 ? cfg->max_peers : DP_PEERS) - 1;
+	w->peers = rte_zmalloc_socket("dp_peers", sizeof(*w->peers) * (w->peers_mask + 1u),
 				      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
 	w->neigh = rte_zmalloc_socket("dp_neigh", sizeof(*w->neigh) * DP_NEIGH,
 				      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
 		{ "peer-rate", required_argument, NULL, 'G' },
 		{ "swarm-rate", required_argument, NULL, 'G' },
 		{ "max-channels", required_argument, NULL, 'G' },
+		{ "max-peers", required_argument, NULL, 'G' },
 		{ "sa-in", required_argument, NULL, 'i' },
 		{ "sa-out", required_argument, NULL, 'o' },
 		{ "esn", no_argument, NULL, 'E' },
@@ -341,6 +343,7 @@ int main(int argc, char **argv)
 	cfg.peer_rate = o.peer_rate;
 	cfg.swarm_rate = o.swarm_rate;
 	cfg.max_channels = o.max_channels;
+	cfg.max_peers = o.max_peers;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "superpeer-dataplane: no DPDK port (give one with -a or --vdev)\n");
 		return 1;

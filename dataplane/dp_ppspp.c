@@ -29,7 +29,7 @@ struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6
 	}
 	*fresh = false;
 	for (unsigned k = 0; k < 16; k++) {
-		struct dp_peer *p = &w->peers[(h + k) & (DP_PEERS - 1)];
+		struct dp_peer *p = &w->peers[(h + k) & w->peers_mask];
 
 		if (p->used && p->ch.state != SEEDER_ST_CLOSED) {
 			if (p->port == port && p->encap_port == encap_port && p->mode == mode &&
@@ -422,7 +422,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 	uint32_t now = (uint32_t)dp_now_s;
 	unsigned open = 0;
 
-	for (unsigned i = 0; i < DP_PEERS; i++) {
+	for (unsigned i = 0; i <= w->peers_mask; i++) {
 		struct dp_peer *p = &w->peers[i];
 
 		if (!p->used || p->role != DP_ROLE_SEEDER)
@@ -444,7 +444,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 			dp_keepalive(w, p);
 	}
 	/* Room again: choked channels are let in, first found first. */
-	for (unsigned i = 0; cfg->max_channels != 0 && open < cfg->max_channels && i < DP_PEERS;
+	for (unsigned i = 0; cfg->max_channels != 0 && open < cfg->max_channels && i <= w->peers_mask;
 		i++) {
 		struct dp_peer *p = &w->peers[i];
 

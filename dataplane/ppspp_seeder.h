@@ -7,7 +7,7 @@
  * Per channel, no DPDK, no allocation, no clock: the data plane's workers and superpeer fetch
  * (seeding) drive it the same way: seeder_input() for each datagram that arrives on the
  * channel, seeder_output() until it returns 0 to fill the next datagrams to send. A channel
- * is 576 bytes on x86-64 (docs/serving.md).
+ * is 784 bytes on x86-64 (docs/serving.md).
  *
  * Integrity (§5.3-5.6): before its first DATA the peer gets INTEGRITY for every peak (which
  * it checks against the swarm ID); each DATA is preceded by the uncles from the chunk up to

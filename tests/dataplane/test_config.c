@@ -27,6 +27,11 @@ static const struct {
 	{"[dataplane]\nudp_port = -5\n", "t.ini:2: udp_port '-5': a number from 1 to 65535"},
 	{"[dataplane]\nmtu = 1500x\n", "t.ini:2: mtu '1500x': a number from 1280 to 9000"},
 	{"[dataplane]\ncolour = blue\n", "t.ini:2: unknown option 'colour'"},
+	{"[dataplane]\nmax-peers = 1000\n", "t.ini:2: max-peers '1000': a power of two"},
+	{"[dataplane]\nmax-peers = 131072\nmax-channels = 100000\nledbat = no\n"
+	 "peer-rate = 1000000\nswarm-rate = 0\npeer-timeout = 5\nkeepalive = 2\n",
+	 NULL},
+	{"[dataplane]\nledbat = perhaps\n", "t.ini:2: ledbat 'perhaps': yes or no"},
 	{"[nope]\nip = 10.0.0.1\n", "t.ini:2: unknown section [nope] (dataplane or swarm NAME)"},
 	{"[dataplane]\nip = 10.0.0.1\njust words\n",
 		"t.ini:3: not a section, key = value or comment"},

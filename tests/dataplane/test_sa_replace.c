@@ -223,6 +223,7 @@ static struct dp_worker *worker_new(unsigned lcore)
 	w->cfg = &cfg;
 	w->pool = pool;
 	w->next_channel = 99;
+	w->peers_mask = DP_PEERS - 1;
 	w->peers = rte_zmalloc("p", sizeof(*w->peers) * DP_PEERS, RTE_CACHE_LINE_SIZE);
 	w->neigh = rte_zmalloc("n", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE);
 	if (w->peers == NULL || w->neigh == NULL || crypto_engine_init(&w->eng) != 0)
