@@ -175,6 +175,15 @@ struct dp_ingest_rx {
 	size_t len;
 };
 
+/* An ESP packet waiting for the rx burst's one esp_open_burst call. */
+struct dp_esp_rx {
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eth;
+	uint8_t src[16];
+	bool v6;
+	uint16_t encap_port; /* 0: raw ESP */
+};
+
 /* The seconds clock the ESP lifetimes run on, kept by the key-ring lcore. */
 extern volatile uint64_t dp_now_s;
 
@@ -209,6 +218,9 @@ struct dp_worker {
 	struct dp_ctl *ctl;
 	struct rte_mbuf *tx[DP_TX_MAX];
 	unsigned n_tx;
+	struct dp_esp_rx esp_rx[DP_BURST];
+	struct esp_open_pkt esp_open[DP_BURST];
+	unsigned n_esp_rx;
 	struct dp_ingest_rx ing_rx[DP_BURST];
 	unsigned n_ing_rx;
 	uint64_t chunks_ingested;
@@ -256,6 +268,8 @@ void dp_ppspp_sweep(struct dp_worker *w);
 /* dp_ppspp.c: UDP to us (after IPv4/IPv6); src is the peer (IPv4-mapped for IPv4). */
 void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 		  struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6);
+/* dp_ppspp.c: the rx burst's ESP packets opened in one burst, then on to PPSPP. */
+void dp_esp_flush(struct dp_worker *w);
 /* dp_ppspp.c: raw ESP (IP protocol 50) to us. */
 void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 		  uint8_t *esp, uint32_t len, const uint8_t src[16], bool v6);

@@ -444,8 +444,8 @@ void dp_ppspp_sweep(struct dp_worker *w)
 			dp_keepalive(w, p);
 	}
 	/* Room again: choked channels are let in, first found first. */
-	for (unsigned i = 0; cfg->max_channels != 0 && open < cfg->max_channels && i <= w->peers_mask;
-		i++) {
+	for (unsigned i = 0;
+		cfg->max_channels != 0 && open < cfg->max_channels && i <= w->peers_mask; i++) {
 		struct dp_peer *p = &w->peers[i];
 
 		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
@@ -552,14 +552,15 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 }
 
 /*
- * ESP from src (raw, or in UDP from encap_port): SA by SPI, opened in place, inner UDP
- * checked, then PPSPP. The mbuf is consumed.
+ * ESP from src (raw, or in UDP from encap_port): the SA by SPI, owner and peer checks, then
+ * queued; dp_esp_flush opens the rx burst's ESP packets in one esp_open_burst (one
+ * ipsec-mb burst; the replay window is re-checked per packet after authentication, so a
+ * number seen twice in one burst is still refused). The mbuf is consumed.
  */
 static void dp_esp_deliver(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 	uint8_t *esp, uint32_t len, const uint8_t src[16], bool v6, uint16_t encap_port)
 {
 	struct esp_open_pkt o = {.data = esp, .len = len};
-	const struct rte_udp_hdr *in;
 	struct dp_sa *sa = NULL;
 
 	if (len >= ESP_HDR_LEN) {
@@ -582,22 +583,45 @@ static void dp_esp_deliver(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 		}
 		o.sa = &sa->esp;
 	}
-	if (esp_open_burst(&w->eng, &o, 1, dp_now_s) != 1) {
-		w->esp_drops[o.reason]++;
-		dp_net_drop(w, m, DP_DROP_ESP);
+	if (w->n_esp_rx == DP_BURST)
+		dp_esp_flush(w);
+	w->esp_open[w->n_esp_rx] = o;
+	w->esp_rx[w->n_esp_rx] =
+		(struct dp_esp_rx){.m = m, .eth = eth, .v6 = v6, .encap_port = encap_port};
+	memcpy(w->esp_rx[w->n_esp_rx].src, src, 16);
+	w->n_esp_rx++;
+}
+
+void dp_esp_flush(struct dp_worker *w)
+{
+	unsigned n = w->n_esp_rx;
+
+	w->n_esp_rx = 0;
+	if (n == 0)
 		return;
+	esp_open_burst(&w->eng, w->esp_open, n, dp_now_s);
+	for (unsigned i = 0; i < n; i++) {
+		const struct esp_open_pkt *o = &w->esp_open[i];
+		const struct dp_esp_rx *r = &w->esp_rx[i];
+		const struct rte_udp_hdr *in =
+			(const struct rte_udp_hdr *)(o->data + ESP_PREFIX_LEN);
+
+		if (o->reason != ESP_DROP_NONE) {
+			w->esp_drops[o->reason]++;
+			dp_net_drop(w, r->m, DP_DROP_ESP);
+			continue;
+		}
+		if (o->next_hdr != ESP_NH_UDP || o->payload_len < sizeof(*in) ||
+			rte_be_to_cpu_16(in->dgram_len) != o->payload_len ||
+			rte_be_to_cpu_16(in->dst_port) != w->cfg->udp_port) {
+			dp_net_drop(w, r->m, DP_DROP_INNER_BAD);
+			continue;
+		}
+		if (!dp_ppspp_input(w, r->m, r->eth, r->src, r->v6, rte_be_to_cpu_16(in->src_port),
+			    r->encap_port, r->encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_ESP_RAW,
+			    (const uint8_t *)(in + 1), o->payload_len - sizeof(*in)))
+			rte_pktmbuf_free(r->m);
 	}
-	in = (const struct rte_udp_hdr *)(esp + ESP_PREFIX_LEN);
-	if (o.next_hdr != ESP_NH_UDP || o.payload_len < sizeof(*in) ||
-		rte_be_to_cpu_16(in->dgram_len) != o.payload_len ||
-		rte_be_to_cpu_16(in->dst_port) != w->cfg->udp_port) {
-		dp_net_drop(w, m, DP_DROP_INNER_BAD);
-		return;
-	}
-	if (!dp_ppspp_input(w, m, eth, src, v6, rte_be_to_cpu_16(in->src_port), encap_port,
-		    encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_ESP_RAW, (const uint8_t *)(in + 1),
-		    o.payload_len - sizeof(*in)))
-		rte_pktmbuf_free(m);
 }
 
 void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint8_t *esp,

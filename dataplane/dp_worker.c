@@ -81,6 +81,8 @@ int dp_worker_loop(void *arg)
 		sleep_us = 1;
 		for (uint16_t i = 0; i < n; i++)
 			dp_net_input(w, pkts[i]);
+		if (w->n_esp_rx > 0)
+			dp_esp_flush(w);
 		if (w->n_ing_rx > 0)
 			dp_ingest_flush(w);
 		if (w->n_tx > 0)

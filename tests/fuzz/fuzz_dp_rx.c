@@ -145,6 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	drops_before = fuzz_drops(w);
 	w->n_tx = 0;
 	dp_net_input(w, m);
+	dp_esp_flush(w);
+	dp_ingest_flush(w);
 	/* One frame: answered (n_tx > 0), dropped once, or taken silently by a channel that
 	 * had nothing to send (a PPSPP datagram accepted without output). */
 	if (fuzz_drops(w) > drops_before + 1 + w->drops[DP_DROP_NO_MBUF])
