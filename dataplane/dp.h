@@ -42,6 +42,7 @@
 	_(IP_OPTIONS, "ip_options", "IPv4 with options")                                           \
 	_(IP_PROTO, "ip_proto", "IP protocol other than ICMP, UDP and ESP")                        \
 	_(ICMP_OTHER, "icmp_other", "ICMP other than echo request")                                \
+	_(TOO_BIG, "too_big", "echo request whose reply would not fit our MTU")                    \
 	_(IP6_BAD_HDR, "ip6_bad_header", "IPv6 version or payload length")                         \
 	_(IP6_EXT, "ip6_ext_header", "IPv6 extension header (not parsed in this slice)")           \
 	_(ICMP6_CKSUM, "icmp6_checksum", "ICMPv6 checksum wrong")                                  \

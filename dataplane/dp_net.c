@@ -73,6 +73,9 @@ static void dp_arp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 	a->arp_data.arp_sip = w->cfg->ip4;
 	eth->dst_addr = a->arp_data.arp_tha;
 	eth->src_addr = w->cfg->mac;
+	/* The reply is the ARP message alone, whatever trailed the request. */
+	m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*a));
+	m->pkt_len = m->data_len;
 	dp_net_tx(w, m);
 }
 
@@ -91,6 +94,10 @@ static void dp_icmp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_et
 		dp_net_drop(w, m, DP_DROP_ICMP_OTHER);
 		return;
 	}
+	if (sizeof(*ip) + l4len > w->cfg->mtu) {
+		dp_net_drop(w, m, DP_DROP_TOO_BIG); /* the echo would not fit our MTU */
+		return;
+	}
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = 0;
 	cksum = rte_raw_cksum(ic, l4len);
@@ -105,6 +112,8 @@ static void dp_icmp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_et
 	mac = eth->src_addr;
 	eth->dst_addr = mac;
 	eth->src_addr = w->cfg->mac;
+	m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*ip) + l4len); /* no trailing bytes */
+	m->pkt_len = m->data_len;
 	dp_net_tx(w, m);
 }
 
@@ -307,6 +316,10 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 		dp_net_drop(w, m, DP_DROP_ICMP6_OTHER);
 		return;
 	}
+	if (sizeof(*ip6) + l4len > w->cfg->mtu) {
+		dp_net_drop(w, m, DP_DROP_TOO_BIG);
+		return;
+	}
 	icmp[0] = ICMP6_ECHO_REPLY;
 	memcpy(ip6->dst_addr, ip6->src_addr, 16);
 	memcpy(ip6->src_addr, w->cfg->ip6, 16);
@@ -316,6 +329,8 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 	memcpy(icmp + 2, &c, 2);
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = w->cfg->mac;
+	m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*ip6) + l4len);
+	m->pkt_len = m->data_len;
 	dp_net_tx(w, m);
 }
 
