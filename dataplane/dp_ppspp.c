@@ -482,6 +482,14 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 	p->last_rx_s = (uint32_t)dp_now_s;
 	if (!fresh && p->role == DP_ROLE_INGEST)
 		return dp_ingest_input(w, p, m, dgram, dlen);
+	if (!fresh && dlen >= 4 && dgram[0] == 0 && dgram[1] == 0 && dgram[2] == 0 &&
+	    dgram[3] == 0 && p->ch.state == SEEDER_ST_OPEN) {
+		/* A handshake to channel 0 from a peer we have a channel with: it started a new
+		 * one (a restart on the same port); the old channel ends here. */
+		if (p->counted && w->n_channels > 0)
+			w->n_channels--;
+		fresh = true;
+	}
 	if (fresh) {
 		p->role = DP_ROLE_SEEDER;
 		p->blocked = false;

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# memif_test.sh SUPERPEER SUPERPEER_DATAPLANE SUPERPEER_LOADGEN: two DPDK processes on a
+# net_memif pair, the way bench/system.sh measures them:
+#
+#   superpeer-dataplane (lcore 0) ==net_memif== superpeer-loadgen (lcore 1, 8 peers)
+#
+# Numbered cases: plain, then ESP in UDP (AES-128-GCM SA pair): the loadgen's peers open
+# channels and are served chunks for 2 s; the data plane's summary shows chunks served and no
+# drop but a full transmit queue. Figures are printed, never checked (tests assert no timing).
+# Exit 77 with fewer than 2 cores.
+set -u
+sp=$1 dp=$2 lg=$3
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (data plane and loadgen)" >&2; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/sp-memif.XXXXXX")
+dp_pid=
+cleanup() {
+	[ -n "$dp_pid" ] && kill -INT "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+	rm -rf "$work" /var/run/dpdk/spmemif$$* "/dev/shm/superpeer-spmemif$$.keyring"
+}
+trap cleanup EXIT
+failures=0 cases=0
+fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
+begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
+k_in=0x000102030405060708090a0b0c0d0e0f10111213
+k_out=0x202122232425262728292a2b2c2d2e2f30313233
+
+"$sp" keygen -o "$work/key" >/dev/null
+head -c $((8 << 20)) /dev/urandom >"$work/content"
+"$sp" pack --key "$work/key/provider.key" -o "$work/store" "$work/content" >/dev/null
+
+for mode in plain esp; do
+	begin "$mode: the loadgen's peers are served over net_memif"
+	dp_esp=() lg_esp=()
+	if [ $mode = esp ]; then
+		dp_esp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
+		lg_esp=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
+	fi
+	timeout --foreground 60 "$dp" -l 0 --no-huge -m 256 --no-pci --file-prefix "spmemif$$dp" \
+		--vdev "net_memif0,role=server,socket=$work/m.sock" -- --ip 10.99.0.1 \
+		--store "$work/store" --public "$work/key/provider.pub" --open \
+		--keyring "spmemif$$" "${dp_esp[@]}" >"$work/dp.out" 2>&1 &
+	dp_pid=$!
+	sleep 1.5
+	timeout --foreground 60 "$lg" -l 1 --no-huge -m 256 --no-pci \
+		--file-prefix "spmemif$$lg" --vdev "net_memif0,role=client,socket=$work/m.sock" \
+		-- --target 10.99.0.1 --ip 10.99.0.2 --manifest "$work/store/manifest" --peers 8 \
+		--seconds 2 "${lg_esp[@]}" >"$work/lg.out" 2>&1 || fail "loadgen: $(tail -2 "$work/lg.out")"
+	kill -INT "$dp_pid"
+	wait "$dp_pid"
+	dp_pid=
+	tail -1 "$work/lg.out"
+	grep -q "^loadgen: 8 peers, 1024-byte chunks, $( [ $mode = esp ] && echo ESP || echo plain): [1-9]" \
+		"$work/lg.out" || fail "nothing served: $(tail -1 "$work/lg.out")"
+	grep -q "chunks served" "$work/dp.out" || fail "no summary: $(tail -3 "$work/dp.out")"
+	grep -E "^drop " "$work/dp.out" | grep -v "^drop tx_full" &&
+		fail "drops other than a full transmit queue"
+	rm -f "$work/m.sock"
+done
+echo "$cases cases, $failures failed"
+[ $failures -eq 0 ]
