@@ -59,7 +59,9 @@ flood() {
 	local sock=$work/t.sock
 	rm -f "$sock"
 	# shellcheck disable=SC2046
-	sleep $((secs + 4)) | dpdk-testpmd $(eal 0 tp) --vdev "net_memif0,role=server,socket=$sock" \
+	# testpmd forwards on lcore 0; its main lcore (1, shared with the loadgen) only waits.
+	sleep $((secs + 4)) | dpdk-testpmd $(eal 0,1 tp) --main-lcore 1 \
+		--vdev "net_memif0,role=server,socket=$sock" \
 		-- --forward-mode=io --port-topology=loop --auto-start >"$work/tp.out" 2>&1 &
 	pids+=($!)
 	sleep 2

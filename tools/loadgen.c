@@ -353,8 +353,17 @@ static void usage(void)
 /* I/O ceiling: frames out as fast as the port takes them, frames back counted. */
 static int lg_flood(struct lg *g, uint32_t bytes, unsigned seconds)
 {
-	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), end = t0 + seconds * hz, rx = 0, tx = 0;
+	uint64_t hz = rte_get_tsc_hz(), t0, end, rx = 0, tx = 0;
+	struct rte_eth_link link;
 
+	/* A memif link comes up once the other side has connected. */
+	for (int i = 0; i < 500; i++) {
+		if (rte_eth_link_get_nowait(g->port_id, &link) == 0 && link.link_status)
+			break;
+		rte_delay_ms(10);
+	}
+	t0 = rte_rdtsc();
+	end = t0 + seconds * hz;
 	while (rte_rdtsc() < end && !lg_stop) {
 		struct rte_mbuf *pkts[LG_BURST];
 		uint16_t n;
