@@ -61,6 +61,7 @@
 	_(PPSPP, "ppspp", "PPSPP datagram refused by the channel (reason in the summary)")         \
 	_(BAD_CHUNK, "bad_chunk", "ingested chunk failed Merkle verification (counted per source)") \
 	_(INGEST_REFUSED, "ingest_refused", "datagram from an ingest source the leecher refused")   \
+	_(PEER_BLOCKED, "peer_blocked", "datagram from an address a peer policy blocks")           \
 	_(PEERS_FULL, "peers_full", "no room for another peer on this worker")                     \
 	_(TX_FULL, "tx_full", "transmit queue full")                                               \
 	_(NO_MBUF, "no_mbuf", "mbuf pool exhausted")
@@ -101,6 +102,7 @@ struct dp_config {
 	uint64_t swarm_rate;	 /* bytes/s of DATA per swarm on each worker; 0 = no limit */
 	struct sa_table *sas;
 	struct swarm_table *swarms;
+	struct rte_hash *policies; /* peer address -> DP_POL_* value (dp_ctl.c); may be NULL */
 	struct rte_ether_addr mac;
 };
 
@@ -126,13 +128,20 @@ struct dp_peer {
 	bool v6;
 	uint8_t swarm;	     /* slot in the swarm table, valid while swarm_gen matches */
 	bool blocked;	     /* on the worker's list of peers held back by a rate limit */
+	bool policy_choked;  /* choked by a peer policy (not by the channel limit) */
 	bool counted;	     /* an open, unchoked channel in the worker's n_channels */
 	uint32_t swarm_gen;
 	uint32_t last_rx_s, last_tx_s; /* dp_now_s of the last datagram from / to the peer */
 	uint64_t tokens, refill_us;    /* the peer's rate limit bucket (bytes) */
+	uint64_t rate;		       /* a peer policy's rate, bytes/s; 0 = cfg->peer_rate */
 	struct rte_ether_addr mac; /* replies go back to the MAC the peer's packets came from */
 	struct seeder_channel ch;
 };
+
+/* A peer policy as the value of the policy hash (KR_PEER_POLICY): flags and a rate. */
+#define DP_POL_BLOCK (UINT64_C(1) << 62)
+#define DP_POL_CHOKE (UINT64_C(1) << 61)
+#define DP_POL_RATE_MASK ((UINT64_C(1) << 48) - 1)
 
 /* A neighbour (dp_neigh.c): IPv4-mapped or IPv6 address -> MAC, per worker. */
 enum { DP_NEIGH = 256 };
@@ -214,6 +223,7 @@ struct dp_worker {
 	unsigned n_channels;	   /* open unchoked channels (recounted every second) */
 	uint32_t last_sweep_s;
 	uint64_t peers_timed_out, keepalives_sent, rate_held, channels_choked, channels_unchoked;
+	uint64_t peers_blocked;
 	uint64_t swarm_channels[DP_MAX_SWARMS];
 	/* The key ring drained from this worker's loop (single-lcore runs), else NULL. */
 	struct dp_ctl *ctl;

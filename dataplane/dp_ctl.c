@@ -17,6 +17,8 @@
 
 #include <sys/mman.h>
 
+#include <rte_hash.h>
+#include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_telemetry.h>
@@ -386,6 +388,24 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 		return 0;
 	case KR_SWARM_INGEST:
 		return dp_ctl_ingest_start(c, &m->u.ingest, why, cap);
+	case KR_PEER_POLICY: {
+		const struct kr_peer_policy *pp = &m->u.policy;
+		uint64_t v = 0;
+
+		if (pp->rate > DP_POL_RATE_MASK) {
+			snprintf(why, cap, "rate above %llu bytes/s", (unsigned long long)DP_POL_RATE_MASK);
+			return -EINVAL;
+		}
+		/* The value is stored in the hash itself: a worker reads it in one lookup and
+		 * nothing is ever freed; "delete" stores the defaults (0). */
+		if (!(m->flags & KR_F_DELETE))
+			v = pp->rate | (pp->block ? DP_POL_BLOCK : 0) | (pp->choke ? DP_POL_CHOKE : 0);
+		if (rte_hash_add_key_data(c->policies, pp->peer, (void *)(uintptr_t)v) < 0) {
+			snprintf(why, cap, "peer policy table full");
+			return -ENOSPC;
+		}
+		return 0;
+	}
 	default:
 		snprintf(why, cap, "unknown command %u", m->type);
 		return -EOPNOTSUPP;
@@ -620,6 +640,22 @@ int dp_ctl_init(struct dp_ctl *c, const char *name, uint32_t max_sas, unsigned n
 		snprintf(err, cap, "SA tables for %u SAs: out of memory", max_sas);
 		return rc;
 	}
+	{
+		struct rte_hash_parameters hp = {
+			.name = "dp_policies",
+			.entries = 4096,
+			.key_len = 16,
+			.hash_func = rte_jhash,
+			.socket_id = (int)rte_socket_id(),
+			.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+		};
+
+		c->policies = rte_hash_create(&hp);
+		if (c->policies == NULL) {
+			snprintf(err, cap, "peer policy table: out of memory");
+			return -ENOMEM;
+		}
+	}
 	rc = keyring_create(&c->kr, name, err, cap);
 	if (rc != 0)
 		return rc;
@@ -650,6 +686,8 @@ void dp_ctl_fini(struct dp_ctl *c)
 			dp_ctl_ingest_drop(c, &c->swarms.slot[i], false);
 	sa_table_free(&c->sas);
 	swarm_table_close(&c->swarms);
+	rte_hash_free(c->policies);
+	c->policies = NULL;
 	keyring_destroy(&c->kr);
 	crypto_engine_fini(&c->eng);
 	pthread_mutex_destroy(&c->lock);

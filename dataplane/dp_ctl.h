@@ -15,12 +15,15 @@
 #include "sa_table.h"
 #include "swarm_table.h"
 
+struct rte_hash;
+
 struct dp_worker;
 
 struct dp_ctl {
 	struct keyring kr;
 	struct sa_table sas;
 	struct swarm_table swarms;
+	struct rte_hash *policies; /* peer address -> DP_POL_* (KR_PEER_POLICY), readers lock-free */
 	struct crypto_engine eng; /* key expansion, manifest checks */
 	pthread_mutex_t lock;
 	unsigned self_tid; /* QSBR id of the drainer when it is also the worker */

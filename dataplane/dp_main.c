@@ -101,6 +101,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"rate_held", offsetof(struct dp_worker, rate_held)},
 			{"channels_choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
+			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
 		};
 
@@ -135,6 +136,7 @@ static void dp_summary(void)
 			{"held by rate limits", offsetof(struct dp_worker, rate_held)},
 			{"channels choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
+			{"peers closed by policy", offsetof(struct dp_worker, peers_blocked)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
@@ -360,6 +362,7 @@ int main(int argc, char **argv)
 	}
 	cfg.sas = &ctl.sas;
 	cfg.swarms = &ctl.swarms;
+	cfg.policies = ctl.policies;
 	for (unsigned i = 0; i < o.n_swarms; i++) {
 		uint8_t pub[ED25519_PUBLIC_LEN];
 		int slot;

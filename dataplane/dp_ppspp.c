@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
@@ -310,13 +311,25 @@ static void dp_rate_take(uint64_t *tokens, uint64_t rate, uint32_t n)
 		*tokens = *tokens > n ? *tokens - n : 0;
 }
 
+/* The policy for a peer address (DP_POL_*), 0 when none. */
+static uint64_t dp_policy(const struct dp_worker *w, const uint8_t addr[16])
+{
+	void *d;
+
+	if (w->cfg->policies == NULL || rte_hash_count(w->cfg->policies) == 0 ||
+	    rte_hash_lookup_data(w->cfg->policies, addr, &d) < 0)
+		return 0;
+	return (uint64_t)(uintptr_t)d;
+}
+
 /* Room under the peer's and the swarm's rate limits for one more chunk's datagram. */
 static bool dp_rate_room(struct dp_worker *w, struct dp_peer *p)
 {
 	const struct dp_config *cfg = w->cfg;
 	uint32_t need = cfg->swarms->slot[p->swarm].store.m.chunk_size;
 
-	if (dp_rate_ok(&p->tokens, &p->refill_us, cfg->peer_rate, w->now_us, need) &&
+	if (dp_rate_ok(&p->tokens, &p->refill_us, p->rate != 0 ? p->rate : cfg->peer_rate,
+		       w->now_us, need) &&
 		dp_rate_ok(&w->swarm_tokens[p->swarm], &w->swarm_refill_us[p->swarm],
 			cfg->swarm_rate, w->now_us, need))
 		return true;
@@ -348,8 +361,8 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		struct rte_mbuf *m;
 		int n;
 
-		if ((w->cfg->peer_rate != 0 || w->cfg->swarm_rate != 0) && p->ch.n_req > 0 &&
-			!dp_rate_room(w, p))
+		if ((w->cfg->peer_rate != 0 || w->cfg->swarm_rate != 0 || p->rate != 0) &&
+		    p->ch.n_req > 0 && !dp_rate_room(w, p))
 			break;
 		m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
 		if (m == NULL)
@@ -359,7 +372,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 			rte_pktmbuf_free(m);
 			break;
 		}
-		dp_rate_take(&p->tokens, w->cfg->peer_rate, (uint32_t)n);
+		dp_rate_take(&p->tokens, p->rate != 0 ? p->rate : w->cfg->peer_rate, (uint32_t)n);
 		dp_rate_take(&w->swarm_tokens[p->swarm], w->cfg->swarm_rate, (uint32_t)n);
 		if (sa == NULL) {
 			dp_dgram_send(w, p, m, (uint32_t)n);
@@ -438,6 +451,28 @@ void dp_ppspp_sweep(struct dp_worker *w)
 		}
 		if (p->ch.state != SEEDER_ST_OPEN)
 			continue;
+		if (cfg->policies != NULL) {
+			uint64_t pol = dp_policy(w, p->addr);
+
+			if (pol & DP_POL_BLOCK) {
+				w->peers_blocked++;
+				p->used = false;
+				p->ch.state = SEEDER_ST_CLOSED;
+				continue;
+			}
+			p->rate = pol & DP_POL_RATE_MASK;
+			if ((pol & DP_POL_CHOKE) && !p->ch.choked) {
+				seeder_choke(&p->ch, true);
+				p->policy_choked = true;
+				w->channels_choked++;
+				dp_ppspp_output(w, p); /* the CHOKE */
+			} else if (!(pol & DP_POL_CHOKE) && p->policy_choked) {
+				seeder_choke(&p->ch, false);
+				p->policy_choked = false;
+				w->channels_unchoked++;
+				dp_ppspp_output(w, p); /* the UNCHOKE */
+			}
+		}
 		if (!p->ch.choked)
 			open++;
 		if (cfg->keepalive_s != 0 && now - p->last_tx_s >= cfg->keepalive_s)
@@ -449,7 +484,8 @@ void dp_ppspp_sweep(struct dp_worker *w)
 		struct dp_peer *p = &w->peers[i];
 
 		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
-			!p->ch.choked || !swarm_table_valid(cfg->swarms, p->swarm, p->swarm_gen))
+			!p->ch.choked || p->policy_choked ||
+			!swarm_table_valid(cfg->swarms, p->swarm, p->swarm_gen))
 			continue;
 		seeder_choke(&p->ch, false);
 		p->counted = true;
@@ -491,6 +527,15 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 		fresh = true;
 	}
 	if (fresh) {
+		uint64_t pol = dp_policy(w, src);
+
+		if (pol & DP_POL_BLOCK) {
+			p->used = false;
+			w->drops[DP_DROP_PEER_BLOCKED]++;
+			return false;
+		}
+		p->rate = pol & DP_POL_RATE_MASK;
+		p->policy_choked = false;
 		p->role = DP_ROLE_SEEDER;
 		p->blocked = false;
 		p->counted = false;
@@ -540,8 +585,13 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 	}
 	if (fresh && p->ch.state != SEEDER_ST_IDLE) {
 		w->swarm_channels[p->swarm]++;
-		/* Over the channel limit: served nothing until room frees (the sweep). */
-		if (w->cfg->max_channels != 0 && w->n_channels >= w->cfg->max_channels) {
+		/* Choked by policy, or over the channel limit: served nothing until the policy
+		 * changes or room frees (the sweep). */
+		if (dp_policy(w, src) & DP_POL_CHOKE) {
+			seeder_choke(&p->ch, true);
+			p->policy_choked = true;
+			w->channels_choked++;
+		} else if (w->cfg->max_channels != 0 && w->n_channels >= w->cfg->max_channels) {
 			seeder_choke(&p->ch, true);
 			w->channels_choked++;
 		} else {

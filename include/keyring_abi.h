@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 2u
+#define KR_ABI_VERSION 3u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -65,6 +65,7 @@ enum kr_cmd {
 	KR_SWARM_LIST = 8,  /* body: kr_list_req; reply: kr_list_reply of kr_swarm_info */
 	KR_RESYNC_DONE = 9, /* no body: control has replayed its state after KR_EV_RESYNC */
 	KR_SWARM_INGEST = 10, /* body: kr_ingest; the swarm is served once complete */
+	KR_PEER_POLICY = 11,  /* body: kr_peer_policy; set (or, with KR_F_DELETE, drop) */
 };
 
 /* Events, data plane -> control. */
@@ -78,6 +79,7 @@ enum kr_event {
 /* kr_msg.flags */
 enum {
 	KR_F_REPLACE = 1 << 0, /* KR_SA_ADD: replace an SA with the same id without a gap */
+	KR_F_DELETE = 1 << 1,  /* KR_PEER_POLICY: back to the data plane's defaults */
 };
 
 /* kr_sa.flags */
@@ -204,6 +206,20 @@ enum kr_alarm_reason {
 	KR_ALARM_BAD_CHUNK = 3, /* a chunk failed Merkle verification */
 };
 
+/*
+ * What the data plane does with one peer address, whatever its port: refuse its channels
+ * (block), choke them, or hold its DATA to a rate. A policy applies to channels opened after
+ * it and, within a second, to those already open.
+ */
+struct kr_peer_policy {
+	uint8_t peer[16];
+	uint64_t rate;	/* bytes/s of DATA; 0 = the data plane's peer-rate */
+	uint8_t block;	/* 1: no channel from this address */
+	uint8_t choke;	/* 1: its channels are choked */
+	uint8_t pad[6];
+};
+static_assert(sizeof(struct kr_peer_policy) == 32, "kr_peer_policy layout");
+
 struct kr_list_req {
 	uint32_t start; /* index to start from (0, then kr_list_reply.next) */
 	uint32_t max;	/* entries wanted, <= KR_LIST_MAX */
@@ -227,6 +243,7 @@ struct kr_msg {
 		struct kr_sa_id sa_id;
 		struct kr_swarm swarm;
 		struct kr_ingest ingest;
+		struct kr_peer_policy policy;
 		struct kr_list_req list;
 		struct kr_alarm alarm;
 		uint8_t raw[KR_MSG_BODY];

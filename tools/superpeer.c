@@ -28,6 +28,7 @@ static const struct {
 	{ "fetch", tool_fetch_main, "download and verify a swarm from a PPSPP peer" },
 	{ "sa", tool_sa_main, "SAs of a running data plane: add, del, show, list, flush" },
 	{ "swarm", tool_swarm_main, "swarms a running data plane serves: add, del, list" },
+	{ "peer", tool_peer_main, "a peer address's policy on a running data plane: block, choke, rate" },
 	{ "stats", tool_stats_main, "a running data plane's counters (DPDK telemetry)" },
 	{ "monitor", tool_monitor_main, "a running data plane's events: expiry, alarms" },
 };

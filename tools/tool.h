@@ -27,6 +27,7 @@ int tool_fetch_main(int argc, char **argv);
 int tool_sa_main(int argc, char **argv);
 int tool_swarm_main(int argc, char **argv);
 int tool_stats_main(int argc, char **argv);
+int tool_peer_main(int argc, char **argv);
 int tool_monitor_main(int argc, char **argv);
 
 struct keyring;

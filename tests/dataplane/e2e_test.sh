@@ -339,7 +339,19 @@ wait $fb || fail "second fetch: $(cat "$work/errB")"
 cmp -s "$work/outA" "$work/content" && cmp -s "$work/outB" "$work/content" ||
 	fail "content differs"
 sleep 3 # both peers silent now: dropped after 2 s, kept alive until then
+
+begin "peer policy through the key ring: a blocked address is refused, then allowed at a rate"
+"$sp" peer set 10.77.0.2 block || fail "peer set block"
+fetch --timeout 2 >/dev/null 2>&1 && fail "a blocked peer was served"
+rm -f "$work/out"
+"$sp" peer set 10.77.0.2 allow rate 16000000 || fail "peer set rate"
+fetch >/dev/null || fail "fetch after allow"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+rm -f "$work/out"
+"$sp" peer del 10.77.0.2 || fail "peer del"
+"$sp" peer set 300.1.1.1 block 2>/dev/null && fail "a bad address accepted"
 stop_dp
+grep -q "^drop peer_blocked: [1-9]" "$work/dp.out" || fail "blocked datagrams not counted"
 grep -E "^(channels|peers|keep-alives|held)" "$work/dp.out"
 grep -q "^channels choked: [12]$" "$work/dp.out" || fail "no channel choked"
 grep -q "^channels unchoked: [12]$" "$work/dp.out" || fail "the choked channel was not let in"
