@@ -1,99 +1,228 @@
 #!/usr/bin/env bash
-# bench/system.sh [BUILD_DIR] [SECONDS] — the system benchmark of docs/performance.md:
+# bench/system.sh [BUILD_DIR] [SECONDS] [PEERS] [LOG_DIR] — the system benchmark of
+# docs/performance.md: superpeer-dataplane serving superpeer-loadgen's peers over net_memif.
 #
-#   superpeer-dataplane (lcore 0, one worker) ==net_memif== superpeer-loadgen (lcore 1)
+#   lcore 0: superpeer-dataplane (one worker)  ==net_memif==  lcore 1: superpeer-loadgen
+#            memif server, 10.99.0.1                           memif client, PEERS peers
+#                                                              10.1.0.1.. ports 20000..
 #
-# For 1024-, 4096- and 8192-byte chunks, a 256 MiB swarm served to 16 loadgen peers, plain
-# and through ESP in UDP (AES-128-GCM): chunks/s and Gbit/s of chunk payload served on one
-# worker core. In the same run, the ceilings on the same cores: dpdk-testpmd forwarding in io
-# mode on the same memif pair against the loadgen's flood of frames the size of an ESP chunk
-# datagram (I/O), and ipsec-mb AES-GCM seal bursts (bench_crypto). Prints a Markdown table.
-# Normal pages (--no-huge): hugepages would raise every figure (DESIGN 6 says by ~40% for
-# packet rate); this 2-vCPU VM has none reserved. Installs dpdk-dev (dpdk-testpmd) if absent.
+# For 1024-, 4096- and 8192-byte chunks of a 256 MiB swarm (`superpeer pack`), SECONDS
+# (default 10) of serving plain and SECONDS through ESP in UDP (one AES-128-GCM SA pair),
+# PEERS (default 64) peers with 128 chunks asked for each; the first second is warm-up. The
+# ceilings come from the same run on the same cores: dpdk-testpmd forwarding in io mode on
+# lcore 0 over the same memif pair, reflecting the loadgen's flood of frames the size of an
+# ESP chunk datagram (the I/O ceiling, as the chunk payload those frames would carry), and
+# ipsec-mb AES-128-GCM seal bursts of the chunk size pinned to CPU 0 (bench_crypto).
+# Prints a Markdown table. Builds nothing: BUILD_DIR must hold the built tree.
+#
+# Hugepages: used when free ones cover the run; as root, 1100 more are reserved for the run
+# (and given back, with the hugetlbfs mount, at exit); otherwise --no-huge, said in the output.
+# memif rings: 4096 buffers of 9216 bytes each way, so an 8 KiB chunk is one descriptor and the
+# peers' windows fit in the ring. LOG_DIR (optional) keeps every process's output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 secs=${2:-10}
-command -v dpdk-testpmd >/dev/null || apt-get install -y -qq dpdk-dev >/dev/null
+peers=${3:-64}
+logdir=${4:-}
 sp=$build/tools/superpeer dp=$build/dataplane/superpeer-dataplane lg=$build/tools/superpeer-loadgen
+for f in "$sp" "$dp" "$lg" "$build/bench/bench_crypto"; do
+	[ -x "$f" ] || { echo "system.sh: $f missing: build $build first" >&2; exit 1; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "system.sh: needs 2 CPUs (data plane and loadgen)" >&2; exit 1; }
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/sp-system.XXXXXX")
+tag=spsys$$
 pids=()
+huge_mnt= huge_old=
 cleanup() {
 	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
 	wait 2>/dev/null || true
-	rm -rf "$work" /var/run/dpdk/spsys*
+	if [ -n "$logdir" ]; then mkdir -p "$logdir" && cp "$work"/*.out "$logdir"/ 2>/dev/null || true; fi
+	rm -rf /var/run/dpdk/"$tag"* /dev/shm/superpeer-"$tag"*.keyring
+	if [ -n "$huge_mnt" ]; then
+		umount "$huge_mnt" 2>/dev/null || true
+		echo "$huge_old" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+	fi
+	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Hugepages: 1024 MiB per process, two processes at a time.
+need=1100
+free=$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)
+hsize=$(awk '/Hugepagesize/ { print $2 }' /proc/meminfo)
+mem_note="hugepages (${hsize} kB)"
+if [ "$hsize" = 2048 ] && [ "$free" -lt "$need" ] && [ "$(id -u)" = 0 ]; then
+	huge_old=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((huge_old + need - free)) >/proc/sys/vm/nr_hugepages || true
+	free=$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)
+fi
+if [ "$free" -ge "$need" ] && mkdir -p "$work/huge" &&
+	{ [ "$(id -u)" = 0 ] && mount -t hugetlbfs -o pagesize=2M nodev "$work/huge"; }; then
+	huge_mnt=$work/huge
+	mem() { echo "-m 1024 --huge-dir $huge_mnt"; }
+else
+	mem_note="normal pages (--no-huge: no hugepages to be had; DESIGN 6 puts the cost at ~40 % of packet rate)"
+	mem() { echo "--no-huge -m 1024"; }
+fi
+eal() { echo "-l $1 $(mem) --no-pci --file-prefix $tag$2 --log-level 1"; }
+memif="rsize=12,bsize=9216"
+
 k_in=0x000102030405060708090a0b0c0d0e0f10111213
 k_out=0x202122232425262728292a2b2c2d2e2f30313233
-eal() { echo "-l $1 --no-huge -m 1024 --no-pci --file-prefix spsys$2 --log-level 1"; }
-
 "$sp" keygen -o "$work/key" >/dev/null
 head -c $((256 << 20)) /dev/urandom >"$work/content"
 
-# serve CHUNK MODE: one data plane, one loadgen run; prints the loadgen's last line.
+# wait_gone PID SECONDS: true once PID has exited; SIGKILL after SECONDS.
+wait_gone() {
+	for _ in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# serve CHUNK MODE: one data plane, one loadgen run (outputs in $work/{dp,lg}-CHUNK-MODE.out).
 serve() {
-	local chunk=$1 mode=$2 sock=$work/m.sock esp_dp=() esp_lg=()
+	local chunk=$1 mode=$2 sock=$work/m.sock esp_dp=() esp_lg=() swarm
+	swarm=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
 	if [ "$mode" = esp ]; then
 		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
 		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
 	fi
 	rm -f "$sock"
 	# shellcheck disable=SC2046
-	"$dp" $(eal 0 dp) --vdev "net_memif0,role=server,socket=$sock" -- --ip 10.99.0.1 \
-		--store "$work/store$chunk" --public "$work/key/provider.pub" --open --mtu 9000 \
-		--keyring "spsys$$" --idle-sleep-us 0 "${esp_dp[@]}" >"$work/dp.out" 2>&1 &
+	timeout -s INT $((secs + 30)) "$dp" $(eal 0 dp) --vdev "net_memif0,role=server,socket=$sock,$memif" \
+		-- --ip 10.99.0.1 --store "$work/store$chunk" --public "$work/key/provider.pub" --open \
+		--mtu 9000 --keyring "$tag" --idle-sleep-us 0 --max-peers 16384 "${esp_dp[@]}" \
+		>"$work/dp-$chunk-$mode.out" 2>&1 &
 	local dpid=$!
 	pids+=("$dpid")
 	sleep 2
 	# shellcheck disable=SC2046
-	"$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock" -- --target 10.99.0.1 \
-		--ip 10.99.0.2 --manifest "$work/store$chunk/manifest" --peers 16 \
-		--seconds "$secs" "${esp_lg[@]}" 2>/dev/null | tail -1
-	kill -INT "$dpid"
-	wait "$dpid" 2>/dev/null || true
+	timeout -s INT $((secs + 20)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
+		-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" --peers "$peers" \
+		--window 128 --seconds "$secs" --warmup 1 "${esp_lg[@]}" \
+		>"$work/lg-$chunk-$mode.out" 2>&1 || true
+	kill -INT "$dpid" 2>/dev/null || true
+	wait_gone "$dpid" 10
 }
 
-# flood BYTES: dpdk-testpmd io-forwarding the loadgen's frames back; prints Gbit/s back.
-flood() {
-	local sock=$work/t.sock
+# io_ceiling BYTES: dpdk-testpmd io-forwarding the loadgen's flood back ($work/flood-BYTES.out).
+io_ceiling() {
+	local sock=$work/t.sock tp
 	rm -f "$sock"
+	# testpmd forwards on lcore 0; its main lcore 1 (shared with the loadgen) only waits for
+	# the end of its stdin, which the sleep closes.
 	# shellcheck disable=SC2046
-	# testpmd forwards on lcore 0; its main lcore (1, shared with the loadgen) only waits.
-	sleep $((secs + 4)) | dpdk-testpmd $(eal 0,1 tp) --main-lcore 1 \
-		--vdev "net_memif0,role=server,socket=$sock" \
-		-- --forward-mode=io --port-topology=loop --auto-start >"$work/tp.out" 2>&1 &
-	pids+=($!)
+	{ sleep $((secs + 4)) | timeout -s INT $((secs + 20)) dpdk-testpmd $(eal 0,1 tp) --main-lcore 1 \
+		--vdev "net_memif0,role=server,socket=$sock,$memif" \
+		-- --forward-mode=io --port-topology=loop --auto-start --mbuf-size=9344 \
+		--total-num-mbufs=16384 >"$work/tp-$1.out" 2>&1; } &
+	tp=$!
+	pids+=("$tp")
 	sleep 2
 	# shellcheck disable=SC2046
-	"$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock" -- --flood "$1" \
-		--seconds "$secs" 2>/dev/null | tail -1
-	wait 2>/dev/null || true
+	timeout -s INT $((secs + 20)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
+		-- --flood "$1" --seconds "$secs" >"$work/flood-$1.out" 2>&1 || true
+	wait_gone "$tp" $((secs + 10))
 }
 
-"$build/bench/bench_crypto" --benchmark_filter='BM_gcm128_seal_burst32/(1024|4096|8192)$' \
-	--benchmark_min_time=0.5 --benchmark_format=csv 2>/dev/null >"$work/gcm.csv"
+# dpdk-testpmd (Debian's dpdk-dev) measures the I/O ceiling; installed when root can.
+if ! command -v dpdk-testpmd >/dev/null && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dpdk-dev \
+		>/dev/null 2>&1 || true
+fi
+have_testpmd=yes
+command -v dpdk-testpmd >/dev/null || have_testpmd=no
 
-echo "| chunk | served plain | served ESP (AES-128-GCM) | I/O ceiling: testpmd io, same frames | crypto ceiling: GCM seal burst | ESP / min(ceilings) |"
-echo "|---|---|---|---|---|---|"
+# busy_pct: the share of both CPUs' time that was not idle over one second (others' load).
+busy_pct() {
+	local a b
+	a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+	echo "$a $b" | awk '{ t = ($3 - $1) + ($4 - $2); printf "%.0f", (t > 0 ? 100 * ($3 - $1) / t : 0) }'
+}
+busy_before=$(busy_pct)
+taskset -c 0 "$build/bench/bench_crypto" \
+	--benchmark_filter='BM_gcm128_seal_burst32/(1024|4096|8192)$' --benchmark_min_time=0.5 \
+	--benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+	--benchmark_format=csv 2>/dev/null >"$work/gcm.csv"
+
+declare -A res io
 for chunk in 1024 4096 8192; do
 	"$sp" pack --key "$work/key/provider.key" --chunk-size "$chunk" -o "$work/store$chunk" \
 		"$work/content" >/dev/null
-	plain=$(serve "$chunk" plain)
-	esp=$(serve "$chunk" esp)
-	# An ESP chunk datagram: Ethernet, IPv4, UDP, ESP header + IV, inner UDP, PPSPP DATA
-	# header (13) and the chunk, trailer and ICV (about 60 bytes of INTEGRITY on average).
-	frame=$((14 + 20 + 8 + 16 + 8 + 13 + chunk + 4 + 16))
-	io=$(flood "$frame")
-	gcm=$(awk -F, -v c="$chunk" '$1 ~ "seal_burst32/"c"\"" { print $6 }' "$work/gcm.csv")
-	awk -v c="$chunk" -v p="$plain" -v e="$esp" -v io="$io" -v g="$gcm" -v f="$frame" 'BEGIN {
-		split(p, a, " "); split(e, b, " ")
-		pc = a[7]; pg = a[9]; ec = b[7]; eg = b[9]
-		match(io, /back [0-9.]+ Mpps/); mpps = substr(io, RSTART + 5, RLENGTH - 10)
-		iog = mpps * 1e6 * c * 8 / 1e9          # chunk payload the I/O ceiling carries
-		cg = g * 8 / 1e9                         # bytes/s of 1 KiB seals -> Gbit/s
-		m = iog < cg ? iog : cg
-		printf "| %d B | %s chunks/s, %s Gbit/s | %s chunks/s, %s Gbit/s | %.2f Mpps of %d-byte frames = %.2f Gbit/s of chunks | %.1f Gbit/s | %.0f %% |\n",
-			c, pc, pg, ec, eg, mpps, f, iog, cg, 100 * eg / m
-	}'
+	for mode in plain esp; do
+		serve "$chunk" "$mode"
+		res[$chunk,$mode]=$(tail -1 "$work/lg-$chunk-$mode.out")
+	done
+	# An ESP chunk datagram: Ethernet, IPv4, UDP, ESP header + IV, inner UDP, PPSPP channel
+	# + DATA header (21), the chunk, pad + pad length + next header (4), ICV.
+	frame=$((14 + 20 + 8 + 16 + 8 + 21 + chunk + 4 + 16))
+	io[$chunk]="$frame -"
+	if [ $have_testpmd = yes ]; then
+		io_ceiling "$frame"
+		io[$chunk]="$frame $(tail -1 "$work/flood-$frame.out")"
+	fi
+	rm -rf "$work/store$chunk"
 done
+busy_after=$(busy_pct)
+
+echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on lcore 1"
+echo "over net_memif ($memif), ${secs} s per row after 1 s of warm-up, $mem_note;"
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs;" \
+	"CPUs busy with other work: ${busy_before} % just before, ${busy_after} % just after."
+echo
+echo "| chunk | mode | served chunks/s | served Gbit/s | peers served | chunks lost | data plane drops | loadgen busy | I/O ceiling: testpmd io, same memif | crypto ceiling: GCM-128 seal burst | served / min(ceilings) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for chunk in 1024 4096 8192; do
+	for mode in plain esp; do
+		drops=$(awk '/^drop / { sub(/:/, "", $2); printf "%s%s %s", sep, $2, $3; sep = ", " }' \
+			"$work/dp-$chunk-$mode.out")
+		awk -v c="$chunk" -v m="$mode" -v line="${res[$chunk,$mode]}" -v io="${io[$chunk]}" \
+			-v drops="${drops:-0}" -F, '
+			NR == 1 { for (i = 1; i <= NF; i++) if ($i == "bytes_per_second") col = i }
+			$1 == "\"BM_gcm128_seal_burst32/" c "_median\"" { gcm = $col * 8 / 1e9 }
+			END {
+				cps = "?"; gb = "?"; peers = "?"; lost = "?"; busy = "?"
+				if (match(line, /: [0-9]+ chunks\/s/))
+					cps = substr(line, RSTART + 2, RLENGTH - 11)
+				if (match(line, /, [0-9.]+ Gbit\/s/))
+					gb = substr(line, RSTART + 2, RLENGTH - 9)
+				if (match(line, /[0-9]+\/[0-9]+ peers/))
+					peers = substr(line, RSTART, RLENGTH - 6)
+				if (match(line, /chunks lost [0-9]+/))
+					lost = substr(line, RSTART + 12, RLENGTH - 12)
+				if (match(line, /busy [0-9]+ %/))
+					busy = substr(line, RSTART + 5, RLENGTH - 5)
+				split(io, f, " ")
+				iog = -1; ioc = "not measured (no dpdk-testpmd)"
+				if (match(io, /back [0-9.]+ Mpps/)) {
+					mpps = substr(io, RSTART + 5, RLENGTH - 10)
+					iog = mpps * 1e6 * c * 8 / 1e9
+					ioc = sprintf("%.2f Mpps of %d-byte frames = %.1f Gbit/s of chunks", mpps, f[1], iog)
+				}
+				cc = m == "esp" ? sprintf("%.1f Gbit/s", gcm) : "–"
+				lim = iog
+				if (m == "esp" && (lim < 0 || gcm < lim))
+					lim = gcm
+				ratio = (lim > 0 && gb != "?") ? sprintf("%.0f %%", 100 * gb / lim) : "–"
+				printf "| %d B | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+					c, m == "esp" ? "ESP (AES-128-GCM)" : "plain", cps, gb, peers, lost,
+					drops, busy, ioc, cc, ratio
+			}' "$work/gcm.csv"
+	done
+done
+echo
+echo "loadgen busy: the share of the loadgen lcore's time spent on packets (the rest is empty"
+echo "polls); well under 100 % means the loadgen waits for the data plane."
+if [ "$busy_before" -gt 5 ] || [ "$busy_after" -gt 5 ]; then
+	echo "WARNING: other processes were using the CPUs (${busy_before} % before, ${busy_after} %" \
+		"after): they share these 2 CPUs with the measured lcores and lower every figure."
+fi

@@ -1,22 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * superpeer-loadgen: a DPDK load generator for the system benchmark (bench/system.sh). On
- * one lcore and one port (net_memif or net_ring to the data plane), it plays N peers of one
- * swarm: each opens a PPSPP channel (handshake, through ESP in UDP when given an SA pair),
- * keeps a window of chunks requested, and acknowledges what arrives. It counts what the data
- * plane serves: datagrams carrying a chunk, their chunk bytes, per second and in total.
+ * superpeer-loadgen: the DPDK load generator of the system benchmark (bench/system.sh).
+ * EAL arguments, `--`, then its own options. On one lcore and DPDK port 0 (net_memif, or
+ * any PMD facing superpeer-dataplane), N peers leech one swarm over PPSPP, plain or through
+ * ESP in UDP; loadgen.h describes a peer and what is (not) checked. Once a second and at the
+ * end it prints packets/s, chunks/s and Gbit/s of chunk payload received, the peers being
+ * served, drops, and the share of its own lcore's time spent on packets (how close the
+ * loadgen itself is to being the bottleneck).
  *
- * What it does not do, so that it is not the bottleneck: it opens ESP only until a peer's
- * handshake is answered; after that it counts a sealed datagram long enough to hold a chunk
- * as one chunk without decrypting it, and acknowledges chunks in request order with a zero
- * delay sample (the data plane serves a channel's requests in order). It verifies nothing
- * (the tests do that); a peer that has asked for the whole swarm starts a new channel.
- *
- * --flood BYTES instead sends BYTES-long UDP frames as fast as the port takes them and counts
- * what comes back: with dpdk-testpmd forwarding in io mode on the other end, that is the
- * I/O ceiling of the PMD pair.
+ * Two modes measure the I/O path alone: --flood BYTES sends frames as fast as the port takes
+ * them and counts what comes back (dpdk-testpmd in io mode, or a loadgen in --reflect mode,
+ * on the other end); --reflect sends every frame back as it came.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -34,37 +31,14 @@
 #include <rte_udp.h>
 
 #include "esp_arg.h"
-#include "esp_sa.h"
+#include "loadgen.h"
 #include "manifest.h"
-#include "ppspp_codec.h"
 
-enum { LG_BURST = 32, LG_BASE_PORT = 20000 };
-
-struct lg_peer {
-	uint16_t port;
-	uint32_t local_id, peer_id; /* peer_id 0 until the handshake is answered */
-	uint64_t next_req;	    /* next chunk to request */
-	uint64_t next_ack;	    /* next chunk expected (in-order acknowledgement) */
-	uint64_t last_rx_tsc, last_hs_tsc;
-	uint64_t chunks;
-};
-
-struct lg {
-	uint16_t port_id;
-	struct rte_mempool *pool;
-	struct rte_ether_addr mac, dst_mac;
-	uint32_t ip, dst_ip; /* network order */
-	uint16_t udp_port, esp_port;
-	struct manifest m;
-	uint64_t n_chunks;
-	uint32_t window;
-	struct esp_sa *sa_out, *sa_in;
-	struct crypto_engine eng;
-	struct lg_peer *peers;
-	unsigned n_peers;
-	struct rte_mbuf *tx[LG_BURST * 4];
-	unsigned n_tx;
-	uint64_t rx_pkts, tx_pkts, chunks, chunk_bytes, timeouts, channels;
+enum {
+	LG_RX_MBUFS = 8191,
+	LG_TX_MBUFS = 8191,
+	LG_JUMBO = 9216, /* an 8 KiB chunk through ESP in one segment */
+	LG_MAX_PEERS = 65535,
 };
 
 static volatile bool lg_stop;
@@ -75,251 +49,100 @@ static void lg_on_signal(int sig)
 	lg_stop = true;
 }
 
-static void lg_flush(struct lg *g)
+static void usage(FILE *f)
 {
-	unsigned sent = 0, tries = 0;
-
-	while (sent < g->n_tx && tries++ < 1000)
-		sent += rte_eth_tx_burst(g->port_id, 0, g->tx + sent, (uint16_t)(g->n_tx - sent));
-	g->tx_pkts += sent;
-	for (unsigned i = sent; i < g->n_tx; i++)
-		rte_pktmbuf_free(g->tx[i]);
-	g->n_tx = 0;
+	fprintf(f, "usage: superpeer-loadgen EAL-ARGS -- --target A.B.C.D [--target-mac MAC]\n"
+		   "           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
+		   "           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
+		   "           [--window CHUNKS] [--seconds S] [--warmup S]\n"
+		   "           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
+		   "       superpeer-loadgen EAL-ARGS -- --flood BYTES [--seconds S]\n"
+		   "       superpeer-loadgen EAL-ARGS -- --reflect [--seconds S]\n\n"
+		   "Plays --peers simulated PPSPP peers (default 16) leeching the swarm --swarm\n"
+		   "(its ID in hex: 20 bytes SHA-1, 32 bytes SHA-256) from superpeer-dataplane\n"
+		   "at --target on DPDK port 0, one lcore. Peer i has address --ip + i (default\n"
+		   "10.1.0.1) and UDP port --peer-port + i (default 20000). The target's MAC is\n"
+		   "learnt by ARP unless given. --sa-out/--sa-in: ESP in UDP to --esp-port\n"
+		   "(default 4500) under one SA pair, keys as `ip xfrm` writes them (the data\n"
+		   "plane's --sa-in is our --sa-out). Plain PPSPP goes to --udp-port (default\n"
+		   "6778). --window: chunks each peer keeps asked for (default 256). Prints a\n"
+		   "line a second and a summary of the --seconds (default 10) after the first\n"
+		   "--warmup (default 1) seconds: chunks/s, Gbit/s of chunk payload, packets/s,\n"
+		   "peers served, drops, chunks lost, and the loadgen's own busy share.\n"
+		   "--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
+		   "comes back; --reflect: every frame sent back as it came (io forwarding).\n");
 }
 
-static void lg_queue(struct lg *g, struct rte_mbuf *m)
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static int lg_port_init(struct lg *g)
 {
-	if (g->n_tx == sizeof(g->tx) / sizeof(g->tx[0]))
-		lg_flush(g);
-	g->tx[g->n_tx++] = m;
+	struct rte_eth_conf conf = {0};
+	int sock = rte_eth_dev_socket_id(g->port_id);
+
+	g->rx_pool = rte_pktmbuf_pool_create("lg_rx", LG_RX_MBUFS, 256, 0,
+		RTE_PKTMBUF_HEADROOM + LG_JUMBO, (int)rte_socket_id());
+	g->tx_pool = rte_pktmbuf_pool_create(
+		"lg_tx", LG_TX_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (g->rx_pool == NULL || g->tx_pool == NULL)
+		return -ENOMEM;
+	if (rte_eth_dev_configure(g->port_id, 1, 1, &conf) != 0 ||
+		rte_eth_rx_queue_setup(g->port_id, 0, 1024, (unsigned)sock, NULL, g->rx_pool) !=
+			0 ||
+		rte_eth_tx_queue_setup(g->port_id, 0, 1024, (unsigned)sock, NULL) != 0 ||
+		rte_eth_dev_start(g->port_id) != 0 || rte_eth_macaddr_get(g->port_id, &g->mac) != 0)
+		return -EIO;
+	return 0;
 }
 
-/* Ethernet + IPv4 + UDP around len payload bytes already at the UDP payload. */
-static void lg_headers(
-	struct lg *g, struct rte_mbuf *m, uint16_t sport, uint16_t dport, uint32_t len)
+/* A memif link comes up once the other side has connected: up to 5 s. */
+static bool lg_link_wait(struct lg *g)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+	struct rte_eth_link link;
 
-	eth->dst_addr = g->dst_mac;
-	eth->src_addr = g->mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = g->ip;
-	ip->dst_addr = g->dst_ip;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*u) + len));
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	u->src_port = rte_cpu_to_be_16(sport);
-	u->dst_port = rte_cpu_to_be_16(dport);
-	u->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*u) + len));
-	u->dgram_cksum = 0;
-	m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*ip) + sizeof(*u) + len);
-	m->pkt_len = m->data_len;
-}
-
-/* Where a datagram for the data plane is written (after the ESP header and inner UDP). */
-static uint8_t *lg_dgram_at(struct lg *g, struct rte_mbuf *m)
-{
-	uint8_t *pay = rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 8);
-
-	return g->sa_out != NULL ? pay + ESP_PREFIX_LEN + 8 : pay;
-}
-
-static void lg_send(struct lg *g, struct lg_peer *p, struct rte_mbuf *m, int n)
-{
-	uint8_t *pay = rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 8);
-
-	if (n <= 0) {
-		rte_pktmbuf_free(m);
-		return;
+	for (int i = 0; i < 500 && !lg_stop; i++) {
+		if (rte_eth_link_get_nowait(g->port_id, &link) == 0 && link.link_status)
+			return true;
+		rte_delay_ms(10);
 	}
-	if (g->sa_out != NULL) {
-		struct rte_udp_hdr *in = (struct rte_udp_hdr *)(pay + ESP_PREFIX_LEN);
-		struct esp_seal_pkt s = {.sa = g->sa_out,
-			.src = (const uint8_t *)in,
-			.out = pay,
-			.len = (uint32_t)n + 8,
-			.out_cap = 1400,
-			.next_hdr = ESP_NH_UDP};
-
-		in->src_port = rte_cpu_to_be_16(p->port);
-		in->dst_port = rte_cpu_to_be_16(g->udp_port);
-		in->dgram_len = rte_cpu_to_be_16((uint16_t)s.len);
-		in->dgram_cksum = 0;
-		if (esp_seal_burst(&g->eng, &s, 1, 0) != 1) {
-			rte_pktmbuf_free(m);
-			return;
-		}
-		lg_headers(g, m, p->port, g->esp_port, s.out_len);
-	} else {
-		lg_headers(g, m, p->port, g->udp_port, (uint32_t)n);
-	}
-	lg_queue(g, m);
+	return false;
 }
 
-static struct ppspp_ctx lg_ctx(const struct lg *g)
-{
-	return (struct ppspp_ctx){.cam = PPSPP_CAM_CHUNK32,
-		.hash_len = (uint8_t)hash_len(g->m.hash),
-		.chunk_size = g->m.chunk_size};
-}
-
-static void lg_handshake(struct lg *g, struct lg_peer *p)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
-	struct ppspp_ctx ctx = lg_ctx(g);
-	struct ppspp_builder b;
-	int rc;
-
-	if (m == NULL)
-		return;
-	rc = ppspp_builder_init(&b, &ctx, lg_dgram_at(g, m), 512, PPSPP_CHANNEL_INITIAL);
-	if (rc == 0)
-		rc = ppspp_builder_handshake_begin(&b, p->local_id);
-	if (rc == 0)
-		rc = ppspp_builder_append_opt_version(&b, PPSPP_VERSION_1);
-	if (rc == 0)
-		rc = ppspp_builder_append_opt_swarm_id(&b, g->m.swarm_id, hash_len(g->m.hash));
-	if (rc == 0)
-		rc = ppspp_builder_append_opt_mhf(
-			&b, g->m.hash == HASH_SHA1 ? PPSPP_MHF_SHA1 : PPSPP_MHF_SHA256);
-	if (rc == 0)
-		rc = ppspp_builder_handshake_end(&b);
-	lg_send(g, p, m, rc == 0 ? ppspp_builder_finish(&b) : -1);
-	p->last_hs_tsc = rte_rdtsc();
-}
-
-/* ACK of `acks` chunks from next_ack on, and a REQUEST for what keeps the window full. */
-static void lg_ack_request(struct lg *g, struct lg_peer *p, uint64_t acks)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
-	struct ppspp_ctx ctx = lg_ctx(g);
-	struct ppspp_builder b;
-	uint64_t want;
-	int rc;
-
-	if (m == NULL)
-		return;
-	rc = ppspp_builder_init(&b, &ctx, lg_dgram_at(g, m), 512, p->peer_id);
-	if (rc == 0 && acks > 0)
-		rc = ppspp_builder_append_ack(
-			&b, (struct ppspp_range){p->next_ack, p->next_ack + acks - 1}, 0);
-	p->next_ack += acks;
-	want = p->next_ack + g->window;
-	if (want > g->n_chunks)
-		want = g->n_chunks;
-	if (rc == 0 && p->next_req < want && want - p->next_req >= g->window / 2) {
-		rc = ppspp_builder_append_request(&b, (struct ppspp_range){p->next_req, want - 1});
-		p->next_req = want;
-	}
-	lg_send(g, p, m, rc == 0 ? ppspp_builder_finish(&b) : -1);
-}
-
-/* A new channel: the old one is forgotten (the data plane drops it when it falls silent). */
-static void lg_new_channel(struct lg *g, struct lg_peer *p)
-{
-	p->local_id = (uint32_t)(p - g->peers) * 65536u + (uint32_t)g->channels + 1;
-	p->peer_id = 0;
-	p->next_req = p->next_ack = 0;
-	g->channels++;
-	lg_handshake(g, p);
-}
-
-/* A packet from the data plane. */
-static void lg_input(struct lg *g, struct rte_mbuf *m)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
-	uint32_t len = rte_pktmbuf_data_len(m);
-	uint16_t dport;
-	struct lg_peer *p;
-	uint8_t *pay;
-	uint32_t plen;
-
-	if (len < 14 + 20 + 8 || eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-		ip->next_proto_id != IPPROTO_UDP)
-		return;
-	dport = rte_be_to_cpu_16(u->dst_port);
-	if (dport < LG_BASE_PORT || dport >= LG_BASE_PORT + g->n_peers)
-		return;
-	p = &g->peers[dport - LG_BASE_PORT];
-	pay = (uint8_t *)(u + 1);
-	plen = rte_be_to_cpu_16(u->dgram_len) - 8;
-	if (plen > len - 14 - 20 - 8)
-		return;
-	p->last_rx_tsc = rte_rdtsc();
-	if (p->peer_id == 0) {
-		/* Until the handshake reply: open and decode. */
-		struct ppspp_ctx ctx = lg_ctx(g);
-		struct ppspp_decode_result res;
-		struct ppspp_msg msgs[8];
-		const uint8_t *d = pay;
-		size_t dl = plen;
-		int n;
-
-		if (g->sa_in != NULL) {
-			struct esp_open_pkt o = {.sa = g->sa_in, .data = pay, .len = plen};
-
-			if (esp_open_burst(&g->eng, &o, 1, 0) != 1 || o.payload_len < 8)
-				return;
-			d = pay + ESP_PREFIX_LEN + 8;
-			dl = o.payload_len - 8;
-		}
-		n = ppspp_datagram_decode(&ctx, d, dl, msgs, 8, &res);
-		if (n > 0 && msgs[0].type == PPSPP_MSG_HANDSHAKE &&
-			res.dest_channel == p->local_id) {
-			p->peer_id = msgs[0].u.handshake.src_channel;
-			lg_ack_request(g, p, 0);
-		}
-		return;
-	}
-	if (plen < g->m.chunk_size)
-		return; /* INTEGRITY alone, a keep-alive, CHOKE... */
-	p->chunks++;
-	g->chunks++;
-	g->chunk_bytes += g->m.chunk_size;
-	if (p->next_ack + 1 >= g->n_chunks) {
-		lg_new_channel(g, p);
-		return;
-	}
-	lg_ack_request(g, p, 1);
-}
-
-/* ARP for the data plane's address until it answers (2 s). */
+/* ARP for the target from the first peer's address until it answers (3 s). */
 static int lg_resolve(struct lg *g)
 {
-	uint64_t end = rte_rdtsc() + 2 * rte_get_tsc_hz(), next = 0;
+	uint64_t end = rte_rdtsc() + 3 * g->tsc_hz, next = 0;
+	uint32_t sip = rte_cpu_to_be_32(g->base_ip);
 
 	while (rte_rdtsc() < end && !lg_stop) {
 		struct rte_mbuf *pkts[LG_BURST];
 		uint16_t n;
 
 		if (rte_rdtsc() > next) {
-			struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
-			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-			struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
+			struct rte_mbuf *m = rte_pktmbuf_alloc(g->tx_pool);
+			struct rte_ether_hdr *eth;
+			struct rte_arp_hdr *a;
 
-			memset(&eth->dst_addr, 0xff, 6);
+			if (m == NULL)
+				return -ENOMEM;
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			a = (struct rte_arp_hdr *)(eth + 1);
+			memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
 			eth->src_addr = g->mac;
 			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
 			memset(a, 0, sizeof(*a));
 			a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
 			a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-			a->arp_hlen = 6;
+			a->arp_hlen = RTE_ETHER_ADDR_LEN;
 			a->arp_plen = 4;
 			a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
 			a->arp_data.arp_sha = g->mac;
-			a->arp_data.arp_sip = g->ip;
+			a->arp_data.arp_sip = sip;
 			a->arp_data.arp_tip = g->dst_ip;
-			m->data_len = m->pkt_len = 14 + sizeof(*a);
-			lg_queue(g, m);
+			m->data_len = m->pkt_len = (uint32_t)(sizeof(*eth) + sizeof(*a));
+			lg_tx_queue(g, m);
 			lg_flush(g);
-			next = rte_rdtsc() + rte_get_tsc_hz() / 10;
+			next = rte_rdtsc() + g->tsc_hz / 10;
 		}
 		n = rte_eth_rx_burst(g->port_id, 0, pkts, LG_BURST);
 		for (uint16_t i = 0; i < n; i++) {
@@ -327,7 +150,8 @@ static int lg_resolve(struct lg *g)
 				rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
 			struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
 
-			if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
+			if (rte_pktmbuf_data_len(pkts[i]) >= sizeof(*eth) + sizeof(*a) &&
+				eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
 				a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY) &&
 				a->arp_data.arp_sip == g->dst_ip) {
 				g->dst_mac = a->arp_data.arp_sha;
@@ -337,40 +161,81 @@ static int lg_resolve(struct lg *g)
 		}
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
-	return -1;
+	return -ETIMEDOUT;
 }
 
-static void usage(void)
+/*
+ * Quiet before leaving: nothing more is acknowledged or asked for, and what the data plane
+ * still sends is taken and dropped until 50 ms pass without a frame (1 s at most). The memif
+ * PMD of DPDK 22.11 can crash the server when the client disconnects while the server is
+ * transmitting (seen here: a segfault in librte_net_memif of superpeer-dataplane).
+ */
+static void lg_drain(struct lg *g)
 {
-	fprintf(stderr,
-		"usage: superpeer-loadgen EAL-ARGS -- --target A.B.C.D --ip A.B.C.D --manifest "
-		"FILE\n"
-		"       [--peers N] [--window CHUNKS] [--seconds S] [--udp-port N] [--esp-port N]\n"
-		"       [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT]\n"
-		"       superpeer-loadgen EAL-ARGS -- --flood BYTES [--seconds S]\n");
+	uint64_t t0 = rte_rdtsc(), last = t0;
+
+	for (uint64_t now = t0; now - last < g->tsc_hz / 20 && now - t0 < g->tsc_hz;
+		now = rte_rdtsc()) {
+		struct rte_mbuf *pkts[LG_BURST];
+		uint16_t n = rte_eth_rx_burst(g->port_id, 0, pkts, LG_BURST);
+
+		if (n > 0) {
+			rte_pktmbuf_free_bulk(pkts, n);
+			last = now;
+		}
+	}
+	/* Frames never handed to the port. */
+	rte_pktmbuf_free_bulk(g->tx, g->n_tx);
+	g->n_tx = 0;
+	for (unsigned i = 0; i < g->n_seal; i++)
+		rte_pktmbuf_free(g->seal_meta[i].m);
+	g->n_seal = 0;
 }
 
-/* I/O ceiling: frames out as fast as the port takes them, frames back counted. */
+/* ---- the I/O-only modes ------------------------------------------------------------------ */
+
+/* --flood: frames out as fast as the port takes them, frames back counted. */
 static int lg_flood(struct lg *g, uint32_t bytes, unsigned seconds)
 {
-	uint64_t hz = rte_get_tsc_hz(), t0, end, rx = 0, tx = 0;
-	struct rte_eth_link link;
+	uint64_t t0, end, rx = 0, tx = 0;
+	uint32_t sip = rte_cpu_to_be_32(g->base_ip);
 
-	/* A memif link comes up once the other side has connected. */
-	for (int i = 0; i < 500; i++) {
-		if (rte_eth_link_get_nowait(g->port_id, &link) == 0 && link.link_status)
-			break;
-		rte_delay_ms(10);
+	if (!lg_link_wait(g)) {
+		fprintf(stderr, "superpeer-loadgen: link down\n");
+		return 1;
 	}
+	memset(&g->dst_mac, 0xff, RTE_ETHER_ADDR_LEN);
 	t0 = rte_rdtsc();
-	end = t0 + seconds * hz;
+	end = t0 + seconds * g->tsc_hz;
 	while (rte_rdtsc() < end && !lg_stop) {
 		struct rte_mbuf *pkts[LG_BURST];
 		uint16_t n;
 
-		if (rte_pktmbuf_alloc_bulk(g->pool, pkts, LG_BURST) == 0) {
-			for (unsigned i = 0; i < LG_BURST; i++)
-				lg_headers(g, pkts[i], 9, 9, bytes - 14 - 20 - 8);
+		if (rte_pktmbuf_alloc_bulk(g->rx_pool, pkts, LG_BURST) == 0) {
+			for (unsigned i = 0; i < LG_BURST; i++) {
+				struct rte_ether_hdr *eth =
+					rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+				struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+				struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
+				uint32_t len = bytes - LG_HDRS;
+
+				/* Headers only: the payload is whatever the mbuf held. */
+				eth->dst_addr = g->dst_mac;
+				eth->src_addr = g->mac;
+				eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+				memset(ip, 0, sizeof(*ip));
+				ip->version_ihl = RTE_IPV4_VHL_DEF;
+				ip->time_to_live = 64;
+				ip->next_proto_id = IPPROTO_UDP;
+				ip->src_addr = sip;
+				ip->dst_addr = g->dst_ip;
+				ip->total_length = rte_cpu_to_be_16((uint16_t)(bytes - 14));
+				u->src_port = u->dst_port = rte_cpu_to_be_16(9); /* discard */
+				u->dgram_len = rte_cpu_to_be_16((uint16_t)(len + 8));
+				u->dgram_cksum = 0;
+				pkts[i]->data_len = (uint16_t)bytes;
+				pkts[i]->pkt_len = bytes;
+			}
 			n = rte_eth_tx_burst(g->port_id, 0, pkts, LG_BURST);
 			tx += n;
 			if (n < LG_BURST)
@@ -381,178 +246,433 @@ static int lg_flood(struct lg *g, uint32_t bytes, unsigned seconds)
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
 	{
-		double s = (double)(rte_rdtsc() - t0) / (double)hz;
+		double s = (double)(rte_rdtsc() - t0) / (double)g->tsc_hz;
 
-		printf("flood %u-byte frames: sent %.2f Mpps, back %.2f Mpps, %.2f Gbit/s back\n",
-			bytes, tx / s / 1e6, rx / s / 1e6, rx * bytes * 8.0 / s / 1e9);
+		lg_drain(g);
+		printf("flood %u-byte frames: sent %.3f Mpps, back %.3f Mpps, %.2f Gbit/s back\n",
+			bytes, (double)tx / s / 1e6, (double)rx / s / 1e6,
+			(double)rx * bytes * 8.0 / s / 1e9);
 	}
+	return 0;
+}
+
+/* --reflect: every frame back as it came (io forwarding), for a flooding loadgen. */
+static int lg_reflect(struct lg *g, unsigned seconds)
+{
+	uint64_t t0, end, fwd = 0;
+
+	if (!lg_link_wait(g)) {
+		fprintf(stderr, "superpeer-loadgen: link down\n");
+		return 1;
+	}
+	t0 = rte_rdtsc();
+	end = t0 + seconds * g->tsc_hz;
+	while (rte_rdtsc() < end && !lg_stop) {
+		struct rte_mbuf *pkts[LG_BURST];
+		uint16_t n = rte_eth_rx_burst(g->port_id, 0, pkts, LG_BURST), k;
+
+		if (n == 0)
+			continue;
+		k = rte_eth_tx_burst(g->port_id, 0, pkts, n);
+		fwd += k;
+		if (k < n)
+			rte_pktmbuf_free_bulk(pkts + k, n - k);
+	}
+	printf("reflect: %.3f Mpps forwarded\n",
+		(double)fwd / ((double)(rte_rdtsc() - t0) / (double)g->tsc_hz) / 1e6);
+	return 0;
+}
+
+/* ---- reports ----------------------------------------------------------------------------- */
+
+/* The counters a report shows, taken together. */
+struct lg_snap {
+	uint64_t tsc, busy, rx, tx, chunks, bytes, drops, lost, port_missed;
+};
+
+static uint64_t lg_drops(const struct lg *g)
+{
+	uint64_t d = 0;
+
+	/* Frames or datagrams the loadgen could not use or send; chunks lost are apart. */
+	for (unsigned k = 0; k < LG_C_COUNT; k++)
+		if (k != LG_C_LOST && k != LG_C_REASKS && k != LG_C_STALLS &&
+			k != LG_C_HS_RETRIES && k != LG_C_STALE)
+			d += g->count[k];
+	return d;
+}
+
+static void lg_snap_take(const struct lg *g, uint64_t busy, struct lg_snap *s)
+{
+	struct rte_eth_stats st;
+
+	s->tsc = rte_rdtsc();
+	s->busy = busy;
+	s->rx = g->rx_pkts;
+	s->tx = g->tx_pkts;
+	s->chunks = g->chunks;
+	s->bytes = g->chunk_bytes;
+	s->drops = lg_drops(g);
+	s->lost = g->count[LG_C_LOST];
+	s->port_missed = 0;
+	if (rte_eth_stats_get(g->port_id, &st) == 0)
+		s->port_missed = st.imissed + st.rx_nombuf + st.ierrors;
+}
+
+/* Peers that received DATA since tsc. */
+static uint32_t lg_active(const struct lg *g, uint64_t tsc)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < g->n_peers; i++)
+		n += g->peers[i].chunks > 0 && g->peers[i].last_progress_tsc >= tsc;
+	return n;
+}
+
+/* Figures between two snapshots: one report line (prefix, then the rates). */
+static void lg_report(const struct lg *g, const char *prefix, const struct lg_snap *a,
+	const struct lg_snap *b, uint32_t active)
+{
+	double s = (double)(b->tsc - a->tsc) / (double)g->tsc_hz;
+
+	if (s <= 0)
+		s = 1e-9;
+	printf("%s%.0f chunks/s, %.2f Gbit/s of chunk payload, rx %.3f Mpps, tx %.3f Mpps, "
+	       "%u/%u peers served, drops %" PRIu64 ", chunks lost %" PRIu64
+	       ", loadgen busy %.0f %%\n",
+		prefix, (double)(b->chunks - a->chunks) / s,
+		(double)(b->bytes - a->bytes) * 8.0 / s / 1e9, (double)(b->rx - a->rx) / s / 1e6,
+		(double)(b->tx - a->tx) / s / 1e6, active, g->n_peers,
+		(b->drops - a->drops) + (b->port_missed - a->port_missed), b->lost - a->lost,
+		100.0 * (double)(b->busy - a->busy) / (double)(b->tsc - a->tsc));
+	fflush(stdout);
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
+{
+	uint64_t t0 = rte_rdtsc(), busy = 0, tick_next = t0, report_next = t0 + g->tsc_hz;
+	uint64_t end = t0 + (uint64_t)seconds * g->tsc_hz;
+	uint64_t measure_at = t0 + (uint64_t)warmup * g->tsc_hz;
+	struct lg_snap last, start, now;
+	bool measuring = warmup == 0;
+	unsigned sec = 0;
+	char prefix[96];
+
+	lg_snap_take(g, 0, &last);
+	start = last;
+	while (!lg_stop) {
+		struct rte_mbuf *pkts[LG_BURST];
+		uint16_t n;
+
+		g->now_tsc = rte_rdtsc();
+		if (g->now_tsc >= end)
+			break;
+		g->now_us = g->now_tsc / g->tsc_per_us;
+		g->now_s = (g->now_tsc - t0) / g->tsc_hz;
+		if (g->now_tsc >= tick_next) {
+			lg_tick(g);
+			tick_next = g->now_tsc + g->tsc_hz / 100;
+			busy += rte_rdtsc() - g->now_tsc;
+		}
+		if (!measuring && g->now_tsc >= measure_at) {
+			lg_snap_take(g, busy, &start);
+			measuring = true;
+		}
+		if (g->now_tsc >= report_next) {
+			lg_snap_take(g, busy, &now);
+			snprintf(prefix, sizeof(prefix), "%3us: ", ++sec);
+			lg_report(g, prefix, &last, &now, lg_active(g, last.tsc));
+			last = now;
+			report_next += g->tsc_hz;
+		}
+		n = rte_eth_rx_burst(g->port_id, 0, pkts, LG_BURST);
+		if (n == 0) {
+			if (g->n_tx > 0)
+				lg_flush(g);
+			continue;
+		}
+		lg_rx_burst(g, pkts, n);
+		busy += rte_rdtsc() - g->now_tsc;
+	}
+	lg_snap_take(g, busy, &now);
+	lg_drain(g);
+	for (unsigned k = 0; k < LG_C_COUNT; k++)
+		if (g->count[k] != 0)
+			printf("loadgen %s: %" PRIu64 "\n", lg_counter_names[k], g->count[k]);
+	for (unsigned k = 1; k < ESP_DROP_COUNT; k++)
+		if (g->esp_drops[k] != 0)
+			printf("loadgen esp %s: %" PRIu64 "\n", esp_drop_name(k), g->esp_drops[k]);
+	printf("loadgen channels opened: %" PRIu64 ", chunks received: %" PRIu64 " in all\n",
+		g->channels, g->chunks);
+	/* The summary is the last line: scripts read it. */
+	snprintf(prefix, sizeof(prefix), "loadgen: %u peers, %u-byte chunks, %s: ", g->n_peers,
+		g->chunk_size, g->sa_in != NULL ? "ESP" : "plain");
+	lg_report(g, prefix, measuring ? &start : &last, &now, lg_active(g, now.tsc - g->tsc_hz));
+}
+
+/* ---- options ----------------------------------------------------------------------------- */
+
+struct lg_opts {
+	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac;
+	unsigned seconds, warmup, flood;
+	bool reflect, esn;
+};
+
+static int lg_number(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 0);
+	return errno != 0 || end == s || *end != '\0' || *v < lo || *v > hi ? -1 : 0;
+}
+
+static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"target", required_argument, NULL, 't'},
+		{"target-mac", required_argument, NULL, 'M'},
+		{"ip", required_argument, NULL, 'i'},
+		{"swarm", required_argument, NULL, 'S'},
+		{"chunk-size", required_argument, NULL, 'c'},
+		{"manifest", required_argument, NULL, 'm'},
+		{"peers", required_argument, NULL, 'p'},
+		{"peer-port", required_argument, NULL, 'P'},
+		{"window", required_argument, NULL, 'w'},
+		{"seconds", required_argument, NULL, 's'},
+		{"warmup", required_argument, NULL, 'W'},
+		{"udp-port", required_argument, NULL, 'u'},
+		{"esp-port", required_argument, NULL, 'e'},
+		{"sa-out", required_argument, NULL, 'O'},
+		{"sa-in", required_argument, NULL, 'I'},
+		{"esn", no_argument, NULL, 'E'},
+		{"flood", required_argument, NULL, 'f'},
+		{"reflect", no_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct in_addr a;
+	unsigned long v;
+	int c, idx;
+
+	while ((c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		int bad = 0;
+
+		switch (c) {
+		case 't':
+		case 'i':
+			bad = inet_pton(AF_INET, optarg, &a) != 1;
+			if (c == 't')
+				g->dst_ip = a.s_addr;
+			else
+				g->base_ip = rte_be_to_cpu_32(a.s_addr);
+			break;
+		case 'M':
+			o->target_mac = optarg;
+			bad = rte_ether_unformat_addr(optarg, &g->dst_mac) != 0;
+			break;
+		case 'S':
+			o->swarm = optarg;
+			break;
+		case 'c':
+			bad = lg_number(optarg, 1, 65536, &v);
+			g->chunk_size = (uint32_t)v;
+			break;
+		case 'm':
+			o->manifest = optarg;
+			break;
+		case 'p':
+			bad = lg_number(optarg, 1, LG_MAX_PEERS, &v);
+			g->n_peers = (uint32_t)v;
+			break;
+		case 'P':
+		case 'u':
+		case 'e':
+			bad = lg_number(optarg, 1, 65535, &v);
+			*(c == 'P'	   ? &g->peer_port
+				: c == 'u' ? &g->udp_port
+					   : &g->esp_port) = (uint16_t)v;
+			break;
+		case 'w':
+			bad = lg_number(optarg, 2, 1 << 20, &v);
+			g->window = (uint32_t)v;
+			break;
+		case 's':
+		case 'W':
+			bad = lg_number(optarg, c == 's' ? 1 : 0, 86400, &v);
+			*(c == 's' ? &o->seconds : &o->warmup) = (unsigned)v;
+			break;
+		case 'O':
+			o->sa_out = optarg;
+			break;
+		case 'I':
+			o->sa_in = optarg;
+			break;
+		case 'E':
+			o->esn = true;
+			break;
+		case 'f':
+			bad = lg_number(optarg, 64, LG_JUMBO, &v);
+			o->flood = (unsigned)v;
+			break;
+		case 'r':
+			o->reflect = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		if (bad) {
+			fprintf(stderr, "superpeer-loadgen: --%s '%s': not valid\n", opts[idx].name,
+				optarg);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The swarm from --manifest, or --swarm and --chunk-size. */
+static int lg_swarm(struct lg *g, const struct lg_opts *o)
+{
+	char err[256];
+	int n;
+
+	if (o->manifest != NULL) {
+		static char text[MANIFEST_MAX_LEN + 1];
+		struct manifest m;
+
+		if (manifest_load(o->manifest, &m, text, sizeof(text), err, sizeof(err)) != 0) {
+			fprintf(stderr, "superpeer-loadgen: %s\n", err);
+			return -EINVAL;
+		}
+		g->swarm_id_len = (uint8_t)hash_len(m.hash);
+		memcpy(g->swarm_id, m.swarm_id, g->swarm_id_len);
+		g->chunk_size = m.chunk_size;
+		g->n_chunks = (m.content_len + m.chunk_size - 1) / m.chunk_size;
+		return 0;
+	}
+	if (o->swarm == NULL || g->chunk_size == 0) {
+		fprintf(stderr, "superpeer-loadgen: --swarm and --chunk-size, or --manifest\n");
+		return -EINVAL;
+	}
+	n = esp_arg_hex(o->swarm, g->swarm_id, sizeof(g->swarm_id));
+	if (n != HASH_SHA1_LEN && n != HASH_SHA256_LEN) {
+		fprintf(stderr, "superpeer-loadgen: --swarm: 20 or 32 bytes of hex\n");
+		return -EINVAL;
+	}
+	g->swarm_id_len = (uint8_t)n;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"target", required_argument, NULL, 't'},
-		{"ip", required_argument, NULL, 'i'},
-		{"manifest", required_argument, NULL, 'm'},
-		{"peers", required_argument, NULL, 'p'},
-		{"window", required_argument, NULL, 'w'},
-		{"seconds", required_argument, NULL, 's'},
-		{"udp-port", required_argument, NULL, 'u'},
-		{"esp-port", required_argument, NULL, 'e'},
-		{"sa-out", required_argument, NULL, 'O'},
-		{"sa-in", required_argument, NULL, 'I'},
-		{"flood", required_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+	static struct lg g = {
+		.udp_port = 6778,
+		.esp_port = 4500,
+		.peer_port = 20000,
+		.window = 256,
+		.n_peers = 16,
+		.base_ip = (10u << 24) | (1u << 16) | 1u,
 	};
-	static struct lg g = {.udp_port = 6778, .esp_port = 4500, .window = 256, .n_peers = 16};
-	const char *man = NULL, *sa_out = NULL, *sa_in = NULL;
-	struct rte_eth_conf conf = {0};
+	struct lg_opts o = {.seconds = 10, .warmup = 1};
 	struct sigaction sa = {.sa_handler = lg_on_signal};
-	static char text[MANIFEST_MAX_LEN + 1];
-	unsigned seconds = 10, flood = 0;
-	uint64_t hz, t0, t_last, last_chunks = 0;
 	char err[256];
-	int c, n = rte_eal_init(argc, argv);
+	int rc = 1, n = rte_eal_init(argc, argv);
 
-	if (n < 0)
+	if (n < 0) {
+		fprintf(stderr, "superpeer-loadgen: EAL init failed: %s\n",
+			rte_strerror(rte_errno));
 		return 1;
-	argc -= n;
-	argv += n;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			inet_pton(AF_INET, optarg, &g.dst_ip);
-			break;
-		case 'i':
-			inet_pton(AF_INET, optarg, &g.ip);
-			break;
-		case 'm':
-			man = optarg;
-			break;
-		case 'p':
-			g.n_peers = (unsigned)strtoul(optarg, NULL, 10);
-			break;
-		case 'w':
-			g.window = (uint32_t)strtoul(optarg, NULL, 10);
-			break;
-		case 's':
-			seconds = (unsigned)strtoul(optarg, NULL, 10);
-			break;
-		case 'u':
-			g.udp_port = (uint16_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'e':
-			g.esp_port = (uint16_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'O':
-			sa_out = optarg;
-			break;
-		case 'I':
-			sa_in = optarg;
-			break;
-		case 'f':
-			flood = (unsigned)strtoul(optarg, NULL, 10);
-			break;
-		default:
-			usage();
-			return 2;
-		}
 	}
-	if (rte_eth_dev_count_avail() == 0 || crypto_engine_init(&g.eng) != 0 || g.n_peers == 0 ||
-		g.n_peers > 40000 || g.window < 2) {
-		usage();
-		return 2;
+	if (lg_parse(&g, &o, argc - n, argv + n) != 0) {
+		rc = 2;
+		goto out;
 	}
-	g.pool = rte_pktmbuf_pool_create(
-		"lg", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE + 8192, (int)rte_socket_id());
-	if (g.pool == NULL || rte_eth_dev_configure(0, 1, 1, &conf) != 0 ||
-		rte_eth_rx_queue_setup(0, 0, 1024, rte_eth_dev_socket_id(0), NULL, g.pool) != 0 ||
-		rte_eth_tx_queue_setup(0, 0, 1024, rte_eth_dev_socket_id(0), NULL) != 0 ||
-		rte_eth_dev_start(0) != 0 || rte_eth_macaddr_get(0, &g.mac) != 0) {
+	if (rte_eth_dev_count_avail() == 0) {
+		fprintf(stderr, "superpeer-loadgen: no DPDK port (give one with -a or --vdev)\n");
+		goto out;
+	}
+	g.tsc_hz = rte_get_tsc_hz();
+	g.tsc_per_us = g.tsc_hz / 1000000 ? g.tsc_hz / 1000000 : 1;
+	if (crypto_engine_init(&g.eng) != 0 || lg_port_init(&g) != 0) {
 		fprintf(stderr, "superpeer-loadgen: port 0 setup failed\n");
-		return 1;
+		goto out;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (flood != 0) {
-		memset(&g.dst_mac, 0xff, 6);
-		return lg_flood(&g, flood < 64 ? 64 : flood, seconds);
+	if (o.flood != 0) {
+		rc = lg_flood(&g, o.flood, o.seconds);
+		goto stop;
 	}
-	if (man == NULL || g.dst_ip == 0 || g.ip == 0) {
-		usage();
-		return 2;
+	if (o.reflect) {
+		rc = lg_reflect(&g, o.seconds);
+		goto stop;
 	}
-	if (manifest_load(man, &g.m, text, sizeof(text), err, sizeof(err)) != 0) {
-		fprintf(stderr, "superpeer-loadgen: %s\n", err);
-		return 1;
+	rc = 2;
+	if (g.dst_ip == 0 || lg_swarm(&g, &o) != 0) {
+		if (g.dst_ip == 0)
+			usage(stderr);
+		goto stop;
 	}
-	g.n_chunks = (g.m.content_len + g.m.chunk_size - 1) / g.m.chunk_size;
-	if ((sa_out == NULL) != (sa_in == NULL) ||
-		(sa_out != NULL && (esp_arg_sa_new(&g.eng, sa_out, ESP_SA_OUTBOUND, false, 0,
-					    &g.sa_out, err, sizeof(err)) != 0 ||
-					   esp_arg_sa_new(&g.eng, sa_in, ESP_SA_INBOUND, false, 0,
-						   &g.sa_in, err, sizeof(err)) != 0))) {
+	if (g.base_ip + g.n_peers - 1 < g.base_ip ||
+		(rte_be_to_cpu_32(g.dst_ip) - g.base_ip) < g.n_peers) {
+		fprintf(stderr, "superpeer-loadgen: the peers' addresses overlap the target's\n");
+		goto stop;
+	}
+	if ((uint32_t)g.peer_port + g.n_peers - 1 > 65535) {
+		fprintf(stderr, "superpeer-loadgen: --peer-port + --peers runs past port 65535\n");
+		goto stop;
+	}
+	if ((o.sa_out == NULL) != (o.sa_in == NULL)) {
+		fprintf(stderr, "superpeer-loadgen: --sa-out and --sa-in go together\n");
+		goto stop;
+	}
+	if (o.sa_out != NULL && (esp_arg_sa_new(&g.eng, o.sa_out, ESP_SA_OUTBOUND, o.esn, 0,
+					 &g.sa_out, err, sizeof(err)) != 0 ||
+					esp_arg_sa_new(&g.eng, o.sa_in, ESP_SA_INBOUND, o.esn, 0,
+						&g.sa_in, err, sizeof(err)) != 0)) {
 		fprintf(stderr, "superpeer-loadgen: SA: %s\n", err);
-		return 2;
+		goto stop;
 	}
-	if (lg_resolve(&g) != 0) {
+	g.ctx = (struct ppspp_ctx){
+		.cam = PPSPP_CAM_CHUNK32, .hash_len = g.swarm_id_len, .chunk_size = g.chunk_size};
+	g.peers = rte_zmalloc("lg_peers", sizeof(*g.peers) * g.n_peers, RTE_CACHE_LINE_SIZE);
+	if (g.peers == NULL) {
+		fprintf(stderr, "superpeer-loadgen: no memory for %u peers\n", g.n_peers);
+		goto stop;
+	}
+	for (uint32_t i = 0; i < g.n_peers; i++) {
+		g.peers[i].ip = rte_cpu_to_be_32(g.base_ip + i);
+		g.peers[i].port = (uint16_t)(g.peer_port + i);
+	}
+	rc = 1;
+	if (!lg_link_wait(&g)) {
+		fprintf(stderr, "superpeer-loadgen: link down\n");
+		goto stop;
+	}
+	if (o.target_mac == NULL && lg_resolve(&g) != 0) {
 		fprintf(stderr, "superpeer-loadgen: no ARP reply from the target\n");
-		return 1;
+		goto stop;
 	}
-	g.peers = calloc(g.n_peers, sizeof(*g.peers));
-	if (g.peers == NULL)
-		return 1;
-	hz = rte_get_tsc_hz();
-	for (unsigned i = 0; i < g.n_peers; i++) {
-		g.peers[i].port = (uint16_t)(LG_BASE_PORT + i);
-		lg_new_channel(&g, &g.peers[i]);
-	}
-	lg_flush(&g);
-	t0 = t_last = rte_rdtsc();
-	while (!lg_stop && rte_rdtsc() - t0 < seconds * hz) {
-		struct rte_mbuf *pkts[LG_BURST];
-		uint16_t k = rte_eth_rx_burst(g.port_id, 0, pkts, LG_BURST);
-		uint64_t now = rte_rdtsc();
-
-		g.rx_pkts += k;
-		for (uint16_t i = 0; i < k; i++)
-			lg_input(&g, pkts[i]);
-		rte_pktmbuf_free_bulk(pkts, k);
-		if (now - t_last >= hz) {
-			/* Once a second: a peer silent for 100 ms asks again (new channel). */
-			for (unsigned i = 0; i < g.n_peers; i++)
-				if (now - g.peers[i].last_rx_tsc > hz / 10 &&
-					now - g.peers[i].last_hs_tsc > hz / 10) {
-					g.timeouts++;
-					lg_new_channel(&g, &g.peers[i]);
-				}
-			printf("%.0f chunks/s, %.2f Gbit/s\n",
-				(double)(g.chunks - last_chunks) * hz / (double)(now - t_last),
-				(double)(g.chunks - last_chunks) * g.m.chunk_size * 8 * hz /
-					(double)(now - t_last) / 1e9);
-			fflush(stdout);
-			last_chunks = g.chunks;
-			t_last = now;
-		}
-		if (g.n_tx > 0)
-			lg_flush(&g);
-	}
-	{
-		double s = (double)(rte_rdtsc() - t0) / (double)hz;
-
-		printf("loadgen: %u peers, %u-byte chunks, %s: %.0f chunks/s, %.2f Gbit/s of chunk "
-		       "payload over %.1f s (rx %" PRIu64 " tx %" PRIu64 " packets, %" PRIu64
-		       " channels, %" PRIu64 " restarts after silence)\n",
-			g.n_peers, g.m.chunk_size, g.sa_out != NULL ? "ESP" : "plain", g.chunks / s,
-			g.chunk_bytes * 8.0 / s / 1e9, s, g.rx_pkts, g.tx_pkts, g.channels,
-			g.timeouts);
-	}
-	rte_eth_dev_stop(0);
-	rte_eth_dev_close(0);
+	lg_run(&g, o.seconds, o.warmup < o.seconds ? o.warmup : 0);
+	rc = 0;
+stop:
+	rte_eth_dev_stop(g.port_id);
+	rte_eth_dev_close(g.port_id);
 	esp_arg_sa_free(g.sa_out);
 	esp_arg_sa_free(g.sa_in);
-	free(g.peers);
+	rte_free(g.peers);
+	crypto_engine_fini(&g.eng);
+out:
 	rte_eal_cleanup();
-	return 0;
+	return rc;
 }

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * superpeer-loadgen: N simulated PPSPP peers on one lcore and one DPDK port, leeching one
+ * swarm from superpeer-dataplane, plain or through ESP in UDP (RFC 3948) under one SA pair.
+ *
+ *   loadgen.c       EAL, options, port, the run-to-completion loop, reports, flood/reflect
+ *   loadgen_peer.c  per packet: frames in, ESP open, PPSPP per peer, ACK/REQUEST out, seal
+ *
+ * Each peer has its own IPv4 address and UDP port (consecutive from --ip and --peer-port: the
+ * data plane's peer table spreads peers by port as much as by address) and runs one channel:
+ * handshake, REQUESTs that keep `window` chunks asked for, one ACK per run of chunks that
+ * arrived in an rx burst (with the one-way delay sample the seeder's LEDBAT needs), chunks
+ * the seeder skipped asked for again, a new channel once the whole swarm has arrived.
+ *
+ * What it checks and what it does not, so that it is not the bottleneck: every ESP packet
+ * is opened (authenticated and decrypted, anti-replay included) and every datagram decoded
+ * by the project's codec; a chunk counts only as a DATA message on the peer's current
+ * channel, by its payload bytes. It does not verify chunks against the Merkle tree (it
+ * hashes nothing), check IPv4 or UDP checksums, or keep the content.
+ *
+ * No lock, no allocation and no system call in the packet loop: peers are one array made at
+ * start, mbufs come from two pools, every batch is a fixed array in struct lg.
+ */
+#ifndef SUPERPEER_LOADGEN_H
+#define SUPERPEER_LOADGEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "crypto.h"
+#include "esp_sa.h"
+#include "ppspp_codec.h"
+
+enum {
+	LG_BURST = 32,	  /* frames per rx burst */
+	LG_TX_MAX = 1024, /* frames waiting for the port */
+	LG_SEAL_MAX = 64, /* datagrams sealed per esp_seal_burst */
+	LG_ACKS = 4,	  /* ACK ranges a peer gathers before it must send */
+	LG_REREQ = 4,	  /* ranges a peer asks for again in its next datagram */
+	LG_MSGS_MAX = 64, /* messages decoded per datagram (peaks + uncles + DATA) */
+	LG_HDRS = RTE_ETHER_HDR_LEN + 20 + 8, /* Ethernet, IPv4 without options, UDP */
+	LG_DGRAM_CAP = 1024,		      /* bytes of PPSPP a datagram from a peer may hold */
+};
+
+/* What the loadgen refused or noticed: (enum, name, description). One list, one array. */
+#define LG_COUNTERS(_)                                                                             \
+	_(NOT_OURS, "not_ours", "frame not IPv4/UDP to one of our peers from the target")          \
+	_(MULTISEG, "multiseg", "frame in more than one segment")                                  \
+	_(ESP, "esp", "ESP packet refused (reason counted apart)")                                 \
+	_(INNER_BAD, "inner_bad", "ESP payload not a UDP datagram to the peer's port")             \
+	_(PPSPP_BAD, "ppspp_bad", "datagram the PPSPP codec refused")                              \
+	_(STALE, "stale", "datagram for a channel the peer no longer runs")                        \
+	_(BAD_HANDSHAKE, "bad_handshake", "handshake reply for another swarm")                     \
+	_(LOST, "chunks_lost", "chunks skipped in the seeder's order, asked for again")            \
+	_(REASKS, "reasks", "peer without DATA for 20 ms with chunks asked for: asked again")      \
+	_(STALLS, "stalls", "peer without DATA for 1 s with chunks asked for: new channel")        \
+	_(HS_RETRIES, "hs_retries", "handshake unanswered for 100 ms: sent again")                 \
+	_(SEAL, "seal", "datagram ESP refused to seal")                                            \
+	_(TX_FULL, "tx_full", "frame dropped: the port took nothing for LG_TX_MAX frames")         \
+	_(NO_MBUF, "no_mbuf", "tx mbuf pool exhausted")
+
+enum lg_counter {
+#define LG_COUNTER_ENUM(e, name, text) LG_C_##e,
+	LG_COUNTERS(LG_COUNTER_ENUM)
+#undef LG_COUNTER_ENUM
+		LG_C_COUNT,
+};
+
+extern const char *const lg_counter_names[LG_C_COUNT];
+
+enum lg_peer_state {
+	LG_PEER_IDLE = 0,
+	LG_PEER_HS_SENT, /* handshake sent, no answer yet */
+	LG_PEER_OPEN,
+};
+
+struct lg_peer {
+	uint32_t ip;   /* network order */
+	uint16_t port; /* host order: its UDP port, outer and inner */
+	uint8_t state; /* enum lg_peer_state */
+	bool choked;   /* the seeder sent CHOKE */
+	bool touched;  /* on the burst's list of peers with something to send */
+	uint8_t n_acks;
+	uint8_t n_rereq;
+	uint32_t local_id; /* our channel: what the seeder writes to */
+	uint32_t peer_id;  /* the seeder's channel, once it answered */
+	uint64_t next_req; /* first chunk not yet asked for on this channel */
+	uint64_t expect;   /* next chunk in the seeder's order */
+	uint64_t inflight; /* asked for and neither arrived nor given up */
+	struct ppspp_range acks[LG_ACKS];
+	uint64_t ack_ts[LG_ACKS]; /* the seeder's timestamp of the newest DATA in each range */
+	struct ppspp_range rereq[LG_REREQ];
+	uint64_t last_data_tsc;	    /* DATA arrived, or what is in flight was asked again */
+	uint64_t last_progress_tsc; /* DATA arrived */
+	uint64_t last_hs_tsc;
+	uint64_t chunks;
+};
+
+/* One datagram waiting for the burst's esp_seal_burst. */
+struct lg_seal {
+	struct rte_mbuf *m;
+	const struct lg_peer *p;
+};
+
+/* One received ESP packet waiting for the burst's esp_open_burst. */
+struct lg_open {
+	struct lg_peer *p;
+};
+
+struct lg {
+	/* ---- configuration ---- */
+	uint16_t port_id;
+	struct rte_mempool *rx_pool, *tx_pool;
+	struct rte_ether_addr mac, dst_mac;
+	uint32_t dst_ip;    /* network order */
+	uint32_t base_ip;   /* host order: peer i is base_ip + i */
+	uint16_t peer_port; /* host order: peer i's UDP port is peer_port + i */
+	uint16_t udp_port;  /* the data plane's PPSPP port */
+	uint16_t esp_port;  /* the data plane's ESP-in-UDP port */
+	uint8_t swarm_id[HASH_MAX_LEN];
+	uint8_t swarm_id_len; /* 20: SHA-1, 32: SHA-256 */
+	uint32_t chunk_size;
+	uint64_t n_chunks; /* from the manifest, else the seeder's first HAVE */
+	uint32_t window;   /* chunks asked for ahead, per peer */
+	struct ppspp_ctx ctx;
+	struct esp_sa *sa_out, *sa_in; /* both NULL: plain */
+	struct crypto_engine eng;
+	struct lg_peer *peers;
+	uint32_t n_peers;
+	uint32_t next_id;
+	uint64_t tsc_hz, tsc_per_us;
+	uint64_t now_tsc, now_us, now_s; /* at the start of the current loop pass */
+	/* ---- counters (the loop's only writer) ---- */
+	uint64_t rx_pkts, tx_pkts, chunks, chunk_bytes, channels;
+	uint64_t count[LG_C_COUNT];
+	uint64_t esp_drops[ESP_DROP_COUNT];
+	/* ---- batches of one loop pass ---- */
+	struct lg_peer *touched[LG_BURST * 2];
+	unsigned n_touched;
+	struct esp_open_pkt open[LG_BURST];
+	struct lg_open open_meta[LG_BURST];
+	unsigned n_open;
+	struct esp_seal_pkt seal[LG_SEAL_MAX];
+	struct lg_seal seal_meta[LG_SEAL_MAX];
+	unsigned n_seal;
+	struct rte_mbuf *tx[LG_TX_MAX];
+	unsigned n_tx;
+};
+
+/* loadgen_peer.c: the frames of one rx burst (consumed), then what the peers have to send. */
+void lg_rx_burst(struct lg *g, struct rte_mbuf **pkts, unsigned n);
+/* loadgen_peer.c: a new channel for p (its handshake queued). */
+void lg_channel_new(struct lg *g, struct lg_peer *p);
+/* loadgen_peer.c: every 10 ms: unanswered handshakes, stalled peers, idle windows. */
+void lg_tick(struct lg *g);
+/* loadgen_peer.c: sealed the batch, queued it, and handed the port what it takes. */
+void lg_flush(struct lg *g);
+/* loadgen_peer.c: m (a finished frame) onto the tx array. */
+void lg_tx_queue(struct lg *g, struct rte_mbuf *m);
+
+#endif
