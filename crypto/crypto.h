@@ -25,8 +25,8 @@ struct evp_md_st;
 
 /*
  * bulk: the manager init_mb_mgr_auto() picks (widest SIMD), used for every burst.
- * md_ctx, md_sha1, md_sha256: OpenSSL digests for single hashes. A lone SHA job costs all 16 lanes on the
- * AVX-512 manager (performance-anchors.md, trap 1), and on this project's machines a lone
+ * md_ctx, md_sha1, md_sha256: OpenSSL digests for single hashes. A lone SHA job costs all 16 lanes
+ * on the AVX-512 manager (performance-anchors.md, trap 1), and on this project's machines a lone
  * job on the SSE (SHA-NI) manager was still 1.4-1.6x slower than OpenSSL's SHA-NI code
  * (docs/performance.md), so single hashes go to OpenSSL with digests fetched once here.
  */
@@ -58,9 +58,10 @@ int crypto_random(void *buf, size_t len);
 enum {
 	AEAD_KEY_LEN_128 = 16,
 	AEAD_KEY_LEN_256 = 32,
-	AEAD_IV_LEN = 12,	/* 4-byte salt + 8-byte explicit IV in ESP */
-	AEAD_TAG_LEN = 16,	/* the ICV length the project uses */
-	AEAD_AAD_MAX = 1024,	/* ESP uses 8 or 12; other users of GCM may need more; larger is refused */
+	AEAD_IV_LEN = 12,  /* 4-byte salt + 8-byte explicit IV in ESP */
+	AEAD_TAG_LEN = 16, /* the ICV length the project uses */
+	AEAD_AAD_MAX =
+		1024, /* ESP uses 8 or 12; other users of GCM may need more; larger is refused */
 };
 
 /*
@@ -73,8 +74,7 @@ struct aead_key {
 } __attribute__((aligned(64)));
 
 /* 0, or -EINVAL when key_len is not 16 or 32. */
-int aead_key_init(struct crypto_engine *e, struct aead_key *k, const uint8_t *key,
-		  size_t key_len);
+int aead_key_init(struct crypto_engine *e, struct aead_key *k, const uint8_t *key, size_t key_len);
 void aead_key_wipe(struct aead_key *k);
 
 /*
@@ -82,18 +82,32 @@ void aead_key_wipe(struct aead_key *k);
  * overlap), writing tag_len bytes of tag. iv_len must be AEAD_IV_LEN and tag_len
  * AEAD_TAG_LEN: other sizes return -EINVAL. aad_len <= AEAD_AAD_MAX.
  */
-int aead_seal(struct crypto_engine *e, const struct aead_key *k, const uint8_t *iv,
-	      size_t iv_len, const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst,
-	      size_t len, uint8_t *tag, size_t tag_len);
+int aead_seal(struct crypto_engine *e, const struct aead_key *k, const uint8_t *iv, size_t iv_len,
+	const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst, size_t len,
+	uint8_t *tag, size_t tag_len);
 /*
  * Open: decrypts src into dst and checks the tag in constant time. 0, -EBADMSG on a tag
  * mismatch (dst is wiped), -EINVAL on unsupported sizes.
  */
-int aead_open(struct crypto_engine *e, const struct aead_key *k, const uint8_t *iv,
-	      size_t iv_len, const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst,
-	      size_t len, const uint8_t *tag, size_t tag_len);
+int aead_open(struct crypto_engine *e, const struct aead_key *k, const uint8_t *iv, size_t iv_len,
+	const uint8_t *aad, size_t aad_len, const uint8_t *src, uint8_t *dst, size_t len,
+	const uint8_t *tag, size_t tag_len);
 
-/* One packet of a burst. iv is AEAD_IV_LEN bytes, tag AEAD_TAG_LEN bytes. */
+/*
+ * A message in pieces (gather/scatter): ipsec-mb's own segment type, { in, out, len }: len
+ * bytes read at in and written at out (in == out is in place; otherwise they must not
+ * overlap). The pieces are one message in order: ESP seals a packet's headers in place and
+ * the chunk straight from the store into the packet with one op.
+ */
+typedef struct IMB_SGL_IOV aead_seg;
+
+enum { AEAD_SEGS_MAX = 4 };
+
+/*
+ * One packet of a burst. iv is AEAD_IV_LEN bytes, tag AEAD_TAG_LEN bytes. The message is
+ * src/dst/len, or, when n_segs > 0, the n_segs (at most AEAD_SEGS_MAX) pieces at segs, each
+ * with non-NULL pointers (src, dst and len are then not read).
+ */
 struct aead_op {
 	const struct aead_key *key;
 	const uint8_t *iv;
@@ -101,9 +115,11 @@ struct aead_op {
 	const uint8_t *src;
 	uint8_t *dst;
 	uint8_t *tag; /* seal: written; open: the received tag (read) */
+	const aead_seg *segs;
 	uint32_t len;
 	uint16_t aad_len;
-	int16_t status; /* out: 0, -EBADMSG, -EINVAL */
+	uint8_t n_segs;
+	int16_t status; /* out: 0, -EBADMSG, -EINVAL (a failed open wipes every output) */
 };
 
 /* Seal/open n ops through the ipsec-mb job API. Returns how many have status 0. */
@@ -132,8 +148,8 @@ const char *hash_name(enum hash_alg alg);
 int hash_from_name(const char *name, enum hash_alg *alg);
 
 /* One hash, on OpenSSL (SHA-NI where the CPU has it). */
-void hash_oneshot(struct crypto_engine *e, enum hash_alg alg, const void *data, size_t len,
-		  uint8_t *out);
+void hash_oneshot(
+	struct crypto_engine *e, enum hash_alg alg, const void *data, size_t len, uint8_t *out);
 
 struct hash_op {
 	const void *src;
@@ -148,7 +164,7 @@ void hash_burst(struct crypto_engine *e, enum hash_alg alg, struct hash_op *ops,
 
 /* out_len <= 255*32. 0 or -EINVAL / -EIO. salt may be NULL with salt_len 0. */
 int crypto_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
-		       const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+	const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
 
 /* ---- Ed25519 (RFC 8032), OpenSSL ---------------------------------------------------- */
 
@@ -160,13 +176,13 @@ enum {
 
 int ed25519_keygen(uint8_t pub[static ED25519_PUBLIC_LEN], uint8_t sec[static ED25519_SECRET_LEN]);
 /* Derives the public key of a secret seed. */
-int ed25519_public(const uint8_t sec[static ED25519_SECRET_LEN],
-		   uint8_t pub[static ED25519_PUBLIC_LEN]);
+int ed25519_public(
+	const uint8_t sec[static ED25519_SECRET_LEN], uint8_t pub[static ED25519_PUBLIC_LEN]);
 int ed25519_sign(const uint8_t sec[static ED25519_SECRET_LEN], const void *msg, size_t len,
-		 uint8_t sig[static ED25519_SIG_LEN]);
+	uint8_t sig[static ED25519_SIG_LEN]);
 /* 0 when valid, -EBADMSG when not (including a signature of the wrong length). */
 int ed25519_verify(const uint8_t pub[static ED25519_PUBLIC_LEN], const void *msg, size_t len,
-		   const uint8_t *sig, size_t sig_len);
+	const uint8_t *sig, size_t sig_len);
 
 /* ---- Milenage (3GPP TS 35.206) ------------------------------------------------------ */
 
@@ -186,11 +202,11 @@ enum {
 int milenage_opc(const uint8_t k[static 16], const uint8_t op[static 16], uint8_t opc[static 16]);
 /* f1 (MAC-A) and f1* (MAC-S). Either output may be NULL. */
 int milenage_f1(const uint8_t k[static 16], const uint8_t opc[static 16],
-		const uint8_t rand[static 16], const uint8_t sqn[static 6],
-		const uint8_t amf[static 2], uint8_t *mac_a, uint8_t *mac_s);
+	const uint8_t rand[static 16], const uint8_t sqn[static 6], const uint8_t amf[static 2],
+	uint8_t *mac_a, uint8_t *mac_s);
 /* f2 (RES), f3 (CK), f4 (IK), f5 (AK), f5* (AK for resync). Any output may be NULL. */
 int milenage_f2345(const uint8_t k[static 16], const uint8_t opc[static 16],
-		   const uint8_t rand[static 16], uint8_t *res, uint8_t *ck, uint8_t *ik,
-		   uint8_t *ak, uint8_t *ak_star);
+	const uint8_t rand[static 16], uint8_t *res, uint8_t *ck, uint8_t *ik, uint8_t *ak,
+	uint8_t *ak_star);
 
 #endif

@@ -151,8 +151,7 @@ static bool esp_pad_default(const uint8_t *pad, unsigned pad_len)
 }
 
 /* Everything after the ICV check. The plaintext is ct_len bytes at data + ESP_PREFIX_LEN. */
-static enum esp_drop esp_open_finish(struct esp_open_pkt *p, const struct aead_op *op,
-				     uint64_t now)
+static enum esp_drop esp_open_finish(struct esp_open_pkt *p, const struct aead_op *op, uint64_t now)
 {
 	struct esp_sa *sa = p->sa;
 	uint8_t *pt = op->dst;
@@ -191,8 +190,8 @@ static enum esp_drop esp_open_finish(struct esp_open_pkt *p, const struct aead_o
 	return ESP_DROP_NONE;
 }
 
-static void esp_open_chunk(struct crypto_engine *e, struct esp_open_pkt *pkts, unsigned n,
-			   uint64_t now)
+static void esp_open_chunk(
+	struct crypto_engine *e, struct esp_open_pkt *pkts, unsigned n, uint64_t now)
 {
 	struct aead_op ops[ESP_BURST_CHUNK];
 	struct esp_nonce nonce[ESP_BURST_CHUNK];
@@ -229,6 +228,8 @@ static void esp_open_chunk(struct crypto_engine *e, struct esp_open_pkt *pkts, u
 			op->aad_len = ESP_AAD_LEN;
 		}
 		op->key = &sa->key;
+		op->segs = NULL;
+		op->n_segs = 0;
 		op->iv = (const uint8_t *)&nonce[m];
 		op->src = p->data + ESP_PREFIX_LEN;
 		op->dst = p->data + ESP_PREFIX_LEN;
@@ -250,8 +251,8 @@ static void esp_open_chunk(struct crypto_engine *e, struct esp_open_pkt *pkts, u
 	crypto_wipe(nonce, m * sizeof(nonce[0]));
 }
 
-unsigned esp_open_burst(struct crypto_engine *e, struct esp_open_pkt *pkts, unsigned n,
-			uint64_t now)
+unsigned esp_open_burst(
+	struct crypto_engine *e, struct esp_open_pkt *pkts, unsigned n, uint64_t now)
 {
 	unsigned ok = 0;
 

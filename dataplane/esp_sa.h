@@ -29,7 +29,7 @@
  */
 #define ESP_DROP_REASONS(_)                                                                        \
 	_(NONE, "ok", "delivered")                                                                 \
-	_(SHORT, "short", "shorter than header + IV + trailer + ICV")                             \
+	_(SHORT, "short", "shorter than header + IV + trailer + ICV")                              \
 	_(KEEPALIVE, "keepalive", "UDP 4500 NAT keep-alive (RFC 3948 2.3), consumed")              \
 	_(NON_ESP, "non_esp", "UDP 4500 non-ESP marker: IKE, not handled by the data plane")       \
 	_(BAD_SPI, "bad_spi", "no SA for the SPI (the caller's lookup)")                           \
@@ -49,7 +49,7 @@ enum esp_drop {
 #define ESP_DROP_ENUM(e, name, text) ESP_DROP_##e,
 	ESP_DROP_REASONS(ESP_DROP_ENUM)
 #undef ESP_DROP_ENUM
-	ESP_DROP_COUNT,
+		ESP_DROP_COUNT,
 };
 
 /* "replay", "icv", ...; "?" for a value outside the list. */
@@ -99,16 +99,16 @@ struct esp_lifetime {
 };
 
 struct esp_sa_config {
-	uint32_t spi;		/* host order; 256 and up (RFC 4303 2.1) */
+	uint32_t spi; /* host order; 256 and up (RFC 4303 2.1) */
 	enum esp_sa_dir dir;
-	bool esn;		/* RFC 4303 extended sequence numbers in the ICV */
-	bool strict_pad;	/* refuse pad bytes other than 1, 2, 3, ... (Linux does not) */
-	const uint8_t *key;	/* 16 or 32 bytes: AES-128/256 */
+	bool esn;	    /* RFC 4303 extended sequence numbers in the ICV */
+	bool strict_pad;    /* refuse pad bytes other than 1, 2, 3, ... (Linux does not) */
+	const uint8_t *key; /* 16 or 32 bytes: AES-128/256 */
 	size_t key_len;
-	const uint8_t *salt;	/* ESP_SALT_LEN bytes */
+	const uint8_t *salt; /* ESP_SALT_LEN bytes */
 	struct esp_lifetime soft;
 	struct esp_lifetime hard;
-	uint64_t now;		/* seconds, the clock the bursts will be given */
+	uint64_t now; /* seconds, the clock the bursts will be given */
 };
 
 /*
@@ -122,10 +122,10 @@ struct esp_sa {
 	uint8_t spi_be[4];
 	uint8_t salt[ESP_SALT_LEN];
 	uint32_t spi;
-	uint8_t dir;		/* enum esp_sa_dir */
+	uint8_t dir; /* enum esp_sa_dir */
 	uint8_t esn;
 	uint8_t strict_pad;
-	uint8_t expired;	/* ESP_EV_* bits already reached */
+	uint8_t expired; /* ESP_EV_* bits already reached */
 	/* outbound: the last sequence number sent (0: none yet); inbound: the window's top. */
 	uint64_t seq;
 	uint64_t packets;
@@ -179,14 +179,14 @@ enum esp_drop esp_udp_classify(const uint8_t *payload, uint32_t len);
 
 /* One received packet. */
 struct esp_open_pkt {
-	struct esp_sa *sa;	/* in: the caller's lookup by SPI; NULL counts as bad_spi */
-	uint8_t *data;		/* in: the ESP header; decrypted in place */
-	uint32_t len;		/* in: bytes from the ESP header to the end of the ICV */
-	uint32_t payload_len;	/* out: payload at data + ESP_PREFIX_LEN */
-	uint64_t seq;		/* out: the full 64-bit sequence number, once inferred */
-	uint8_t next_hdr;	/* out: from the trailer */
-	uint8_t reason;		/* out: enum esp_drop; ESP_DROP_NONE = deliver */
-	uint8_t events;		/* out: ESP_EV_* reached while handling this packet */
+	struct esp_sa *sa;    /* in: the caller's lookup by SPI; NULL counts as bad_spi */
+	uint8_t *data;	      /* in: the ESP header; decrypted in place */
+	uint32_t len;	      /* in: bytes from the ESP header to the end of the ICV */
+	uint32_t payload_len; /* out: payload at data + ESP_PREFIX_LEN */
+	uint64_t seq;	      /* out: the full 64-bit sequence number, once inferred */
+	uint8_t next_hdr;     /* out: from the trailer */
+	uint8_t reason;	      /* out: enum esp_drop; ESP_DROP_NONE = deliver */
+	uint8_t events;	      /* out: ESP_EV_* reached while handling this packet */
 };
 
 /*
@@ -194,30 +194,36 @@ struct esp_open_pkt {
  * then (authenticated packets only) trailer check and window update. A refused packet's
  * plaintext is wiped. Returns the number delivered (reason ESP_DROP_NONE).
  */
-unsigned esp_open_burst(struct crypto_engine *e, struct esp_open_pkt *pkts, unsigned n,
-			uint64_t now);
+unsigned esp_open_burst(
+	struct crypto_engine *e, struct esp_open_pkt *pkts, unsigned n, uint64_t now);
 
 /* ---- outbound (esp_seal.c) ---------------------------------------------------------- */
 
 /* One packet to send. */
 struct esp_seal_pkt {
-	struct esp_sa *sa;	/* in: an outbound SA */
-	const uint8_t *src;	/* in: payload; out + ESP_PREFIX_LEN for in place; may overlap */
-	uint8_t *out;		/* in: where the ESP header goes */
-	uint32_t len;		/* in: payload length */
-	uint32_t out_cap;	/* in: bytes available at out (esp_sealed_len(len) needed) */
-	uint32_t out_len;	/* out: esp_sealed_len(len) when sealed */
-	uint64_t seq;		/* out: the sequence number used (also the IV) */
-	uint8_t next_hdr;	/* in: e.g. ESP_NH_UDP */
-	uint8_t reason;		/* out: enum esp_drop */
-	uint8_t events;		/* out: ESP_EV_* */
+	struct esp_sa *sa;  /* in: an outbound SA */
+	const uint8_t *src; /* in: payload; out + ESP_PREFIX_LEN for in place; may overlap */
+	uint8_t *out;	    /* in: where the ESP header goes */
+	uint32_t len;	    /* in: payload length (of src) */
+	/*
+	 * in: ext_len more payload bytes after src's, read at ext (outside the packet, e.g. a
+	 * chunk in the mapped store) and encrypted straight into place: never copied in clear.
+	 */
+	uint32_t ext_len;
+	const uint8_t *ext;
+	uint32_t out_cap; /* in: bytes available at out (esp_sealed_len(len) needed) */
+	uint32_t out_len; /* out: esp_sealed_len(len) when sealed */
+	uint64_t seq;	  /* out: the sequence number used (also the IV) */
+	uint8_t next_hdr; /* in: e.g. ESP_NH_UDP */
+	uint8_t reason;	  /* out: enum esp_drop */
+	uint8_t events;	  /* out: ESP_EV_* */
 };
 
 /*
  * Seals n packets: ESP header, IV = the 64-bit sequence number, padding as Linux writes it
  * for rfc4106(gcm(aes)), trailer, ICV. Returns the number sealed.
  */
-unsigned esp_seal_burst(struct crypto_engine *e, struct esp_seal_pkt *pkts, unsigned n,
-			uint64_t now);
+unsigned esp_seal_burst(
+	struct crypto_engine *e, struct esp_seal_pkt *pkts, unsigned n, uint64_t now);
 
 #endif

@@ -13,10 +13,10 @@
  * random bytes per packet. Linux sends seq XOR a per-SA random value; the receiver cannot
  * tell the difference.
  *
- * Out of place: crypto.h seals one contiguous span, and the trailer has to follow the
- * payload inside that span, so the payload is copied into the packet and sealed there. The
- * source (a chunk in the mapped store) is still read once; the second pass runs on bytes the
- * copy has just put in L1.
+ * Out of place: src (the headers a caller built) is moved into the packet when it is not
+ * there already; ext (a chunk in the mapped store) is encrypted straight into the packet by
+ * one gathered AES-GCM op (ipsec-mb SGL): headers in place, chunk from the store, trailer in
+ * place. The chunk is read once and its plaintext never lands in the packet.
  */
 #include <string.h>
 
@@ -32,9 +32,10 @@ static enum esp_drop esp_seal_precheck(struct esp_seal_pkt *p, uint64_t now)
 	uint64_t seq_max;
 
 	if (sa == NULL || sa->dir != ESP_SA_OUTBOUND || p->out == NULL ||
-	    (p->src == NULL && p->len > 0))
+		(p->src == NULL && p->len > 0) || (p->ext == NULL && p->ext_len > 0))
 		return ESP_DROP_BAD_DESC;
-	if (p->len > ESP_SEAL_LEN_MAX || esp_sealed_len(p->len) > p->out_cap)
+	if (p->len > ESP_SEAL_LEN_MAX || p->ext_len > ESP_SEAL_LEN_MAX - p->len ||
+		esp_sealed_len(p->len + p->ext_len) > p->out_cap)
 		return ESP_DROP_NO_ROOM;
 	if (now >= sa->next_time)
 		p->events |= (uint8_t)esp_sa_lifetime_check(sa, now);
@@ -49,7 +50,7 @@ static enum esp_drop esp_seal_precheck(struct esp_seal_pkt *p, uint64_t now)
 	}
 	p->seq = ++sa->seq;
 	sa->packets++;
-	sa->bytes += p->len;
+	sa->bytes += p->len + p->ext_len;
 	if (sa->packets >= sa->next_packets || sa->bytes >= sa->next_bytes)
 		p->events |= (uint8_t)esp_sa_lifetime_check(sa, now);
 	return ESP_DROP_NONE;
@@ -61,7 +62,8 @@ static uint32_t esp_seal_layout(const struct esp_seal_pkt *p)
 	uint8_t *o = p->out;
 	uint8_t *pt = o + ESP_PREFIX_LEN;
 	uint32_t ct_len = p->out_len - ESP_PREFIX_LEN - ESP_ICV_LEN;
-	unsigned pad = ct_len - p->len - ESP_TRAILER_LEN;
+	uint32_t len = p->len + p->ext_len;
+	unsigned pad = ct_len - len - ESP_TRAILER_LEN;
 
 	/* First, so a source that overlaps the header room is read before it is overwritten. */
 	if (p->src != pt && p->len > 0)
@@ -70,18 +72,19 @@ static uint32_t esp_seal_layout(const struct esp_seal_pkt *p)
 	esp_be32_put(o + 4, (uint32_t)p->seq);
 	esp_be64_put(o + ESP_HDR_LEN, p->seq);
 	for (unsigned k = 0; k < pad; k++)
-		pt[p->len + k] = (uint8_t)(k + 1);
+		pt[len + k] = (uint8_t)(k + 1);
 	pt[ct_len - 2] = (uint8_t)pad;
 	pt[ct_len - 1] = p->next_hdr;
 	return ct_len;
 }
 
-static void esp_seal_chunk(struct crypto_engine *e, struct esp_seal_pkt *pkts, unsigned n,
-			   uint64_t now)
+static void esp_seal_chunk(
+	struct crypto_engine *e, struct esp_seal_pkt *pkts, unsigned n, uint64_t now)
 {
 	struct aead_op ops[ESP_BURST_CHUNK];
 	struct esp_nonce nonce[ESP_BURST_CHUNK];
 	struct esp_aad_esn aad[ESP_BURST_CHUNK];
+	aead_seg segs[ESP_BURST_CHUNK][3];
 	uint8_t which[ESP_BURST_CHUNK];
 	unsigned m = 0;
 
@@ -99,7 +102,7 @@ static void esp_seal_chunk(struct crypto_engine *e, struct esp_seal_pkt *pkts, u
 				sa->drops[p->reason]++;
 			continue;
 		}
-		p->out_len = esp_sealed_len(p->len);
+		p->out_len = esp_sealed_len(p->len + p->ext_len);
 		op->len = esp_seal_layout(p);
 		memcpy(nonce[m].salt, sa->salt, ESP_SALT_LEN);
 		memcpy(nonce[m].iv, p->out + ESP_HDR_LEN, ESP_IV_LEN);
@@ -118,6 +121,20 @@ static void esp_seal_chunk(struct crypto_engine *e, struct esp_seal_pkt *pkts, u
 		op->src = p->out + ESP_PREFIX_LEN;
 		op->dst = p->out + ESP_PREFIX_LEN;
 		op->tag = p->out + ESP_PREFIX_LEN + op->len;
+		op->segs = NULL;
+		op->n_segs = 0;
+		if (p->ext_len > 0) {
+			/* Headers in place, the chunk from outside, the trailer in place. */
+			uint8_t *pt = p->out + ESP_PREFIX_LEN, k = 0;
+
+			if (p->len > 0)
+				segs[m][k++] = (aead_seg){pt, pt, p->len};
+			segs[m][k++] = (aead_seg){p->ext, pt + p->len, p->ext_len};
+			segs[m][k] = (aead_seg){pt + p->len + p->ext_len, pt + p->len + p->ext_len,
+				op->len - p->len - p->ext_len};
+			op->segs = segs[m];
+			op->n_segs = (uint8_t)(k + 1);
+		}
 		which[m++] = (uint8_t)i;
 	}
 	if (m == 0)
@@ -137,8 +154,8 @@ static void esp_seal_chunk(struct crypto_engine *e, struct esp_seal_pkt *pkts, u
 	crypto_wipe(nonce, m * sizeof(nonce[0]));
 }
 
-unsigned esp_seal_burst(struct crypto_engine *e, struct esp_seal_pkt *pkts, unsigned n,
-			uint64_t now)
+unsigned esp_seal_burst(
+	struct crypto_engine *e, struct esp_seal_pkt *pkts, unsigned n, uint64_t now)
 {
 	unsigned ok = 0;
 

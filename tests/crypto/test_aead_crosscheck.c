@@ -8,6 +8,10 @@
  *   2. seal with OpenSSL, open with aead_open (out of place) and aead_open_burst (in place);
  *   3. flip one bit of the tag, the ciphertext or the AAD (rotating), then both open paths must
  *      return -EBADMSG and leave a zeroed output.
+ * Gathered ops (aead_seg lists, ipsec-mb SGL, as ESP seals a chunk straight from the store)
+ * run beside each: the message cut at 1 to 4 random places into pieces each in place or out of
+ * place, sealed and opened in one burst op; the result must be the contiguous one's, and a
+ * tampered gathered open must wipe every piece.
  * Sizes and bit positions come from a seeded generator (printed); keys from crypto_random.
  */
 #include <errno.h>
@@ -32,7 +36,7 @@ static const EVP_CIPHER *ossl_cipher(size_t key_len)
 }
 
 static int ossl_seal(const uint8_t *key, size_t key_len, const uint8_t *iv, const uint8_t *aad,
-		     int aad_len, const uint8_t *pt, int len, uint8_t *ct, uint8_t *tag)
+	int aad_len, const uint8_t *pt, int len, uint8_t *ct, uint8_t *tag)
 {
 	int n = 0, m = 0;
 
@@ -49,7 +53,7 @@ static int ossl_seal(const uint8_t *key, size_t key_len, const uint8_t *iv, cons
 
 /* 0 when OpenSSL accepts the tag. */
 static int ossl_open(const uint8_t *key, size_t key_len, const uint8_t *iv, const uint8_t *aad,
-		     int aad_len, const uint8_t *ct, int len, uint8_t *pt, const uint8_t *tag)
+	int aad_len, const uint8_t *ct, int len, uint8_t *pt, const uint8_t *tag)
 {
 	int n = 0, m = 0;
 
@@ -70,13 +74,55 @@ struct bufs {
 	uint8_t *pt, *ct, *ct2, *out;
 };
 
-static unsigned n_cases, n_tamper;
+static unsigned n_cases, n_tamper, n_gathered;
+
+/*
+ * Cuts [0, len) into 1..AEAD_SEGS_MAX pieces at random distinct places; each piece reads in
+ * and writes out at the same offsets, in place (in's bytes copied to out first) or not.
+ */
+static uint8_t make_segs(aead_seg *sg, const uint8_t *in, uint8_t *out, size_t len, uint64_t *rs)
+{
+	size_t cut[AEAD_SEGS_MAX + 1];
+	unsigned n = 1 + (unsigned)(vec_rand(rs) % AEAD_SEGS_MAX), k = 1;
+
+	if (n > len)
+		n = (unsigned)len;
+	cut[0] = 0;
+	while (k < n) {
+		size_t c = 1 + vec_rand(rs) % (len - 1), j = k;
+
+		for (unsigned i = 1; i < k; i++)
+			if (cut[i] == c)
+				j = 0;
+		if (j == 0)
+			continue;
+		while (j > 1 && cut[j - 1] > c) { /* insertion sort */
+			cut[j] = cut[j - 1];
+			j--;
+		}
+		cut[j] = c;
+		k++;
+	}
+	cut[n] = len;
+	for (unsigned i = 0; i < n; i++) {
+		size_t a = cut[i], l = cut[i + 1] - cut[i];
+
+		if (vec_rand(rs) & 1) {
+			memcpy(out + a, in + a, l);
+			sg[i] = (aead_seg){out + a, out + a, l};
+		} else {
+			sg[i] = (aead_seg){in + a, out + a, l};
+		}
+	}
+	return (uint8_t)n;
+}
 
 static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 {
 	size_t aad_len = vec_rand(rs) % (AAD_MAX_TEST + 1);
 	struct aead_key key __attribute__((aligned(64)));
 	struct aead_op op;
+	aead_seg sg[AEAD_SEGS_MAX];
 	unsigned which, ok;
 	int rc;
 
@@ -96,38 +142,85 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 	n_cases++;
 
 	/* 1. ipsec-mb seals (single and burst agree), OpenSSL opens. */
-	rc = aead_seal(&eng, &key, b->iv, sizeof(b->iv), b->aad, aad_len, b->pt, b->ct, len,
-		       b->tag, sizeof(b->tag));
+	rc = aead_seal(&eng, &key, b->iv, sizeof(b->iv), b->aad, aad_len, b->pt, b->ct, len, b->tag,
+		sizeof(b->tag));
 	CHECKF(rc == 0, "len %zu: seal rc %d", len, rc);
-	op = (struct aead_op){ .key = &key, .iv = b->iv, .aad = b->aad, .src = b->pt,
-			       .dst = b->ct2, .tag = b->tag2, .len = (uint32_t)len,
-			       .aad_len = (uint16_t)aad_len, .status = 1 };
+	op = (struct aead_op){.key = &key,
+		.iv = b->iv,
+		.aad = b->aad,
+		.src = b->pt,
+		.dst = b->ct2,
+		.tag = b->tag2,
+		.len = (uint32_t)len,
+		.aad_len = (uint16_t)aad_len,
+		.status = 1};
 	ok = aead_seal_burst(&eng, &op, 1);
 	CHECKF(ok == 1 && op.status == 0, "len %zu: seal burst %u/%d", len, ok, op.status);
 	CHECKF(memcmp(b->ct, b->ct2, len) == 0 && memcmp(b->tag, b->tag2, AEAD_TAG_LEN) == 0,
-	       "len %zu: single and burst seal differ", len);
+		"len %zu: single and burst seal differ", len);
 	memset(b->out, 0xa5, len);
-	rc = ossl_open(b->key, key_len, b->iv, b->aad, (int)aad_len, b->ct, (int)len, b->out,
-		       b->tag);
+	rc = ossl_open(
+		b->key, key_len, b->iv, b->aad, (int)aad_len, b->ct, (int)len, b->out, b->tag);
 	CHECKF(rc == 0 && memcmp(b->out, b->pt, len) == 0, "len %zu key %zu: OpenSSL open", len,
-	       key_len);
+		key_len);
+
+	/* 1b. Gathered seal: the same ciphertext and tag. */
+	if (len > 0) {
+		memset(b->ct2, 0xa5, len);
+		memset(b->tag2, 0, sizeof(b->tag2));
+		op = (struct aead_op){.key = &key,
+			.iv = b->iv,
+			.aad = b->aad,
+			.tag = b->tag2,
+			.segs = sg,
+			.n_segs = make_segs(sg, b->pt, b->ct2, len, rs),
+			.aad_len = (uint16_t)aad_len,
+			.status = 1};
+		ok = aead_seal_burst(&eng, &op, 1);
+		CHECKF(ok == 1 && op.status == 0, "len %zu: gathered seal %u/%d", len, ok,
+			op.status);
+		CHECKF(memcmp(b->ct, b->ct2, len) == 0 &&
+				memcmp(b->tag, b->tag2, AEAD_TAG_LEN) == 0,
+			"len %zu (%u pieces): gathered and contiguous seal differ", len, op.n_segs);
+		n_gathered++;
+	}
 
 	/* 2. OpenSSL seals, ipsec-mb opens single (out of place) and burst (in place). */
 	CHECK(ossl_seal(b->key, key_len, b->iv, b->aad, (int)aad_len, b->pt, (int)len, b->ct,
-			b->tag) == 0);
+		      b->tag) == 0);
 	CHECKF(memcmp(b->ct, b->ct2, len) == 0 && memcmp(b->tag, b->tag2, AEAD_TAG_LEN) == 0,
-	       "len %zu: OpenSSL and ipsec-mb seal differ", len);
+		"len %zu: OpenSSL and ipsec-mb seal differ", len);
 	memset(b->out, 0xa5, len);
 	rc = aead_open(&eng, &key, b->iv, sizeof(b->iv), b->aad, aad_len, b->ct, b->out, len,
-		       b->tag, sizeof(b->tag));
+		b->tag, sizeof(b->tag));
 	CHECKF(rc == 0 && memcmp(b->out, b->pt, len) == 0, "len %zu: open rc %d", len, rc);
 	memcpy(b->ct2, b->ct, len);
-	op = (struct aead_op){ .key = &key, .iv = b->iv, .aad = b->aad, .src = b->ct2,
-			       .dst = b->ct2, .tag = b->tag, .len = (uint32_t)len,
-			       .aad_len = (uint16_t)aad_len, .status = 1 };
+	op = (struct aead_op){.key = &key,
+		.iv = b->iv,
+		.aad = b->aad,
+		.src = b->ct2,
+		.dst = b->ct2,
+		.tag = b->tag,
+		.len = (uint32_t)len,
+		.aad_len = (uint16_t)aad_len,
+		.status = 1};
 	ok = aead_open_burst(&eng, &op, 1);
 	CHECKF(ok == 1 && op.status == 0 && memcmp(b->ct2, b->pt, len) == 0,
-	       "len %zu: open burst %u/%d", len, ok, op.status);
+		"len %zu: open burst %u/%d", len, ok, op.status);
+	if (len > 0) {
+		memset(b->out, 0xa5, len);
+		op = (struct aead_op){.key = &key,
+			.iv = b->iv,
+			.aad = b->aad,
+			.tag = b->tag,
+			.segs = sg,
+			.n_segs = make_segs(sg, b->ct, b->out, len, rs),
+			.aad_len = (uint16_t)aad_len,
+			.status = 1};
+		ok = aead_open_burst(&eng, &op, 1);
+		CHECKF(ok == 1 && op.status == 0 && memcmp(b->out, b->pt, len) == 0,
+			"len %zu (%u pieces): gathered open %u/%d", len, op.n_segs, ok, op.status);
+	}
 
 	/* 3. One flipped bit in tag, ciphertext or AAD (whichever exists, rotating). */
 	which = (unsigned)(len % 3);
@@ -149,17 +242,39 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 	n_tamper++;
 	memset(b->out, 0xa5, len);
 	rc = aead_open(&eng, &key, b->iv, sizeof(b->iv), b->aad, aad_len, b->ct, b->out, len,
-		       b->tag, sizeof(b->tag));
+		b->tag, sizeof(b->tag));
 	CHECKF(rc == -EBADMSG, "len %zu tamper %u: open rc %d", len, which, rc);
 	CHECKF(vec_all_zero(b->out, len), "len %zu tamper %u: output not wiped", len, which);
 	memcpy(b->ct2, b->ct, len);
-	op = (struct aead_op){ .key = &key, .iv = b->iv, .aad = b->aad, .src = b->ct2,
-			       .dst = b->ct2, .tag = b->tag, .len = (uint32_t)len,
-			       .aad_len = (uint16_t)aad_len, .status = 1 };
+	op = (struct aead_op){.key = &key,
+		.iv = b->iv,
+		.aad = b->aad,
+		.src = b->ct2,
+		.dst = b->ct2,
+		.tag = b->tag,
+		.len = (uint32_t)len,
+		.aad_len = (uint16_t)aad_len,
+		.status = 1};
 	ok = aead_open_burst(&eng, &op, 1);
-	CHECKF(ok == 0 && op.status == -EBADMSG, "len %zu tamper %u: open burst %u/%d", len,
-	       which, ok, op.status);
+	CHECKF(ok == 0 && op.status == -EBADMSG, "len %zu tamper %u: open burst %u/%d", len, which,
+		ok, op.status);
 	CHECKF(vec_all_zero(b->ct2, len), "len %zu tamper %u: burst output not wiped", len, which);
+	if (len > 0) {
+		memset(b->out, 0xa5, len);
+		op = (struct aead_op){.key = &key,
+			.iv = b->iv,
+			.aad = b->aad,
+			.tag = b->tag,
+			.segs = sg,
+			.n_segs = make_segs(sg, b->ct, b->out, len, rs),
+			.aad_len = (uint16_t)aad_len,
+			.status = 1};
+		ok = aead_open_burst(&eng, &op, 1);
+		CHECKF(ok == 0 && op.status == -EBADMSG, "len %zu tamper %u: gathered open %u/%d",
+			len, which, ok, op.status);
+		CHECKF(vec_all_zero(b->out, len), "len %zu tamper %u: gathered output not wiped",
+			len, which);
+	}
 	aead_key_wipe(&key);
 	free(b->pt);
 	free(b->ct);
@@ -175,7 +290,7 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 static void check_limits(void)
 {
 	struct aead_key key __attribute__((aligned(64)));
-	uint8_t k[32] = { 1 }, iv[AEAD_IV_LEN] = { 2 }, buf[32], tag[AEAD_TAG_LEN];
+	uint8_t k[32] = {1}, iv[AEAD_IV_LEN] = {2}, buf[32], tag[AEAD_TAG_LEN];
 	size_t huge = sizeof(size_t) > 4 ? ((size_t)1 << 36) - 31 : 0;
 
 	CHECK(aead_key_init(&eng, &key, k, 24) == -EINVAL);
@@ -183,9 +298,9 @@ static void check_limits(void)
 	CHECK(aead_key_init(&eng, &key, k, AEAD_KEY_LEN_128) == 0);
 	memset(buf, 0x11, sizeof(buf));
 	CHECK(aead_seal(&eng, &key, iv, sizeof(iv), NULL, 8, buf, buf, 16, tag, sizeof(tag)) ==
-	      -EINVAL);
+		-EINVAL);
 	CHECK(aead_open(&eng, &key, iv, sizeof(iv), NULL, 8, buf, buf, 16, tag, sizeof(tag)) ==
-	      -EINVAL);
+		-EINVAL);
 	CHECK(aead_seal(&eng, &key, iv, sizeof(iv), NULL, 0, buf, buf, 16, tag, sizeof(tag)) == 0);
 	CHECK(aead_open(&eng, &key, iv, sizeof(iv), NULL, 0, buf, buf, 16, tag, sizeof(tag)) == 0);
 	CHECK(vec_all_equal(buf, 0x11, sizeof(buf)));
@@ -193,12 +308,29 @@ static void check_limits(void)
 	CHECK(aead_open(&eng, &key, iv, sizeof(iv), NULL, 0, NULL, NULL, 0, tag, sizeof(tag)) == 0);
 	if (huge != 0) {
 		CHECK(aead_seal(&eng, &key, iv, sizeof(iv), NULL, 0, buf, buf, huge, tag,
-				sizeof(tag)) == -EINVAL);
+			      sizeof(tag)) == -EINVAL);
 		CHECK(aead_open(&eng, &key, iv, sizeof(iv), NULL, 0, buf, buf, huge, tag,
-				sizeof(tag)) == -EINVAL);
+			      sizeof(tag)) == -EINVAL);
 	}
 	CHECK(aead_seal(&eng, &key, NULL, sizeof(iv), NULL, 0, buf, buf, 16, tag, sizeof(tag)) ==
-	      -EINVAL);
+		-EINVAL);
+	/* Gathered ops: too many pieces, or a piece without a buffer, are refused. */
+	{
+		aead_seg sg[AEAD_SEGS_MAX + 1];
+		struct aead_op op = {.key = &key, .iv = iv, .tag = tag, .segs = sg};
+
+		for (unsigned i = 0; i <= AEAD_SEGS_MAX; i++)
+			sg[i] = (aead_seg){buf, buf, 4};
+		op.n_segs = AEAD_SEGS_MAX + 1;
+		CHECK(aead_seal_burst(&eng, &op, 1) == 0 && op.status == -EINVAL);
+		op.n_segs = 2;
+		sg[1].in = NULL;
+		CHECK(aead_seal_burst(&eng, &op, 1) == 0 && op.status == -EINVAL);
+		sg[1] = (aead_seg){buf + 4, NULL, 4};
+		CHECK(aead_open_burst(&eng, &op, 1) == 0 && op.status == -EINVAL);
+		op.segs = NULL;
+		CHECK(aead_seal_burst(&eng, &op, 1) == 0 && op.status == -EINVAL);
+	}
 	aead_key_wipe(&key);
 	CHECK(vec_all_zero((const uint8_t *)&key, sizeof(key)));
 }
@@ -221,8 +353,8 @@ int main(void)
 		one_case(&b, AEAD_KEY_LEN_256, len, &rs);
 	}
 	printf("crosscheck: %u cases (lengths 0..%d, 128- and 256-bit keys), %u tampered opens "
-	       "(single and burst each)\n",
-	       n_cases, MAX_LEN, n_tamper);
+	       "(single, burst and gathered each), %u gathered seals and opens\n",
+		n_cases, MAX_LEN, n_tamper, n_gathered);
 	EVP_CIPHER_CTX_free(octx);
 	crypto_engine_fini(&eng);
 	return check_exit();
