@@ -3,7 +3,9 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -11,8 +13,8 @@
 
 #include "chunk_store.h"
 
-void store_tree_header_fill(struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size,
-			    uint64_t len)
+void store_tree_header_fill(
+	struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size, uint64_t len)
 {
 	uint64_t n = merkle_chunk_count(len, chunk_size);
 
@@ -30,7 +32,7 @@ void store_tree_header_fill(struct store_tree_header *h, enum hash_alg alg, uint
 }
 
 int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len,
-			    const struct manifest *m, char *err, size_t cap)
+	const struct manifest *m, char *err, size_t cap)
 {
 	struct store_tree_header want;
 	uint64_t expect;
@@ -38,7 +40,7 @@ int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len
 
 	if (file_len < sizeof(*h)) {
 		snprintf(err, cap, "tree file is truncated (%llu bytes, no complete header)",
-			 (unsigned long long)file_len);
+			(unsigned long long)file_len);
 		return -EINVAL;
 	}
 	if (memcmp(h->magic, STORE_TREE_MAGIC, STORE_TREE_MAGIC_LEN) != 0) {
@@ -46,34 +48,36 @@ int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len
 		return -EINVAL;
 	}
 	if (store_le32(h->version_le) != STORE_TREE_VERSION ||
-	    store_le32(h->header_len_le) != STORE_TREE_HEADER_LEN) {
+		store_le32(h->header_len_le) != STORE_TREE_HEADER_LEN) {
 		snprintf(err, cap, "tree file version %u is not supported",
-			 store_le32(h->version_le));
+			store_le32(h->version_le));
 		return -EINVAL;
 	}
 	store_tree_header_fill(&want, m->hash, m->chunk_size, m->content_len);
 	if (h->hash_alg != want.hash_alg || h->hash_len != want.hash_len ||
-	    h->chunk_size_le != want.chunk_size_le || h->content_len_le != want.content_len_le ||
-	    h->chunk_count_le != want.chunk_count_le || h->node_count_le != want.node_count_le ||
-	    h->height != want.height || h->reserved0 != 0 ||
-	    memcmp(h->reserved1, zero, sizeof(zero)) != 0) {
-		snprintf(err, cap, "tree header does not match the manifest (hash, chunk size or "
-				   "length)");
+		h->chunk_size_le != want.chunk_size_le ||
+		h->content_len_le != want.content_len_le ||
+		h->chunk_count_le != want.chunk_count_le ||
+		h->node_count_le != want.node_count_le || h->height != want.height ||
+		h->reserved0 != 0 || memcmp(h->reserved1, zero, sizeof(zero)) != 0) {
+		snprintf(err, cap,
+			"tree header does not match the manifest (hash, chunk size or "
+			"length)");
 		return -EINVAL;
 	}
 	expect = STORE_TREE_HEADER_LEN + store_le64(want.node_count_le) * want.hash_len;
 	if (file_len != expect) {
 		snprintf(err, cap, "tree file is %s (%llu bytes, expected %llu)",
-			 file_len < expect ? "truncated" : "too long", (unsigned long long)file_len,
-			 (unsigned long long)expect);
+			file_len < expect ? "truncated" : "too long", (unsigned long long)file_len,
+			(unsigned long long)expect);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 /* Maps path read-only; an empty file cannot be mapped and is never valid here. */
-static int chunk_store_map(const char *dir, const char *name, void **map, size_t *len,
-			   char *err, size_t cap)
+static int chunk_store_map(
+	const char *dir, const char *name, void **map, size_t *len, char *err, size_t cap)
 {
 	char path[4096];
 	struct stat st;
@@ -104,7 +108,7 @@ out:
 }
 
 int chunk_store_open(struct chunk_store *s, struct crypto_engine *e, const char *dir,
-		     const uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap)
+	const uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap)
 {
 	char text[MANIFEST_MAX_LEN + 1], path[4096], why[256];
 	const struct store_tree_header *h;
@@ -131,44 +135,56 @@ int chunk_store_open(struct chunk_store *s, struct crypto_engine *e, const char 
 	}
 	hl = hash_len(s->m.hash);
 	rc = merkle_tree_view(&s->tree, s->m.hash, s->m.chunk_size, s->m.content_len,
-			      (const uint8_t *)s->tree_map + STORE_TREE_HEADER_LEN,
-			      s->tree_map_len - STORE_TREE_HEADER_LEN);
+		(const uint8_t *)s->tree_map + STORE_TREE_HEADER_LEN,
+		s->tree_map_len - STORE_TREE_HEADER_LEN);
 	if (rc != 0) {
 		snprintf(err, cap, "%s/%s: does not describe a tree", dir, STORE_TREE_FILE);
 		goto fail;
 	}
 	if (!crypto_ct_equal(merkle_tree_root(&s->tree), s->m.swarm_id, hl)) {
 		snprintf(err, cap, "%s/%s: root is not the manifest's swarm ID", dir,
-			 STORE_TREE_FILE);
+			STORE_TREE_FILE);
 		rc = -EBADMSG;
 		goto fail;
 	}
-	rc = chunk_store_map(dir, STORE_CHUNKS_FILE, &s->chunks_map, &s->chunks_map_len, err,
-			     cap);
+	rc = chunk_store_map(dir, STORE_CHUNKS_FILE, &s->chunks_map, &s->chunks_map_len, err, cap);
 	if (rc != 0)
 		goto fail;
 	if (s->chunks_map_len != s->m.content_len) {
 		snprintf(err, cap, "%s/%s: %zu bytes, the manifest says %llu", dir,
-			 STORE_CHUNKS_FILE, s->chunks_map_len,
-			 (unsigned long long)s->m.content_len);
+			STORE_CHUNKS_FILE, s->chunks_map_len, (unsigned long long)s->m.content_len);
 		rc = -EINVAL;
 		goto fail;
 	}
 	s->chunks = s->chunks_map;
 	s->n_peaks = merkle_peaks(s->tree.n_chunks, s->peaks);
+	if (chunk_store_sums_alloc(s) != 0) {
+		snprintf(err, cap, "%s: out of memory for %" PRIu64 " chunk checksums", dir,
+			s->tree.n_chunks);
+		rc = -ENOMEM;
+		goto fail;
+	}
 	return 0;
 fail:
 	chunk_store_close(s);
 	return rc;
 }
 
+int chunk_store_sums_alloc(struct chunk_store *s)
+{
+	s->sums = calloc(s->tree.n_chunks ? s->tree.n_chunks : 1, sizeof(s->sums[0]));
+	return s->sums != NULL ? 0 : -ENOMEM;
+}
+
 void chunk_store_close(struct chunk_store *s)
 {
+	free(s->sums);
 	if (s->tree_map != NULL)
 		munmap(s->tree_map, s->tree_map_len);
 	if (s->chunks_map != NULL)
 		munmap(s->chunks_map, s->chunks_map_len);
-	merkle_tree_free(&s->tree); /* a tree built in memory (ingest); a mapped view owns nothing */
+	merkle_tree_free(
+		&s->tree); /* a tree built in memory (ingest); a mapped view owns nothing */
 	memset(s, 0, sizeof(*s));
 }
 

@@ -22,7 +22,7 @@
 
 struct chunk_store {
 	struct manifest m;
-	const uint8_t *chunks; /* m.content_len bytes, mapped */
+	const uint8_t *chunks;	 /* m.content_len bytes, mapped */
 	struct merkle_tree tree; /* a view over the mapped tree file */
 	uint64_t peaks[MERKLE_MAX_PEAKS];
 	unsigned n_peaks;
@@ -30,6 +30,13 @@ struct chunk_store {
 	size_t tree_map_len;
 	void *chunks_map;
 	size_t chunks_map_len;
+	/*
+	 * Per chunk, its 16-bit ones'-complement sum (RFC 1071) | 0x10000 once the data plane
+	 * has computed it, 0 before: the UDP checksum of a chunk's datagram then costs its
+	 * headers only. 4 bytes per chunk; written by whichever worker serves the chunk first
+	 * (every writer stores the same value).
+	 */
+	uint32_t *sums;
 };
 
 /*
@@ -37,8 +44,10 @@ struct chunk_store {
  * with. 0, or a negative errno with one line in err naming the file and the problem.
  */
 int chunk_store_open(struct chunk_store *s, struct crypto_engine *e, const char *dir,
-		     const uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap);
+	const uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap);
 void chunk_store_close(struct chunk_store *s);
+/* The zeroed sums array for s->tree.n_chunks chunks (opening does it); 0 or -ENOMEM. */
+int chunk_store_sums_alloc(struct chunk_store *s);
 
 /* Chunk i's bytes and length (chunk_size, or less for the last). NULL when i is past the end. */
 const uint8_t *chunk_store_chunk(const struct chunk_store *s, uint64_t i, size_t *len);
@@ -46,13 +55,13 @@ const uint8_t *chunk_store_chunk(const struct chunk_store *s, uint64_t i, size_t
 /* ---- the tree file header (shared with superpeer pack and verify) -------------------- */
 
 /* Fills a tree header for content of len bytes. */
-void store_tree_header_fill(struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size,
-			    uint64_t len);
+void store_tree_header_fill(
+	struct store_tree_header *h, enum hash_alg alg, uint32_t chunk_size, uint64_t len);
 /*
  * Checks a tree header against a parsed manifest: header fields and the exact file size.
  * 0, or -EINVAL with a message in err.
  */
 int store_tree_header_check(const struct store_tree_header *h, uint64_t file_len,
-			    const struct manifest *m, char *err, size_t cap);
+	const struct manifest *m, char *err, size_t cap);
 
 #endif

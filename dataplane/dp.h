@@ -56,11 +56,12 @@
 	_(NO_OUT_SA, "no_out_sa", "no outbound SA towards the peer: the reply is not sent")        \
 	_(INNER_BAD, "inner_bad", "ESP payload is not a UDP datagram of the right length")         \
 	_(NO_SWARM, "no_swarm", "handshake for a swarm this data plane does not serve")            \
-	_(SWARM_PROTECTED, "swarm_protected", "plain PPSPP for a swarm served only through ESP")    \
+	_(SWARM_PROTECTED, "swarm_protected", "plain PPSPP for a swarm served only through ESP")   \
 	_(SWARM_GONE, "swarm_gone", "datagram on a channel whose swarm was removed")               \
 	_(PPSPP, "ppspp", "PPSPP datagram refused by the channel (reason in the summary)")         \
-	_(BAD_CHUNK, "bad_chunk", "ingested chunk failed Merkle verification (counted per source)") \
-	_(INGEST_REFUSED, "ingest_refused", "datagram from an ingest source the leecher refused")   \
+	_(BAD_CHUNK, "bad_chunk",                                                                  \
+		"ingested chunk failed Merkle verification (counted per source)")                  \
+	_(INGEST_REFUSED, "ingest_refused", "datagram from an ingest source the leecher refused")  \
 	_(PEER_BLOCKED, "peer_blocked", "datagram from an address a peer policy blocks")           \
 	_(PEERS_FULL, "peers_full", "no room for another peer on this worker")                     \
 	_(TX_FULL, "tx_full", "transmit queue full")                                               \
@@ -70,32 +71,38 @@ enum dp_drop {
 #define DP_DROP_ENUM(e, name, text) DP_DROP_##e,
 	DP_DROP_REASONS(DP_DROP_ENUM)
 #undef DP_DROP_ENUM
-	DP_DROP_COUNT,
+		DP_DROP_COUNT,
 };
 
 extern const char *const dp_drop_names[DP_DROP_COUNT];
 
 enum {
 	DP_BURST = 32,
-	DP_PEERS = 4096,   /* per worker, open addressing, unless max-peers says otherwise */
+	DP_PEERS = 4096, /* per worker, open addressing, unless max-peers says otherwise */
 	DP_MAX_WORKERS = 16,
-	DP_TX_MAX = 512,   /* datagrams one received packet may trigger (one REQUEST window) */
+	/*
+	 * Frames queued for the port. What the port does not take stays queued (not dropped);
+	 * DATA output pauses while fewer than DP_SEAL_ROOM slots are free, and the peers it
+	 * paused resume in turn as the port drains (docs/dataplane.md, "Transmit backpressure").
+	 */
+	DP_TX_MAX = 512,
+	DP_SEAL_ROOM = 32,
 	DP_BLOCKED_MAX = 256,
 };
 
 struct dp_config {
 	uint16_t port_id;
-	uint32_t ip4;	      /* network order */
-	uint8_t ip6[16];      /* all zero: no IPv6 */
+	uint32_t ip4;	 /* network order */
+	uint8_t ip6[16]; /* all zero: no IPv6 */
 	bool has_ip6;
-	uint16_t udp_port;    /* plain PPSPP, and the inner port of ESP; host order */
-	uint16_t esp_port;    /* ESP in UDP (RFC 3948); host order */
-	uint32_t idle_polls;  /* empty polls before sleeping */
+	uint16_t udp_port;   /* plain PPSPP, and the inner port of ESP; host order */
+	uint16_t esp_port;   /* ESP in UDP (RFC 3948); host order */
+	uint32_t idle_polls; /* empty polls before sleeping */
 	uint32_t idle_sleep_us;
-	uint16_t mtu;	      /* largest IP packet sent */
-	uint32_t max_channels; /* per worker; more are choked until room frees; 0 = no limit */
-	uint32_t max_peers;    /* peer table slots per worker (power of two); 0 = DP_PEERS */
-	bool ledbat;	      /* LEDBAT on the DATA each channel sends */
+	uint16_t mtu;		 /* largest IP packet sent */
+	uint32_t max_channels;	 /* per worker; more are choked until room frees; 0 = no limit */
+	uint32_t max_peers;	 /* peer table slots per worker (power of two); 0 = DP_PEERS */
+	bool ledbat;		 /* LEDBAT on the DATA each channel sends */
 	uint32_t peer_timeout_s; /* a peer silent this long is dropped (its channel closed) */
 	uint32_t keepalive_s;	 /* an open channel idle this long gets a keep-alive */
 	uint64_t peer_rate;	 /* bytes/s of DATA per peer; 0 = no limit */
@@ -126,15 +133,16 @@ struct dp_peer {
 	uint8_t role;	     /* enum dp_role */
 	bool used;
 	bool v6;
-	uint8_t swarm;	     /* slot in the swarm table, valid while swarm_gen matches */
-	bool blocked;	     /* on the worker's list of peers held back by a rate limit */
-	bool policy_choked;  /* choked by a peer policy (not by the channel limit) */
-	bool counted;	     /* an open, unchoked channel in the worker's n_channels */
+	uint8_t swarm;	    /* slot in the swarm table, valid while swarm_gen matches */
+	bool blocked;	    /* on the worker's list of peers held back by a rate limit */
+	bool tx_wait;	    /* on the worker's queue of peers waiting for transmit room */
+	bool policy_choked; /* choked by a peer policy (not by the channel limit) */
+	bool counted;	    /* an open, unchoked channel in the worker's n_channels */
 	uint32_t swarm_gen;
 	uint32_t last_rx_s, last_tx_s; /* dp_now_s of the last datagram from / to the peer */
 	uint64_t tokens, refill_us;    /* the peer's rate limit bucket (bytes) */
 	uint64_t rate;		       /* a peer policy's rate, bytes/s; 0 = cfg->peer_rate */
-	struct rte_ether_addr mac; /* replies go back to the MAC the peer's packets came from */
+	struct rte_ether_addr mac;     /* replies go back to the MAC the peer's packets came from */
 	struct seeder_channel ch;
 };
 
@@ -159,22 +167,22 @@ struct dp_neigh {
  * it; handed back (done) once every chunk is verified and stored, then served.
  */
 struct dp_ingest {
-	struct ppspp_leecher l;	 /* runs on the owner's crypto engine */
+	struct ppspp_leecher l; /* runs on the owner's crypto engine */
 	struct manifest m;
-	uint8_t *content;	 /* m.content_len bytes (anonymous mapping), verified chunks only */
+	uint8_t *content; /* m.content_len bytes (anonymous mapping), verified chunks only */
 	size_t map_len;
 	uint8_t peer[16];
 	bool v6;
-	uint8_t open;		 /* serve as open once complete */
+	uint8_t open; /* serve as open once complete */
 	uint16_t port, encap_port;
-	uint16_t owner;		 /* lcore, DP_SA_NO_OWNER until claimed */
-	uint8_t done;		 /* set (release) by the owner when complete */
-	uint32_t gen;		 /* the swarm slot's generation when it was made */
+	uint16_t owner; /* lcore, DP_SA_NO_OWNER until claimed */
+	uint8_t done;	/* set (release) by the owner when complete */
+	uint32_t gen;	/* the swarm slot's generation when it was made */
 	uint32_t window;
 	uint64_t chunks_in, bad_chunks, refused;
-	uint64_t bad_reported;	 /* key-ring lcore: bad chunks already reported */
+	uint64_t bad_reported; /* key-ring lcore: bad chunks already reported */
 	uint64_t t_hs, t_req, t_progress, have_at_progress;
-	struct dp_peer *p;	 /* the owner's peer entry for the source */
+	struct dp_peer *p; /* the owner's peer entry for the source */
 };
 
 /* One datagram from an ingest source, kept until the end of the rx burst (multi-buffer). */
@@ -204,8 +212,8 @@ struct dp_worker {
 	const struct dp_config *cfg;
 	struct rte_mempool *pool;
 	struct crypto_engine eng;
-	unsigned tid;	      /* QSBR thread id (worker index) */
-	uint64_t now_us;      /* TSC in microseconds, at the start of this loop pass */
+	unsigned tid;	 /* QSBR thread id (worker index) */
+	uint64_t now_us; /* TSC in microseconds, at the start of this loop pass */
 	uint64_t tsc_per_us;
 	struct dp_peer *peers;
 	uint32_t peers_mask; /* the table holds peers_mask + 1 (a power of two) */
@@ -220,7 +228,7 @@ struct dp_worker {
 	uint64_t swarm_tokens[DP_MAX_SWARMS], swarm_refill_us[DP_MAX_SWARMS];
 	struct dp_peer *blocked[DP_BLOCKED_MAX]; /* held back by a rate limit, resumed by tick */
 	unsigned n_blocked;
-	unsigned n_channels;	   /* open unchoked channels (recounted every second) */
+	unsigned n_channels; /* open unchoked channels (recounted every second) */
 	uint32_t last_sweep_s;
 	uint64_t peers_timed_out, keepalives_sent, rate_held, channels_choked, channels_unchoked;
 	uint64_t peers_blocked;
@@ -229,6 +237,10 @@ struct dp_worker {
 	struct dp_ctl *ctl;
 	struct rte_mbuf *tx[DP_TX_MAX];
 	unsigned n_tx;
+	/* Peers whose DATA waits for transmit room: a FIFO of 2 * (peers_mask + 1) entries. */
+	struct dp_peer **tx_wait;
+	uint32_t tx_wait_head, tx_wait_n, tx_wait_cap;
+	uint64_t tx_held; /* times a peer's output paused for transmit room */
 	struct dp_esp_rx esp_rx[DP_BURST];
 	struct esp_open_pkt esp_open[DP_BURST];
 	unsigned n_esp_rx;
@@ -253,19 +265,19 @@ void dp_net_tx(struct dp_worker *w, struct rte_mbuf *m);
 
 /* dp_ppspp.c: the peer entry for (addr, port, encap, mode): found, or claimed (fresh). */
 struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6, uint16_t port,
-			    uint16_t encap_port, enum dp_mode mode, bool *fresh);
+	uint16_t encap_port, enum dp_mode mode, bool *fresh);
 /* dp_ppspp.c: the outbound SA for an ESP peer, claimed; NULL (counted) when none. */
 struct dp_sa *dp_dgram_sa(struct dp_worker *w, const struct dp_peer *p);
 /* dp_ppspp.c: a packet to p with its headers; the datagram goes at *d, up to *cap bytes. */
-struct rte_mbuf *dp_dgram_begin(struct dp_worker *w, const struct dp_peer *p, bool esp,
-				uint8_t **d, uint32_t *cap);
+struct rte_mbuf *dp_dgram_begin(
+	struct dp_worker *w, const struct dp_peer *p, bool esp, uint8_t **d, uint32_t *cap);
 /* dp_ppspp.c: n datagram bytes written: sealed under sa (NULL: plain), lengths, queued. */
 void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa *sa,
-		     struct rte_mbuf *m, uint32_t n);
+	struct rte_mbuf *m, uint32_t n);
 
 /* dp_ingest.c: a datagram from p, an ingest source: kept for the burst's end (true). */
 bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
-		     const uint8_t *dgram, size_t len);
+	const uint8_t *dgram, size_t len);
 /* dp_ingest.c: the kept datagrams verified in one multi-buffer pass; acks, requests. */
 void dp_ingest_flush(struct dp_worker *w);
 /* dp_ingest.c: timers of the ingests this worker runs (or claims); once a millisecond. */
@@ -273,21 +285,25 @@ void dp_ingest_tick(struct dp_worker *w);
 
 /* dp_ppspp.c: once a millisecond: peers held back by a rate limit send what is due. */
 void dp_ppspp_resume(struct dp_worker *w);
+/* dp_worker.c: queued frames to the port; what it does not take stays queued. */
+void dp_tx_flush(struct dp_worker *w);
+/* dp_ppspp.c: peers paused for transmit room send, in turn, while the queue has room. */
+void dp_ppspp_tx_resume(struct dp_worker *w);
 /* dp_ppspp.c: once a second: silent peers dropped, keep-alives, choked channels let in. */
 void dp_ppspp_sweep(struct dp_worker *w);
 
 /* dp_ppspp.c: UDP to us (after IPv4/IPv6); src is the peer (IPv4-mapped for IPv4). */
 void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-		  struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6);
+	struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6);
 /* dp_ppspp.c: the rx burst's ESP packets opened in one burst, then on to PPSPP. */
 void dp_esp_flush(struct dp_worker *w);
 /* dp_ppspp.c: raw ESP (IP protocol 50) to us. */
-void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-		  uint8_t *esp, uint32_t len, const uint8_t src[16], bool v6);
+void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint8_t *esp,
+	uint32_t len, const uint8_t src[16], bool v6);
 
 /* dp_neigh.c: learn a's MAC (solicited_only: only if a is being asked for). True if kept. */
 bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac,
-		    bool solicited_only);
+	bool solicited_only);
 /* dp_neigh.c: a's MAC, or NULL while unknown (an ARP request / NS is sent, rate-limited). */
 const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t a[16], bool v6);
 

@@ -135,8 +135,7 @@ static int dp_ctl_swarm_list(struct dp_ctl *c, const struct kr_list_req *q, uint
 }
 
 /* KR_SWARM_INGEST: the manifest checked, a slot, the content buffer, the leecher. */
-static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, char *why,
-			       size_t cap)
+static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap)
 {
 	static char text[MANIFEST_MAX_LEN + 1];
 	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
@@ -171,7 +170,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		goto fail;
 	hl = hash_len(ing->m.hash);
 	if (swarm_table_find(&c->swarms, ing->m.swarm_id, hl) >= 0 ||
-	    swarm_table_find_ingest(&c->swarms, ing->m.swarm_id, hl) >= 0) {
+		swarm_table_find_ingest(&c->swarms, ing->m.swarm_id, hl) >= 0) {
 		snprintf(why, cap, "this swarm is served or being ingested already");
 		rc = -EEXIST;
 		goto fail;
@@ -187,12 +186,12 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		goto fail;
 	}
 	ing->map_len = (size_t)ing->m.content_len;
-	ing->content = mmap(NULL, ing->map_len, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ing->content = mmap(
+		NULL, ing->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ing->content == MAP_FAILED) {
 		ing->content = NULL;
 		snprintf(why, cap, "no memory for %llu bytes of content",
-			 (unsigned long long)ing->m.content_len);
+			(unsigned long long)ing->m.content_len);
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -202,8 +201,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		while (id == 0)
 			crypto_random(&id, sizeof(id));
 		if (ppspp_leecher_init(&ing->l, &c->eng, ing->m.hash, ing->m.chunk_size,
-				       ing->m.content_len, ing->m.swarm_id, id,
-				       PPSPP_CAM_CHUNK32) != 0) {
+			    ing->m.content_len, ing->m.swarm_id, id, PPSPP_CAM_CHUNK32) != 0) {
 			snprintf(why, cap, "cannot set up the Merkle verifier (memory)");
 			rc = -ENOMEM;
 			goto fail;
@@ -257,8 +255,8 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 	memset(st, 0, sizeof(*st));
 	st->m = ing->m;
 	if (merkle_tree_build(&st->tree, &c->eng, ing->m.hash, ing->m.chunk_size, ing->content,
-			      ing->m.content_len) != 0 ||
-	    memcmp(merkle_tree_root(&st->tree), ing->m.swarm_id, hl) != 0) {
+		    ing->m.content_len) != 0 ||
+		memcmp(merkle_tree_root(&st->tree), ing->m.swarm_id, hl) != 0) {
 		/* Cannot happen: every chunk was verified against the swarm ID. */
 		merkle_tree_free(&st->tree);
 		dp_ctl_ingest_drop(c, s, false);
@@ -268,6 +266,12 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 	st->chunks_map = ing->content;
 	st->chunks_map_len = ing->map_len;
 	st->n_peaks = merkle_peaks(st->tree.n_chunks, st->peaks);
+	if (chunk_store_sums_alloc(st) != 0) {
+		merkle_tree_free(&st->tree);
+		memset(st, 0, sizeof(*st));
+		dp_ctl_ingest_drop(c, s, false);
+		return;
+	}
 	s->open = ing->open;
 	c->ingested++;
 	dp_ctl_ingest_drop(c, s, true);
@@ -287,8 +291,8 @@ static void dp_ctl_ingest_scan(struct dp_ctl *c)
 			continue;
 		bad = __atomic_load_n(&ing->bad_chunks, __ATOMIC_RELAXED);
 		if (bad > ing->bad_reported) {
-			struct kr_alarm a = {.peer_port = ing->port, .reason = KR_ALARM_BAD_CHUNK,
-					     .count = bad};
+			struct kr_alarm a = {
+				.peer_port = ing->port, .reason = KR_ALARM_BAD_CHUNK, .count = bad};
 
 			memcpy(a.peer, ing->peer, 16);
 			ing->bad_reported = bad;
@@ -393,13 +397,15 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 		uint64_t v = 0;
 
 		if (pp->rate > DP_POL_RATE_MASK) {
-			snprintf(why, cap, "rate above %llu bytes/s", (unsigned long long)DP_POL_RATE_MASK);
+			snprintf(why, cap, "rate above %llu bytes/s",
+				(unsigned long long)DP_POL_RATE_MASK);
 			return -EINVAL;
 		}
 		/* The value is stored in the hash itself: a worker reads it in one lookup and
 		 * nothing is ever freed; "delete" stores the defaults (0). */
 		if (!(m->flags & KR_F_DELETE))
-			v = pp->rate | (pp->block ? DP_POL_BLOCK : 0) | (pp->choke ? DP_POL_CHOKE : 0);
+			v = pp->rate | (pp->block ? DP_POL_BLOCK : 0) |
+			    (pp->choke ? DP_POL_CHOKE : 0);
 		if (rte_hash_add_key_data(c->policies, pp->peer, (void *)(uintptr_t)v) < 0) {
 			snprintf(why, cap, "peer policy table full");
 			return -ENOSPC;

@@ -39,25 +39,27 @@ static void dp_on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: superpeer-dataplane EAL-ARGS -- [--config FILE] --ip A.B.C.D [--ip6 ADDR6]\n"
-		   "           [--store DIR --public PUBFILE [--open]]... [--keyring NAME]\n"
-		   "           [--udp-port N] [--esp-port N] [--mtu N] [--max-sas N]\n"
-		   "           [--idle-polls N] [--idle-sleep-us N]\n"
-		   "           [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n\n"
-		   "Serves PPSPP swarms at IPv4 address A.B.C.D (and ADDR6) on DPDK port 0,\n"
-		   "answering ARP, Neighbor Solicitation and ICMP/ICMPv6 echo. Plain PPSPP on UDP\n"
-		   "--udp-port (default 6778) for open swarms; ESP (RFC 4303, AES-GCM) as IP\n"
-		   "protocol 50 or in UDP on --esp-port (default 4500) for every swarm.\n"
-		   "SAs and swarms are added and removed while it runs through the key ring NAME\n"
-		   "(default $SUPERPEER_KEYRING or 'superpeer'): `superpeer sa`, `superpeer swarm`.\n"
-		   "--store/--public: a swarm to serve from the start (--open: also plain).\n"
-		   "--config FILE: the same options from an INI file ([dataplane] with these\n"
-		   "names, [swarm NAME] with store, public, open), applied at its place among\n"
-		   "the options (docs/dataplane.md).\n"
-		   "--sa-in/--sa-out: one SA pair for any peer, installed at start.\n"
-		   "--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
-		   "--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
-		   "0 = never sleep). Stops on SIGINT or SIGTERM with a summary of every counter.\n");
+	fprintf(f,
+		"usage: superpeer-dataplane EAL-ARGS -- [--config FILE] --ip A.B.C.D [--ip6 "
+		"ADDR6]\n"
+		"           [--store DIR --public PUBFILE [--open]]... [--keyring NAME]\n"
+		"           [--udp-port N] [--esp-port N] [--mtu N] [--max-sas N]\n"
+		"           [--idle-polls N] [--idle-sleep-us N]\n"
+		"           [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n\n"
+		"Serves PPSPP swarms at IPv4 address A.B.C.D (and ADDR6) on DPDK port 0,\n"
+		"answering ARP, Neighbor Solicitation and ICMP/ICMPv6 echo. Plain PPSPP on UDP\n"
+		"--udp-port (default 6778) for open swarms; ESP (RFC 4303, AES-GCM) as IP\n"
+		"protocol 50 or in UDP on --esp-port (default 4500) for every swarm.\n"
+		"SAs and swarms are added and removed while it runs through the key ring NAME\n"
+		"(default $SUPERPEER_KEYRING or 'superpeer'): `superpeer sa`, `superpeer swarm`.\n"
+		"--store/--public: a swarm to serve from the start (--open: also plain).\n"
+		"--config FILE: the same options from an INI file ([dataplane] with these\n"
+		"names, [swarm NAME] with store, public, open), applied at its place among\n"
+		"the options (docs/dataplane.md).\n"
+		"--sa-in/--sa-out: one SA pair for any peer, installed at start.\n"
+		"--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
+		"--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
+		"0 = never sleep). Stops on SIGINT or SIGTERM with a summary of every counter.\n");
 }
 
 /* Sum over workers of the uint64_t at byte offset off of struct dp_worker. */
@@ -72,7 +74,7 @@ static uint64_t dp_sum(size_t off)
 
 static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	uint64_t drops[DP_DROP_COUNT] = { 0 }, rx = 0, tx = 0, chunks = 0;
+	uint64_t drops[DP_DROP_COUNT] = {0}, rx = 0, tx = 0, chunks = 0;
 
 	(void)cmd;
 	(void)params;
@@ -99,6 +101,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"peers_timed_out", offsetof(struct dp_worker, peers_timed_out)},
 			{"keepalives_sent", offsetof(struct dp_worker, keepalives_sent)},
 			{"rate_held", offsetof(struct dp_worker, rate_held)},
+			{"tx_held", offsetof(struct dp_worker, tx_held)},
 			{"channels_choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
@@ -122,9 +125,9 @@ static void dp_summary(void)
 	uint64_t v;
 
 	printf("superpeer-dataplane: rx %llu packets, tx %llu packets, %llu chunks served\n",
-	       (unsigned long long)dp_sum(offsetof(struct dp_worker, rx_pkts)),
-	       (unsigned long long)dp_sum(offsetof(struct dp_worker, tx_pkts)),
-	       (unsigned long long)dp_sum(offsetof(struct dp_worker, chunks_sent)));
+		(unsigned long long)dp_sum(offsetof(struct dp_worker, rx_pkts)),
+		(unsigned long long)dp_sum(offsetof(struct dp_worker, tx_pkts)),
+		(unsigned long long)dp_sum(offsetof(struct dp_worker, chunks_sent)));
 	{
 		static const struct {
 			const char *name;
@@ -134,6 +137,7 @@ static void dp_summary(void)
 			{"peers timed out", offsetof(struct dp_worker, peers_timed_out)},
 			{"keep-alives sent", offsetof(struct dp_worker, keepalives_sent)},
 			{"held by rate limits", offsetof(struct dp_worker, rate_held)},
+			{"paused for transmit room", offsetof(struct dp_worker, tx_held)},
 			{"channels choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers closed by policy", offsetof(struct dp_worker, peers_blocked)},
@@ -150,18 +154,18 @@ static void dp_summary(void)
 		if ((v = dp_sum(offsetof(struct dp_worker, ppspp_refused) +
 				k * sizeof(uint64_t))) != 0)
 			printf("ppspp refused, %s: %llu\n", seeder_reason_name(k),
-			       (unsigned long long)v);
+				(unsigned long long)v);
 	for (unsigned k = 0; k < ESP_DROP_COUNT; k++)
 		if ((v = dp_sum(offsetof(struct dp_worker, esp_drops) + k * sizeof(uint64_t))) != 0)
 			printf("esp %s: %llu\n", esp_drop_name(k), (unsigned long long)v);
 	fflush(stdout);
 }
 
-static struct dp_worker *dp_worker_new(struct dp_config *cfg, struct rte_mempool *pool,
-				       unsigned lcore, uint16_t queue)
+static struct dp_worker *dp_worker_new(
+	struct dp_config *cfg, struct rte_mempool *pool, unsigned lcore, uint16_t queue)
 {
-	struct dp_worker *w = rte_zmalloc_socket("dp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
-						 (int)rte_lcore_to_socket_id(lcore));
+	struct dp_worker *w = rte_zmalloc_socket(
+		"dp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
 
 	if (w == NULL)
 		return NULL;
@@ -173,10 +177,14 @@ static struct dp_worker *dp_worker_new(struct dp_config *cfg, struct rte_mempool
 	w->next_channel = (uint32_t)lcore * 7919u + (uint32_t)time(NULL);
 	w->peers_mask = (cfg->max_peers != 0 ? cfg->max_peers : DP_PEERS) - 1;
 	w->peers = rte_zmalloc_socket("dp_peers", sizeof(*w->peers) * (w->peers_mask + 1u),
-				      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
-	w->neigh = rte_zmalloc_socket("dp_neigh", sizeof(*w->neigh) * DP_NEIGH,
-				      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
-	if (w->peers == NULL || w->neigh == NULL || crypto_engine_init(&w->eng) != 0)
+		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+	w->neigh = rte_zmalloc_socket("dp_neigh", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE,
+		(int)rte_lcore_to_socket_id(lcore));
+	w->tx_wait_cap = 2 * (w->peers_mask + 1u);
+	w->tx_wait = rte_zmalloc_socket("dp_tx_wait", sizeof(*w->tx_wait) * w->tx_wait_cap,
+		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL ||
+		crypto_engine_init(&w->eng) != 0)
 		return NULL;
 	return w;
 }
@@ -184,7 +192,7 @@ static struct dp_worker *dp_worker_new(struct dp_config *cfg, struct rte_mempool
 /* "SPI:0xKEYSALT" from the command line into an any-peer SA of the table. */
 static int dp_static_sa(struct dp_ctl *ctl, const char *arg, enum kr_dir dir, bool esn)
 {
-	struct kr_sa sa = { .id = { .dir = (uint8_t)dir }, .flags = esn ? KR_SA_F_ESN : 0 };
+	struct kr_sa sa = {.id = {.dir = (uint8_t)dir}, .flags = esn ? KR_SA_F_ESN : 0};
 	char err[256];
 	int rc = esp_arg_parse(arg, &sa.id.spi, sa.key, &sa.key_len, sa.salt, err, sizeof(err));
 
@@ -192,8 +200,8 @@ static int dp_static_sa(struct dp_ctl *ctl, const char *arg, enum kr_dir dir, bo
 		rc = sa_table_add(&ctl->sas, &ctl->eng, &sa, false, dp_now_s, err, sizeof(err));
 	crypto_wipe(&sa, sizeof(sa));
 	if (rc != 0)
-		fprintf(stderr, "superpeer-dataplane: --sa-%s: %s\n", dir == KR_DIR_IN ? "in" : "out",
-			err);
+		fprintf(stderr, "superpeer-dataplane: --sa-%s: %s\n",
+			dir == KR_DIR_IN ? "in" : "out", err);
 	return rc;
 }
 
@@ -221,38 +229,38 @@ int main(int argc, char **argv)
 {
 	/* val 'G': a [dataplane] option of the same name (config.c). */
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'C' },
-		{ "store", required_argument, NULL, 's' },
-		{ "public", required_argument, NULL, 'p' },
-		{ "open", no_argument, NULL, 'O' },
-		{ "ip", required_argument, NULL, 'G' },
-		{ "ip6", required_argument, NULL, 'G' },
-		{ "udp-port", required_argument, NULL, 'G' },
-		{ "esp-port", required_argument, NULL, 'G' },
-		{ "mtu", required_argument, NULL, 'G' },
-		{ "max-sas", required_argument, NULL, 'G' },
-		{ "keyring", required_argument, NULL, 'G' },
-		{ "idle-polls", required_argument, NULL, 'G' },
-		{ "idle-sleep-us", required_argument, NULL, 'G' },
-		{ "ledbat", required_argument, NULL, 'G' },
-		{ "peer-timeout", required_argument, NULL, 'G' },
-		{ "keepalive", required_argument, NULL, 'G' },
-		{ "peer-rate", required_argument, NULL, 'G' },
-		{ "swarm-rate", required_argument, NULL, 'G' },
-		{ "max-channels", required_argument, NULL, 'G' },
-		{ "max-peers", required_argument, NULL, 'G' },
-		{ "sa-in", required_argument, NULL, 'i' },
-		{ "sa-out", required_argument, NULL, 'o' },
-		{ "esn", no_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"config", required_argument, NULL, 'C'},
+		{"store", required_argument, NULL, 's'},
+		{"public", required_argument, NULL, 'p'},
+		{"open", no_argument, NULL, 'O'},
+		{"ip", required_argument, NULL, 'G'},
+		{"ip6", required_argument, NULL, 'G'},
+		{"udp-port", required_argument, NULL, 'G'},
+		{"esp-port", required_argument, NULL, 'G'},
+		{"mtu", required_argument, NULL, 'G'},
+		{"max-sas", required_argument, NULL, 'G'},
+		{"keyring", required_argument, NULL, 'G'},
+		{"idle-polls", required_argument, NULL, 'G'},
+		{"idle-sleep-us", required_argument, NULL, 'G'},
+		{"ledbat", required_argument, NULL, 'G'},
+		{"peer-timeout", required_argument, NULL, 'G'},
+		{"keepalive", required_argument, NULL, 'G'},
+		{"peer-rate", required_argument, NULL, 'G'},
+		{"swarm-rate", required_argument, NULL, 'G'},
+		{"max-channels", required_argument, NULL, 'G'},
+		{"max-peers", required_argument, NULL, 'G'},
+		{"sa-in", required_argument, NULL, 'i'},
+		{"sa-out", required_argument, NULL, 'o'},
+		{"esn", no_argument, NULL, 'E'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct dp_config cfg = { 0 };
+	struct dp_config cfg = {0};
 	struct dp_options o;
 	const char *sa_in = NULL, *sa_out = NULL;
 	char cur_swarm[32] = "";
 	unsigned n_cli_swarms = 0;
-	struct sigaction sa = { .sa_handler = dp_on_signal };
+	struct sigaction sa = {.sa_handler = dp_on_signal};
 	static struct dp_ctl ctl;
 	struct rte_mempool *pool;
 	char err[512];
@@ -293,9 +301,9 @@ int main(int argc, char **argv)
 				snprintf(err, sizeof(err), "belongs after a --store");
 				rc = -EINVAL;
 			} else {
-				rc = dp_options_swarm_set(&o, cur_swarm, c == 'p' ? "public" : "open",
-							  c == 'p' ? optarg : "yes", err,
-							  sizeof(err));
+				rc = dp_options_swarm_set(&o, cur_swarm,
+					c == 'p' ? "public" : "open", c == 'p' ? optarg : "yes",
+					err, sizeof(err));
 			}
 			break;
 		case 'i':
@@ -370,26 +378,27 @@ int main(int argc, char **argv)
 		if (dp_read_pub(o.swarms[i].pub, pub) != 0)
 			goto fail;
 		slot = swarm_table_add(&ctl.swarms, &ctl.eng, o.swarms[i].store, pub,
-				       o.swarms[i].open, err, sizeof(err));
+			o.swarms[i].open, err, sizeof(err));
 		if (slot < 0) {
-			fprintf(stderr, "superpeer-dataplane: swarm %s: %s\n", o.swarms[i].name, err);
+			fprintf(stderr, "superpeer-dataplane: swarm %s: %s\n", o.swarms[i].name,
+				err);
 			goto fail;
 		}
 		if ((uint32_t)cfg.mtu < ESP_OVERHEAD + 8u + 3u + 48u + 200u +
 						ctl.swarms.slot[slot].store.m.chunk_size) {
-			fprintf(stderr, "superpeer-dataplane: --mtu %u cannot carry %u-byte chunks\n",
+			fprintf(stderr,
+				"superpeer-dataplane: --mtu %u cannot carry %u-byte chunks\n",
 				cfg.mtu, ctl.swarms.slot[slot].store.m.chunk_size);
 			goto fail;
 		}
 	}
 	if (sa_in != NULL && (dp_static_sa(&ctl, sa_in, KR_DIR_IN, esn) != 0 ||
-			      dp_static_sa(&ctl, sa_out, KR_DIR_OUT, esn) != 0))
+				     dp_static_sa(&ctl, sa_out, KR_DIR_OUT, esn) != 0))
 		goto fail;
 
 	pool = rte_pktmbuf_pool_create("dp_pool", 8191 * dp_n_workers, 256, 0,
-				       (uint16_t)(RTE_PKTMBUF_HEADROOM +
-						  RTE_MAX(2048, cfg.mtu + RTE_ETHER_HDR_LEN)),
-				       (int)rte_socket_id());
+		(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048, cfg.mtu + RTE_ETHER_HDR_LEN)),
+		(int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "superpeer-dataplane: mbuf pool: %s\n", rte_strerror(rte_errno));
 		goto fail;
@@ -400,7 +409,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (rte_lcore_count() > 1) {
-		RTE_LCORE_FOREACH_WORKER(lcore) {
+		RTE_LCORE_FOREACH_WORKER(lcore)
+		{
 			dp_workers[q] = dp_worker_new(&cfg, pool, lcore, (uint16_t)q);
 			if (dp_workers[q] == NULL)
 				goto nomem;
@@ -425,10 +435,10 @@ int main(int argc, char **argv)
 		h->udp_port = cfg.udp_port;
 		h->esp_port = cfg.esp_port;
 		snprintf(h->telemetry, sizeof(h->telemetry), "%s/dpdk_telemetry.v2",
-			 rte_eal_get_runtime_dir());
+			rte_eal_get_runtime_dir());
 	}
 	rte_telemetry_register_cmd("/superpeer/stats", dp_tel_stats,
-				   "Packets, chunks served and drops by reason, all workers.");
+		"Packets, chunks served and drops by reason, all workers.");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	{
@@ -437,17 +447,17 @@ int main(int argc, char **argv)
 		inet_ntop(AF_INET, &cfg.ip4, ip, sizeof(ip));
 		rte_ether_format_addr(mac, sizeof(mac), &cfg.mac);
 		printf("superpeer-dataplane: %s, udp %u, esp-in-udp %u, %u worker%s, mac %s, "
-		       "%u swarm%s, %u SA%s, keyring %s\n", ip, cfg.udp_port, cfg.esp_port,
-		       dp_n_workers, dp_n_workers > 1 ? "s" : "", mac, ctl.swarms.n,
-		       ctl.swarms.n == 1 ? "" : "s", ctl.sas.n, ctl.sas.n == 1 ? "" : "s",
-		       o.keyring);
+		       "%u swarm%s, %u SA%s, keyring %s\n",
+			ip, cfg.udp_port, cfg.esp_port, dp_n_workers, dp_n_workers > 1 ? "s" : "",
+			mac, ctl.swarms.n, ctl.swarms.n == 1 ? "" : "s", ctl.sas.n,
+			ctl.sas.n == 1 ? "" : "s", o.keyring);
 		fflush(stdout);
 	}
 	dp_ctl_started(&ctl);
 	if (rte_lcore_count() > 1) {
 		q = 0;
 		RTE_LCORE_FOREACH_WORKER(lcore)
-			rte_eal_remote_launch(dp_worker_loop, dp_workers[q++], lcore);
+		rte_eal_remote_launch(dp_worker_loop, dp_workers[q++], lcore);
 		/* The main lcore drains the key ring. */
 		while (!dp_stop) {
 			dp_ctl_poll(&ctl);

@@ -15,10 +15,8 @@
 #include "dp.h"
 
 #define DP_DROP_NAME(e, name, text) name,
-const char *const dp_drop_names[DP_DROP_COUNT] = { DP_DROP_REASONS(DP_DROP_NAME) };
+const char *const dp_drop_names[DP_DROP_COUNT] = {DP_DROP_REASONS(DP_DROP_NAME)};
 #undef DP_DROP_NAME
-
-void dp_tx_flush(struct dp_worker *w);
 
 void dp_net_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop why)
 {
@@ -30,11 +28,17 @@ void dp_net_tx(struct dp_worker *w, struct rte_mbuf *m)
 {
 	if (w->n_tx == DP_TX_MAX)
 		dp_tx_flush(w);
+	if (w->n_tx == DP_TX_MAX) {
+		/* The port took nothing of a full queue (DATA output pauses before this). */
+		w->drops[DP_DROP_TX_FULL]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	w->tx[w->n_tx++] = m;
 }
 
-static void dp_arp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-			 uint32_t len)
+static void dp_arp_input(
+	struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint32_t len)
 {
 	struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
 
@@ -43,10 +47,10 @@ static void dp_arp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 		return;
 	}
 	if (a->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-	    a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || a->arp_hlen != 6 ||
-	    a->arp_plen != 4 || a->arp_data.arp_tip != w->cfg->ip4 ||
-	    (a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
-	     a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REPLY))) {
+		a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || a->arp_hlen != 6 ||
+		a->arp_plen != 4 || a->arp_data.arp_tip != w->cfg->ip4 ||
+		(a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
+			a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REPLY))) {
 		dp_net_drop(w, m, DP_DROP_ARP_OTHER);
 		return;
 	}
@@ -80,7 +84,7 @@ static void dp_arp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 }
 
 static void dp_icmp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-			  struct rte_ipv4_hdr *ip, uint32_t l4len)
+	struct rte_ipv4_hdr *ip, uint32_t l4len)
 {
 	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
 	struct rte_ether_addr mac;
@@ -117,8 +121,8 @@ static void dp_icmp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_et
 	dp_net_tx(w, m);
 }
 
-static void dp_ip4_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-			 uint32_t len)
+static void dp_ip4_input(
+	struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint32_t len)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	uint32_t total, l4len;
@@ -145,7 +149,7 @@ static void dp_ip4_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 		return;
 	}
 	if (rte_be_to_cpu_16(ip->fragment_offset) &
-	    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
 		dp_net_drop(w, m, DP_DROP_IP_FRAGMENT);
 		return;
 	}
@@ -155,14 +159,14 @@ static void dp_ip4_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 		dp_icmp_input(w, m, eth, ip, l4len);
 		break;
 	case IPPROTO_UDP: {
-		uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
+		uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff};
 
 		memcpy(mapped + 12, &ip->src_addr, 4);
 		dp_udp_input(w, m, eth, (struct rte_udp_hdr *)(ip + 1), l4len, mapped, false);
 		break;
 	}
 	case IPPROTO_ESP: {
-		uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
+		uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff};
 
 		memcpy(mapped + 12, &ip->src_addr, 4);
 		dp_esp_input(w, m, eth, (uint8_t *)(ip + 1), l4len, mapped, false);
@@ -176,7 +180,7 @@ static void dp_ip4_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 /* ff02::1:ffXX:XXXX, the solicited-node multicast group of our address (RFC 4291 2.7.1). */
 static bool dp_ip6_is_our_solicited(const struct dp_config *cfg, const uint8_t *a)
 {
-	static const uint8_t prefix[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff };
+	static const uint8_t prefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
 
 	return memcmp(a, prefix, 13) == 0 && memcmp(a + 13, cfg->ip6 + 13, 3) == 0;
 }
@@ -207,9 +211,9 @@ static const uint8_t *dp_nd_option(const uint8_t *icmp, uint32_t l4len, uint8_t 
 }
 
 static void dp_nd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-			struct rte_ipv6_hdr *ip6, uint8_t *icmp, uint32_t l4len)
+	struct rte_ipv6_hdr *ip6, uint8_t *icmp, uint32_t l4len)
 {
-	static const uint8_t unspecified[16], all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const uint8_t unspecified[16], all_nodes[16] = {0xff, 0x02, [15] = 1};
 	bool from_unspecified = memcmp(ip6->src_addr, unspecified, 16) == 0;
 	const uint32_t na_len = 4 + 4 + 16 + 8; /* header, flags, target, TLLA option */
 
@@ -229,7 +233,7 @@ static void dp_nd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ethe
 			dp_neigh_learn(w, ip6->src_addr, (const struct rte_ether_addr *)ll, false);
 	}
 	if (rte_pktmbuf_tailroom(m) + rte_pktmbuf_data_len(m) <
-	    sizeof(*eth) + sizeof(*ip6) + na_len) {
+		sizeof(*eth) + sizeof(*ip6) + na_len) {
 		dp_net_drop(w, m, DP_DROP_SHORT);
 		return;
 	}
@@ -254,7 +258,7 @@ static void dp_nd_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ethe
 		memcpy(icmp + 2, &c, 2);
 	}
 	if (from_unspecified) {
-		static const struct rte_ether_addr all_nodes_mac = { { 0x33, 0x33, 0, 0, 0, 1 } };
+		static const struct rte_ether_addr all_nodes_mac = {{0x33, 0x33, 0, 0, 0, 1}};
 
 		eth->dst_addr = all_nodes_mac;
 	} else {
@@ -277,7 +281,7 @@ static bool dp_ip6_l4_cksum_ok(const struct rte_ipv6_hdr *ip6, const void *l4, u
 }
 
 static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-			   struct rte_ipv6_hdr *ip6, uint32_t l4len)
+	struct rte_ipv6_hdr *ip6, uint32_t l4len)
 {
 	uint8_t *icmp = (uint8_t *)(ip6 + 1);
 	uint16_t c;
@@ -303,8 +307,8 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 		}
 		/* Only an answer to our own solicitation teaches anything. */
 		if (!dp_neigh_learn(w, icmp + 8,
-				    ll != NULL ? (const struct rte_ether_addr *)ll : &eth->src_addr,
-				    true)) {
+			    ll != NULL ? (const struct rte_ether_addr *)ll : &eth->src_addr,
+			    true)) {
 			dp_net_drop(w, m, DP_DROP_ICMP6_OTHER);
 			return;
 		}
@@ -312,7 +316,7 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 		return;
 	}
 	if (icmp[0] != ICMP6_ECHO_REQUEST || icmp[1] != 0 ||
-	    memcmp(ip6->dst_addr, w->cfg->ip6, 16) != 0) {
+		memcmp(ip6->dst_addr, w->cfg->ip6, 16) != 0) {
 		dp_net_drop(w, m, DP_DROP_ICMP6_OTHER);
 		return;
 	}
@@ -334,8 +338,8 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 	dp_net_tx(w, m);
 }
 
-static void dp_ip6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-			 uint32_t len)
+static void dp_ip6_input(
+	struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint32_t len)
 {
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
 	uint32_t l4len;
@@ -350,12 +354,12 @@ static void dp_ip6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 	}
 	l4len = rte_be_to_cpu_16(ip6->payload_len);
 	if ((rte_be_to_cpu_32(ip6->vtc_flow) >> 28) != 6 ||
-	    l4len > len - sizeof(*eth) - sizeof(*ip6)) {
+		l4len > len - sizeof(*eth) - sizeof(*ip6)) {
 		dp_net_drop(w, m, DP_DROP_IP6_BAD_HDR);
 		return;
 	}
 	if (memcmp(ip6->dst_addr, w->cfg->ip6, 16) != 0 &&
-	    !dp_ip6_is_our_solicited(w->cfg, ip6->dst_addr)) {
+		!dp_ip6_is_our_solicited(w->cfg, ip6->dst_addr)) {
 		dp_net_drop(w, m, DP_DROP_NOT_FOR_US);
 		return;
 	}
@@ -368,8 +372,8 @@ static void dp_ip6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 			dp_net_drop(w, m, DP_DROP_NOT_FOR_US); /* UDP to a multicast group */
 			break;
 		}
-		dp_udp_input(w, m, eth, (struct rte_udp_hdr *)(ip6 + 1), l4len, ip6->src_addr,
-			     true);
+		dp_udp_input(
+			w, m, eth, (struct rte_udp_hdr *)(ip6 + 1), l4len, ip6->src_addr, true);
 		break;
 	case IPPROTO_ESP:
 		if (memcmp(ip6->dst_addr, w->cfg->ip6, 16) != 0) {
@@ -378,7 +382,12 @@ static void dp_ip6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_eth
 		}
 		dp_esp_input(w, m, eth, (uint8_t *)(ip6 + 1), l4len, ip6->src_addr, true);
 		break;
-	case 0: case 43: case 44: case 51: case 60: case 135:
+	case 0:
+	case 43:
+	case 44:
+	case 51:
+	case 60:
+	case 135:
 		dp_net_drop(w, m, DP_DROP_IP6_EXT);
 		break;
 	default:

@@ -11,6 +11,7 @@
 #include <rte_byteorder.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
+#include <rte_memcpy.h>
 #include <rte_udp.h>
 
 #include "dp.h"
@@ -93,25 +94,64 @@ static uint8_t *dp_reply_headers(
 	return (uint8_t *)(ip + 1);
 }
 
-/* UDP checksum of a datagram between us and the peer (IPv6: mandatory; IPv4: computed too). */
-static uint16_t dp_udp_cksum(
-	const struct dp_worker *w, const struct dp_peer *p, const struct rte_udp_hdr *udp)
+/*
+ * UDP checksum of a datagram between us and the peer (IPv6: mandatory; IPv4: computed too).
+ * Its last tail_len bytes (a chunk: not read, and maybe not in the packet yet) have the
+ * ones'-complement sum tail_sum; the bytes before them are summed here.
+ */
+static uint16_t dp_udp_cksum_tail(const struct dp_worker *w, const struct dp_peer *p,
+	const struct rte_udp_hdr *udp, uint32_t tail_len, uint16_t tail_sum)
 {
+	uint32_t head = rte_be_to_cpu_16(udp->dgram_len) - tail_len, sum;
+	uint16_t c;
+
 	if (p->v6) {
 		struct rte_ipv6_hdr ph = {.payload_len = udp->dgram_len, .proto = IPPROTO_UDP};
 
 		memcpy(ph.src_addr, w->cfg->ip6, 16);
 		memcpy(ph.dst_addr, p->addr, 16);
-		return rte_ipv6_udptcp_cksum(&ph, udp);
-	}
-	struct rte_ipv4_hdr ph = {.version_ihl = RTE_IPV4_VHL_DEF,
-		.next_proto_id = IPPROTO_UDP,
-		.src_addr = w->cfg->ip4,
-		.total_length =
-			rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(udp->dgram_len) + 20))};
+		sum = rte_ipv6_phdr_cksum(&ph, 0);
+	} else {
+		struct rte_ipv4_hdr ph = {.version_ihl = RTE_IPV4_VHL_DEF,
+			.next_proto_id = IPPROTO_UDP,
+			.src_addr = w->cfg->ip4,
+			.total_length = rte_cpu_to_be_16(
+				(uint16_t)(rte_be_to_cpu_16(udp->dgram_len) + 20))};
 
-	memcpy(&ph.dst_addr, p->addr + 12, 4);
-	return rte_ipv4_udptcp_cksum(&ph, udp);
+		memcpy(&ph.dst_addr, p->addr + 12, 4);
+		sum = rte_ipv4_phdr_cksum(&ph, 0);
+	}
+	sum += rte_raw_cksum(udp, head);
+	/* A tail that starts at an odd offset has its bytes in the other half of each word. */
+	if (tail_len > 0)
+		sum += (head & 1) ? rte_bswap16(tail_sum) : tail_sum;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	c = (uint16_t)~sum;
+	return c == 0 ? 0xffff : c; /* RFC 768: a computed 0 is sent as all ones */
+}
+
+static uint16_t dp_udp_cksum(
+	const struct dp_worker *w, const struct dp_peer *p, const struct rte_udp_hdr *udp)
+{
+	return dp_udp_cksum_tail(w, p, udp, 0, 0);
+}
+
+/*
+ * The ones'-complement sum of the chunk the peer's last datagram carries, computed the first
+ * time any worker serves that chunk and kept in the store.
+ */
+static uint16_t dp_chunk_sum(const struct dp_peer *p)
+{
+	const struct seeder_channel *ch = &p->ch;
+	uint32_t *slot = &ch->store->sums[ch->data_chunk];
+	uint32_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+	if (v == 0) {
+		v = 0x10000u | rte_raw_cksum(ch->data, ch->data_len);
+		__atomic_store_n(slot, v, __ATOMIC_RELAXED);
+	}
+	return (uint16_t)v;
 }
 
 static void dp_udp_hdr(struct rte_udp_hdr *u, uint16_t sport, uint16_t dport, uint32_t len)
@@ -194,10 +234,11 @@ static uint8_t *dp_dgram_l4(struct rte_mbuf *m, const struct dp_peer *p)
 
 /*
  * An ESP peer's datagram of n bytes, ready to seal: the inner UDP header (udp_port -> the
- * peer's port) and the seal descriptor s.
+ * peer's port) and the seal descriptor s. Its last ext bytes are the chunk of the peer's
+ * channel's DATA (p->ch.data), not in the packet: encrypted from the store into place.
  */
 static void dp_dgram_seal_prepare(struct dp_worker *w, const struct dp_peer *p, struct dp_sa *sa,
-	struct rte_mbuf *m, uint32_t n, struct esp_seal_pkt *s)
+	struct rte_mbuf *m, uint32_t n, struct esp_seal_pkt *s, uint32_t ext)
 {
 	const struct dp_config *cfg = w->cfg;
 	uint8_t *l4p = dp_dgram_l4(m, p);
@@ -209,22 +250,25 @@ static void dp_dgram_seal_prepare(struct dp_worker *w, const struct dp_peer *p, 
 		.sa = &sa->esp,
 		.src = (const uint8_t *)in,
 		.out = pay,
-		.len = n + (uint32_t)sizeof(*in),
+		.len = n - ext + (uint32_t)sizeof(*in),
+		.ext = ext > 0 ? p->ch.data : NULL,
+		.ext_len = ext,
 		.out_cap = (room > max ? max : room) - dp_reply_hdrs_len(p),
 		.next_hdr = ESP_NH_UDP,
 	};
-	dp_udp_hdr(in, cfg->udp_port, p->port, s->len);
+	dp_udp_hdr(in, cfg->udp_port, p->port, n + (uint32_t)sizeof(*in));
 	if (p->v6)
-		in->dgram_cksum = dp_udp_cksum(w, p, in);
+		in->dgram_cksum = dp_udp_cksum_tail(w, p, in, ext, ext > 0 ? dp_chunk_sum(p) : 0);
 }
 
 /*
  * The outer headers of a packet whose L4 payload (a datagram, or the sealed ESP packet) is n
  * bytes, then queued. ESP in UDP goes esp_port -> the peer's encap port with checksum 0 on
- * IPv4 (RFC 3948 2.1), as Linux sends it.
+ * IPv4 (RFC 3948 2.1), as Linux sends it. A plain datagram's last tail_len bytes are a chunk
+ * whose sum is tail_sum (see dp_udp_cksum_tail).
  */
-static void dp_dgram_send(
-	struct dp_worker *w, const struct dp_peer *p, struct rte_mbuf *m, uint32_t n)
+static void dp_dgram_send_tail(struct dp_worker *w, const struct dp_peer *p, struct rte_mbuf *m,
+	uint32_t n, uint32_t tail_len, uint16_t tail_sum)
 {
 	const struct dp_config *cfg = w->cfg;
 	uint32_t l4 = n;
@@ -239,12 +283,18 @@ static void dp_dgram_send(
 				u->dgram_cksum = dp_udp_cksum(w, p, u);
 		} else {
 			dp_udp_hdr(u, cfg->udp_port, p->port, l4);
-			u->dgram_cksum = dp_udp_cksum(w, p, u);
+			u->dgram_cksum = dp_udp_cksum_tail(w, p, u, tail_len, tail_sum);
 		}
 	}
 	dp_reply_finish(m, p, l4);
 	dp_net_tx(w, m);
 	((struct dp_peer *)p)->last_tx_s = (uint32_t)dp_now_s;
+}
+
+static void dp_dgram_send(
+	struct dp_worker *w, const struct dp_peer *p, struct rte_mbuf *m, uint32_t n)
+{
+	dp_dgram_send_tail(w, p, m, n, 0, 0);
 }
 
 /* Seals k prepared packets in one burst and sends those sealed; refusals are counted. */
@@ -274,7 +324,7 @@ void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa 
 		dp_dgram_send(w, p, m, n);
 		return;
 	}
-	dp_dgram_seal_prepare(w, p, sa, m, n, &s);
+	dp_dgram_seal_prepare(w, p, sa, m, n, &s, 0);
 	dp_dgram_seal_flush(w, p, &m, &s, 1);
 }
 
@@ -317,7 +367,7 @@ static uint64_t dp_policy(const struct dp_worker *w, const uint8_t addr[16])
 	void *d;
 
 	if (w->cfg->policies == NULL || rte_hash_count(w->cfg->policies) == 0 ||
-	    rte_hash_lookup_data(w->cfg->policies, addr, &d) < 0)
+		rte_hash_lookup_data(w->cfg->policies, addr, &d) < 0)
 		return 0;
 	return (uint64_t)(uintptr_t)d;
 }
@@ -329,7 +379,7 @@ static bool dp_rate_room(struct dp_worker *w, struct dp_peer *p)
 	uint32_t need = cfg->swarms->slot[p->swarm].store.m.chunk_size;
 
 	if (dp_rate_ok(&p->tokens, &p->refill_us, p->rate != 0 ? p->rate : cfg->peer_rate,
-		       w->now_us, need) &&
+		    w->now_us, need) &&
 		dp_rate_ok(&w->swarm_tokens[p->swarm], &w->swarm_refill_us[p->swarm],
 			cfg->swarm_rate, w->now_us, need))
 		return true;
@@ -341,10 +391,28 @@ static bool dp_rate_room(struct dp_worker *w, struct dp_peer *p)
 	return false;
 }
 
+/* Queues p to resume when the transmit queue has room (once; a full FIFO leaves it to its
+ * next datagram). */
+static void dp_tx_wait_push(struct dp_worker *w, struct dp_peer *p)
+{
+	w->tx_held++;
+	if (p->tx_wait || w->tx_wait_n == w->tx_wait_cap)
+		return;
+	p->tx_wait = true;
+	w->tx_wait[(w->tx_wait_head + w->tx_wait_n++) % w->tx_wait_cap] = p;
+}
+
+static bool dp_tx_room(const struct dp_worker *w, unsigned pending)
+{
+	return w->n_tx + pending + DP_SEAL_ROOM <= DP_TX_MAX;
+}
+
 /*
  * Everything the peer's channel has to send, one datagram per packet, each chunk read once
- * from the store straight into its packet; for an ESP peer sealed DP_SEAL_BURST at a time
- * (one ipsec-mb burst), in order, so sequence numbers follow the send order.
+ * from the store: copied into its packet, or for an ESP peer encrypted from the store into
+ * place, DP_SEAL_BURST at a time (one ipsec-mb burst), in order, so sequence numbers follow
+ * the send order. Output pauses (the peer queued to resume) when the transmit queue lacks
+ * room for another burst: frames are not built to be dropped.
  */
 static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 {
@@ -362,8 +430,18 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		int n;
 
 		if ((w->cfg->peer_rate != 0 || w->cfg->swarm_rate != 0 || p->rate != 0) &&
-		    p->ch.n_req > 0 && !dp_rate_room(w, p))
+			p->ch.n_req > 0 && !dp_rate_room(w, p))
 			break;
+		if (!dp_tx_room(w, k)) {
+			dp_dgram_seal_flush(w, p, ms, sp, k);
+			k = 0;
+			dp_tx_flush(w);
+			if (!dp_tx_room(w, 0)) {
+				if (p->ch.n_req > 0)
+					dp_tx_wait_push(w, p);
+				break;
+			}
+		}
 		m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
 		if (m == NULL)
 			break;
@@ -375,10 +453,17 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		dp_rate_take(&p->tokens, p->rate != 0 ? p->rate : w->cfg->peer_rate, (uint32_t)n);
 		dp_rate_take(&w->swarm_tokens[p->swarm], w->cfg->swarm_rate, (uint32_t)n);
 		if (sa == NULL) {
-			dp_dgram_send(w, p, m, (uint32_t)n);
+			uint32_t cl = p->ch.data_len;
+
+			if (cl > 0) {
+				rte_memcpy(d + n - cl, p->ch.data, cl);
+				dp_dgram_send_tail(w, p, m, (uint32_t)n, cl, dp_chunk_sum(p));
+			} else {
+				dp_dgram_send(w, p, m, (uint32_t)n);
+			}
 			continue;
 		}
-		dp_dgram_seal_prepare(w, p, sa, m, (uint32_t)n, &sp[k]);
+		dp_dgram_seal_prepare(w, p, sa, m, (uint32_t)n, &sp[k], p->ch.data_len);
 		ms[k++] = m;
 		if (k == DP_SEAL_BURST) {
 			dp_dgram_seal_flush(w, p, ms, sp, k);
@@ -405,6 +490,25 @@ void dp_ppspp_resume(struct dp_worker *w)
 			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
 			continue;
 		dp_ppspp_output(w, p); /* blocks it again if the bucket is still short */
+	}
+}
+
+void dp_ppspp_tx_resume(struct dp_worker *w)
+{
+	/* Each waiting peer at most once per call: one that pauses again goes to the back. */
+	for (uint32_t todo = w->tx_wait_n; todo > 0 && w->tx_wait_n > 0 && dp_tx_room(w, 0);
+		todo--) {
+		struct dp_peer *p = w->tx_wait[w->tx_wait_head];
+
+		w->tx_wait_head = (w->tx_wait_head + 1) % w->tx_wait_cap;
+		w->tx_wait_n--;
+		if (!p->tx_wait)
+			continue; /* the slot was freed and reused since */
+		p->tx_wait = false;
+		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
+			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
+			continue;
+		dp_ppspp_output(w, p);
 	}
 }
 
@@ -519,7 +623,7 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 	if (!fresh && p->role == DP_ROLE_INGEST)
 		return dp_ingest_input(w, p, m, dgram, dlen);
 	if (!fresh && dlen >= 4 && dgram[0] == 0 && dgram[1] == 0 && dgram[2] == 0 &&
-	    dgram[3] == 0 && p->ch.state == SEEDER_ST_OPEN) {
+		dgram[3] == 0 && p->ch.state == SEEDER_ST_OPEN) {
 		/* A handshake to channel 0 from a peer we have a channel with: it started a new
 		 * one (a restart on the same port); the old channel ends here. */
 		if (p->counted && w->n_channels > 0)
@@ -567,6 +671,7 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 		while (w->next_channel == 0);
 		seeder_channel_init(&p->ch, &st->slot[slot].store, w->next_channel);
 		seeder_congestion(&p->ch, w->cfg->ledbat);
+		p->ch.data_by_caller = true; /* dp_ppspp_output puts the chunk in */
 	} else if (!swarm_table_valid(st, p->swarm, p->swarm_gen)) {
 		p->ch.state = SEEDER_ST_CLOSED; /* the slot is free for the peer's next handshake */
 		w->drops[DP_DROP_SWARM_GONE]++;

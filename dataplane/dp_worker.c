@@ -8,6 +8,8 @@
  * each worker has done so). Once a millisecond between bursts: the ingest timers and, in a
  * single-lcore run where the only worker also drains the key ring, the ring.
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
@@ -17,26 +19,26 @@
 
 volatile bool dp_stop;
 
-void dp_tx_flush(struct dp_worker *w);
-
+/*
+ * Hands the port what it takes of the queued frames (a few tries); the rest stays queued, in
+ * order, for the next call: a full transmit ring slows the sender down, it loses nothing.
+ */
 void dp_tx_flush(struct dp_worker *w)
 {
 	unsigned sent = 0, tries = 0;
 
-	while (sent < w->n_tx && tries++ < 64) {
-		uint16_t k = rte_eth_tx_burst(w->cfg->port_id, w->queue, w->tx + sent,
-					      (uint16_t)(w->n_tx - sent));
+	while (sent < w->n_tx && tries++ < 4) {
+		uint16_t k = rte_eth_tx_burst(
+			w->cfg->port_id, w->queue, w->tx + sent, (uint16_t)(w->n_tx - sent));
 
 		for (uint16_t i = 0; i < k; i++)
 			w->tx_bytes += rte_pktmbuf_pkt_len(w->tx[sent + i]);
 		sent += k;
 	}
 	w->tx_pkts += sent;
-	for (unsigned i = sent; i < w->n_tx; i++) {
-		w->drops[DP_DROP_TX_FULL]++;
-		rte_pktmbuf_free(w->tx[i]);
-	}
-	w->n_tx = 0;
+	if (sent > 0 && sent < w->n_tx)
+		memmove(w->tx, w->tx + sent, (w->n_tx - sent) * sizeof(w->tx[0]));
+	w->n_tx -= sent;
 }
 
 int dp_worker_loop(void *arg)
@@ -69,6 +71,12 @@ int dp_worker_loop(void *arg)
 			hk_next = rte_rdtsc() + hk_interval;
 		}
 		n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
+		if (n == 0 && (w->n_tx > 0 || w->tx_wait_n > 0)) {
+			/* Nothing came in, but frames or peers wait for the port: not idle. */
+			dp_tx_flush(w);
+			dp_ppspp_tx_resume(w);
+			continue;
+		}
 		if (n == 0) {
 			if (++idle > w->cfg->idle_polls && w->cfg->idle_sleep_us > 0) {
 				rte_delay_us_sleep(sleep_us);
@@ -87,6 +95,8 @@ int dp_worker_loop(void *arg)
 			dp_ingest_flush(w);
 		if (w->n_tx > 0)
 			dp_tx_flush(w);
+		if (w->tx_wait_n > 0)
+			dp_ppspp_tx_resume(w);
 	}
 	rte_rcu_qsbr_thread_offline(qsbr, w->tid);
 	rte_rcu_qsbr_thread_unregister(qsbr, w->tid);

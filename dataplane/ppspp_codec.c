@@ -19,7 +19,7 @@ static const char *const ppspp_reason_names[] = {
 };
 
 static_assert(sizeof(ppspp_reason_names) / sizeof(ppspp_reason_names[0]) == PPSPP_R_COUNT,
-	      "one name per reason");
+	"one name per reason");
 
 const char *ppspp_reason_name(enum ppspp_reason reason)
 {
@@ -31,8 +31,11 @@ const char *ppspp_reason_name(enum ppspp_reason reason)
 unsigned ppspp_mhf_hash_len(unsigned mhf)
 {
 	static const unsigned len[PPSPP_MHF_COUNT] = {
-		[PPSPP_MHF_SHA1] = 20,	 [PPSPP_MHF_SHA224] = 28, [PPSPP_MHF_SHA256] = 32,
-		[PPSPP_MHF_SHA384] = 48, [PPSPP_MHF_SHA512] = 64,
+		[PPSPP_MHF_SHA1] = 20,
+		[PPSPP_MHF_SHA224] = 28,
+		[PPSPP_MHF_SHA256] = 32,
+		[PPSPP_MHF_SHA384] = 48,
+		[PPSPP_MHF_SHA512] = 64,
 	};
 
 	return mhf < PPSPP_MHF_COUNT ? len[mhf] : 0;
@@ -56,13 +59,13 @@ static bool ppspp_hash_len_supported(unsigned len)
 int ppspp_ctx_check(const struct ppspp_ctx *ctx)
 {
 	if (ctx == NULL || !ppspp_cam_supported(ctx->cam) ||
-	    !ppspp_hash_len_supported(ctx->hash_len) || ctx->chunk_size == 0)
+		!ppspp_hash_len_supported(ctx->hash_len) || ctx->chunk_size == 0)
 		return -EINVAL;
 	return 0;
 }
 
-int ppspp_ctx_from_handshake(const struct ppspp_ctx *base, const struct ppspp_handshake *hs,
-			     struct ppspp_ctx *out)
+int ppspp_ctx_from_handshake(
+	const struct ppspp_ctx *base, const struct ppspp_handshake *hs, struct ppspp_ctx *out)
 {
 	struct ppspp_ctx c = *base; /* out may alias base */
 
@@ -179,8 +182,8 @@ static int rd_u64_field(struct ppspp_rd *r, uint64_t *out)
 }
 
 /* One option's value; r->off is just past the code byte. */
-static int rd_option(struct ppspp_rd *r, const struct ppspp_ctx *ctx, unsigned code,
-		     struct ppspp_handshake *hs)
+static int rd_option(
+	struct ppspp_rd *r, const struct ppspp_ctx *ctx, unsigned code, struct ppspp_handshake *hs)
 {
 	size_t at = r->off;
 	size_t n;
@@ -391,16 +394,16 @@ static int rd_message(struct ppspp_rd *r, const struct ppspp_ctx *ctx, struct pp
 }
 
 int ppspp_datagram_decode(const struct ppspp_ctx *ctx, const uint8_t *buf, size_t len,
-			  struct ppspp_msg *msgs, size_t max_msgs, struct ppspp_decode_result *res)
+	struct ppspp_msg *msgs, size_t max_msgs, struct ppspp_decode_result *res)
 {
-	struct ppspp_rd r = { .p = buf, .len = len, .off = 0, .res = res };
+	struct ppspp_rd r = {.p = buf, .len = len, .off = 0, .res = res};
 	size_t count = 0;
 
 	if (res == NULL)
 		return -EINVAL;
 	memset(res, 0, sizeof(*res));
 	if (ppspp_ctx_check(ctx) != 0 || (buf == NULL && len != 0) ||
-	    (msgs == NULL && max_msgs != 0)) {
+		(msgs == NULL && max_msgs != 0)) {
 		res->reason = PPSPP_R_BAD_CONTEXT;
 		return -EINVAL;
 	}
@@ -434,8 +437,8 @@ int ppspp_datagram_decode(const struct ppspp_ctx *ctx, const uint8_t *buf, size_
 			rc = rd_handshake(&r, &res->ctx, &m->u.handshake);
 			/* Cannot fail: rd_option refused unsupported CAM and hash values. */
 			if (rc == 0)
-				rc =
-				    ppspp_ctx_from_handshake(&res->ctx, &m->u.handshake, &res->ctx);
+				rc = ppspp_ctx_from_handshake(
+					&res->ctx, &m->u.handshake, &res->ctx);
 		} else {
 			rc = rd_message(&r, &res->ctx, m);
 		}
@@ -491,7 +494,7 @@ static void bld_bytes(struct ppspp_builder *b, const uint8_t *p, size_t n)
 }
 
 int ppspp_builder_init(struct ppspp_builder *b, const struct ppspp_ctx *ctx, uint8_t *buf,
-		       size_t cap, uint32_t dest_channel)
+	size_t cap, uint32_t dest_channel)
 {
 	if (b == NULL || ppspp_ctx_check(ctx) != 0 || (buf == NULL && cap != 0))
 		return -EINVAL;
@@ -678,8 +681,8 @@ int ppspp_builder_append_opt_live_discard_window(struct ppspp_builder *b, uint64
 	return rc;
 }
 
-int ppspp_builder_append_opt_supported_msgs(struct ppspp_builder *b, const uint8_t *bitmap,
-					    size_t len)
+int ppspp_builder_append_opt_supported_msgs(
+	struct ppspp_builder *b, const uint8_t *bitmap, size_t len)
 {
 	int rc;
 
@@ -751,12 +754,12 @@ static int bld_handshake_opts(struct ppspp_builder *b, const struct ppspp_handsh
 			rc = ppspp_builder_append_opt_cam(b, hs->cam);
 			break;
 		case PPSPP_OPT_LIVE_DISCARD_WINDOW:
-			rc = ppspp_builder_append_opt_live_discard_window(b,
-									  hs->live_discard_window);
+			rc = ppspp_builder_append_opt_live_discard_window(
+				b, hs->live_discard_window);
 			break;
 		case PPSPP_OPT_SUPPORTED_MSGS:
-			rc = ppspp_builder_append_opt_supported_msgs(b, hs->supported_msgs,
-								     hs->supported_msgs_len);
+			rc = ppspp_builder_append_opt_supported_msgs(
+				b, hs->supported_msgs, hs->supported_msgs_len);
 			break;
 		default: /* PPSPP_OPT_CHUNK_SIZE */
 			rc = ppspp_builder_append_opt_chunk_size(b, hs->chunk_size);
@@ -785,28 +788,45 @@ int ppspp_builder_append_handshake(struct ppspp_builder *b, const struct ppspp_h
 	return rc;
 }
 
-int ppspp_builder_append_data(struct ppspp_builder *b, struct ppspp_range r, uint64_t timestamp,
-			      const uint8_t *payload, size_t payload_len)
+/* DATA's header; payload (NULL: left to the caller) and its length after it. */
+static int bld_data(struct ppspp_builder *b, struct ppspp_range r, uint64_t timestamp,
+	const uint8_t *payload, size_t payload_len)
 {
 	int rc = bld_range_check(b, r);
 
 	if (rc != 0)
 		return rc;
-	if ((b->ctx.chunk_size != PPSPP_CHUNK_SIZE_VARIABLE && payload_len > b->ctx.chunk_size) ||
-	    (payload == NULL && payload_len != 0))
+	if (b->ctx.chunk_size != PPSPP_CHUNK_SIZE_VARIABLE && payload_len > b->ctx.chunk_size)
 		return -EINVAL;
-	rc = bld_msg_begin(b, PPSPP_TYPE_LEN + ppspp_spec_len(b->ctx.cam) + PPSPP_TIMESTAMP_LEN +
-				  payload_len);
+	rc = bld_msg_begin(
+		b, PPSPP_TYPE_LEN + ppspp_spec_len(b->ctx.cam) + PPSPP_TIMESTAMP_LEN + payload_len);
 	if (rc != 0)
 		return rc;
 	bld_u8(b, PPSPP_MSG_DATA);
 	bld_range(b, r);
 	bld_be64(b, timestamp);
-	bld_bytes(b, payload, payload_len);
+	if (payload != NULL)
+		bld_bytes(b, payload, payload_len);
+	else
+		b->len += payload_len;
 	/* The payload has no length: whatever followed would be read as payload. */
 	b->sealed = true;
 	b->any_msg = true;
 	return 0;
+}
+
+int ppspp_builder_append_data(struct ppspp_builder *b, struct ppspp_range r, uint64_t timestamp,
+	const uint8_t *payload, size_t payload_len)
+{
+	if (payload == NULL && payload_len != 0)
+		return -EINVAL;
+	return bld_data(b, r, timestamp, payload, payload_len);
+}
+
+int ppspp_builder_append_data_hdr(
+	struct ppspp_builder *b, struct ppspp_range r, uint64_t timestamp, size_t payload_len)
+{
+	return bld_data(b, r, timestamp, NULL, payload_len);
 }
 
 int ppspp_builder_append_ack(struct ppspp_builder *b, struct ppspp_range r, uint64_t delay)
@@ -814,8 +834,8 @@ int ppspp_builder_append_ack(struct ppspp_builder *b, struct ppspp_range r, uint
 	int rc = bld_range_check(b, r);
 
 	if (rc == 0)
-		rc = bld_msg_begin(b, PPSPP_TYPE_LEN + ppspp_spec_len(b->ctx.cam) +
-					  PPSPP_TIMESTAMP_LEN);
+		rc = bld_msg_begin(
+			b, PPSPP_TYPE_LEN + ppspp_spec_len(b->ctx.cam) + PPSPP_TIMESTAMP_LEN);
 	if (rc != 0)
 		return rc;
 	bld_u8(b, PPSPP_MSG_ACK);
@@ -830,16 +850,16 @@ int ppspp_builder_append_have(struct ppspp_builder *b, struct ppspp_range r)
 	return bld_range_msg(b, PPSPP_MSG_HAVE, r);
 }
 
-int ppspp_builder_append_integrity(struct ppspp_builder *b, struct ppspp_range r,
-				   const uint8_t *hash)
+int ppspp_builder_append_integrity(
+	struct ppspp_builder *b, struct ppspp_range r, const uint8_t *hash)
 {
 	int rc = bld_range_check(b, r);
 
 	if (rc == 0 && hash == NULL)
 		rc = -EINVAL;
 	if (rc == 0)
-		rc =
-		    bld_msg_begin(b, PPSPP_TYPE_LEN + ppspp_spec_len(b->ctx.cam) + b->ctx.hash_len);
+		rc = bld_msg_begin(
+			b, PPSPP_TYPE_LEN + ppspp_spec_len(b->ctx.cam) + b->ctx.hash_len);
 	if (rc != 0)
 		return rc;
 	bld_u8(b, PPSPP_MSG_INTEGRITY);
@@ -849,8 +869,8 @@ int ppspp_builder_append_integrity(struct ppspp_builder *b, struct ppspp_range r
 	return 0;
 }
 
-static int bld_pex(struct ppspp_builder *b, uint8_t type, const uint8_t *addr, size_t addr_len,
-		   uint16_t port)
+static int bld_pex(
+	struct ppspp_builder *b, uint8_t type, const uint8_t *addr, size_t addr_len, uint16_t port)
 {
 	int rc = bld_msg_begin(b, PPSPP_TYPE_LEN + addr_len + PPSPP_PORT_LEN);
 
@@ -863,8 +883,8 @@ static int bld_pex(struct ppspp_builder *b, uint8_t type, const uint8_t *addr, s
 	return 0;
 }
 
-int ppspp_builder_append_pex_resv4(struct ppspp_builder *b, const uint8_t addr[static 4],
-				   uint16_t port)
+int ppspp_builder_append_pex_resv4(
+	struct ppspp_builder *b, const uint8_t addr[static 4], uint16_t port)
 {
 	return bld_pex(b, PPSPP_MSG_PEX_RESV4, addr, PPSPP_IPV4_LEN, port);
 }
@@ -874,8 +894,8 @@ int ppspp_builder_append_pex_req(struct ppspp_builder *b)
 	return bld_bare_msg(b, PPSPP_MSG_PEX_REQ);
 }
 
-int ppspp_builder_append_signed_integrity(struct ppspp_builder *b, struct ppspp_range r,
-					  uint64_t ntp_timestamp, const uint8_t *sig)
+int ppspp_builder_append_signed_integrity(
+	struct ppspp_builder *b, struct ppspp_range r, uint64_t ntp_timestamp, const uint8_t *sig)
 {
 	int rc = bld_range_check(b, r);
 
@@ -883,7 +903,7 @@ int ppspp_builder_append_signed_integrity(struct ppspp_builder *b, struct ppspp_
 		rc = -EINVAL;
 	if (rc == 0)
 		rc = bld_msg_begin(b, PPSPP_TYPE_LEN + ppspp_spec_len(b->ctx.cam) +
-					  PPSPP_TIMESTAMP_LEN + b->ctx.sig_len);
+					      PPSPP_TIMESTAMP_LEN + b->ctx.sig_len);
 	if (rc != 0)
 		return rc;
 	bld_u8(b, PPSPP_MSG_SIGNED_INTEGRITY);
@@ -914,8 +934,8 @@ int ppspp_builder_append_unchoke(struct ppspp_builder *b)
 	return bld_bare_msg(b, PPSPP_MSG_UNCHOKE);
 }
 
-int ppspp_builder_append_pex_resv6(struct ppspp_builder *b, const uint8_t addr[static 16],
-				   uint16_t port)
+int ppspp_builder_append_pex_resv6(
+	struct ppspp_builder *b, const uint8_t addr[static 16], uint16_t port)
 {
 	return bld_pex(b, PPSPP_MSG_PEX_RESV6, addr, PPSPP_IPV6_LEN, port);
 }
@@ -943,7 +963,7 @@ int ppspp_builder_append_msg(struct ppspp_builder *b, const struct ppspp_msg *m)
 		return ppspp_builder_append_handshake(b, &m->u.handshake);
 	case PPSPP_MSG_DATA:
 		return ppspp_builder_append_data(b, m->u.data.range, m->u.data.timestamp,
-						 m->u.data.payload, m->u.data.payload_len);
+			m->u.data.payload, m->u.data.payload_len);
 	case PPSPP_MSG_ACK:
 		return ppspp_builder_append_ack(b, m->u.ack.range, m->u.ack.delay);
 	case PPSPP_MSG_HAVE:
@@ -958,8 +978,7 @@ int ppspp_builder_append_msg(struct ppspp_builder *b, const struct ppspp_msg *m)
 		return ppspp_builder_append_pex_req(b);
 	case PPSPP_MSG_SIGNED_INTEGRITY:
 		return ppspp_builder_append_signed_integrity(b, m->u.signed_integrity.range,
-							     m->u.signed_integrity.ntp_timestamp,
-							     m->u.signed_integrity.sig);
+			m->u.signed_integrity.ntp_timestamp, m->u.signed_integrity.sig);
 	case PPSPP_MSG_REQUEST:
 		return ppspp_builder_append_request(b, m->u.range);
 	case PPSPP_MSG_CANCEL:

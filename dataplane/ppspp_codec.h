@@ -68,7 +68,7 @@ enum ppspp_reason {
 #define PPSPP_REASON_ENUM(name, text) PPSPP_R_##name,
 	PPSPP_REASONS(PPSPP_REASON_ENUM)
 #undef PPSPP_REASON_ENUM
-	PPSPP_R_COUNT,
+		PPSPP_R_COUNT,
 };
 
 /* Caller-supplied context; see the context rule above. */
@@ -166,8 +166,8 @@ int ppspp_ctx_check(const struct ppspp_ctx *ctx);
  * the context rule says. Returns 0, or -EINVAL if hs announces a CAM or hash function the
  * codec does not run (the decoder has already refused those).
  */
-int ppspp_ctx_from_handshake(const struct ppspp_ctx *base, const struct ppspp_handshake *hs,
-			     struct ppspp_ctx *out);
+int ppspp_ctx_from_handshake(
+	const struct ppspp_ctx *base, const struct ppspp_handshake *hs, struct ppspp_ctx *out);
 
 /* Digest length of a Merkle hash function code, 0 when unknown. */
 unsigned ppspp_mhf_hash_len(unsigned mhf);
@@ -183,7 +183,7 @@ unsigned ppspp_mhf_hash_len(unsigned mhf);
  * not act on (RFC 7574 §3: drop the datagram).
  */
 int ppspp_datagram_decode(const struct ppspp_ctx *ctx, const uint8_t *buf, size_t len,
-			  struct ppspp_msg *msgs, size_t max_msgs, struct ppspp_decode_result *res);
+	struct ppspp_msg *msgs, size_t max_msgs, struct ppspp_decode_result *res);
 
 /* ---- encoder ------------------------------------------------------------------------ */
 
@@ -205,7 +205,7 @@ struct ppspp_builder {
  * the wire cannot carry, an order violation, or a message after DATA; nothing written).
  */
 int ppspp_builder_init(struct ppspp_builder *b, const struct ppspp_ctx *ctx, uint8_t *buf,
-		       size_t cap, uint32_t dest_channel);
+	size_t cap, uint32_t dest_channel);
 
 /* HANDSHAKE: begin, options in ascending code order, end (writes 0xFF, applies the ctx). */
 int ppspp_builder_handshake_begin(struct ppspp_builder *b, uint32_t src_channel);
@@ -218,32 +218,39 @@ int ppspp_builder_append_opt_live_sig_alg(struct ppspp_builder *b, uint8_t alg);
 int ppspp_builder_append_opt_cam(struct ppspp_builder *b, uint8_t cam);
 /* Width follows the CAM in effect (option 6 of this handshake, else the builder's ctx). */
 int ppspp_builder_append_opt_live_discard_window(struct ppspp_builder *b, uint64_t window);
-int ppspp_builder_append_opt_supported_msgs(struct ppspp_builder *b, const uint8_t *bitmap,
-					    size_t len);
+int ppspp_builder_append_opt_supported_msgs(
+	struct ppspp_builder *b, const uint8_t *bitmap, size_t len);
 int ppspp_builder_append_opt_chunk_size(struct ppspp_builder *b, uint32_t chunk_size);
 int ppspp_builder_handshake_end(struct ppspp_builder *b);
 /* A whole handshake from a decoded struct: every option whose bit is in hs->present. */
 int ppspp_builder_append_handshake(struct ppspp_builder *b, const struct ppspp_handshake *hs);
 
 int ppspp_builder_append_data(struct ppspp_builder *b, struct ppspp_range r, uint64_t timestamp,
-			      const uint8_t *payload, size_t payload_len);
+	const uint8_t *payload, size_t payload_len);
+/*
+ * DATA whose payload_len bytes the caller puts at the end of the datagram itself (straight
+ * from the store, or encrypted into place): the header is written and the bytes counted,
+ * not touched. The datagram's last payload_len bytes are then the caller's to fill.
+ */
+int ppspp_builder_append_data_hdr(
+	struct ppspp_builder *b, struct ppspp_range r, uint64_t timestamp, size_t payload_len);
 int ppspp_builder_append_ack(struct ppspp_builder *b, struct ppspp_range r, uint64_t delay);
 int ppspp_builder_append_have(struct ppspp_builder *b, struct ppspp_range r);
 /* hash: ctx.hash_len bytes. */
-int ppspp_builder_append_integrity(struct ppspp_builder *b, struct ppspp_range r,
-				   const uint8_t *hash);
-int ppspp_builder_append_pex_resv4(struct ppspp_builder *b, const uint8_t addr[static 4],
-				   uint16_t port);
+int ppspp_builder_append_integrity(
+	struct ppspp_builder *b, struct ppspp_range r, const uint8_t *hash);
+int ppspp_builder_append_pex_resv4(
+	struct ppspp_builder *b, const uint8_t addr[static 4], uint16_t port);
 int ppspp_builder_append_pex_req(struct ppspp_builder *b);
 /* sig: ctx.sig_len bytes (must be > 0). */
-int ppspp_builder_append_signed_integrity(struct ppspp_builder *b, struct ppspp_range r,
-					  uint64_t ntp_timestamp, const uint8_t *sig);
+int ppspp_builder_append_signed_integrity(
+	struct ppspp_builder *b, struct ppspp_range r, uint64_t ntp_timestamp, const uint8_t *sig);
 int ppspp_builder_append_request(struct ppspp_builder *b, struct ppspp_range r);
 int ppspp_builder_append_cancel(struct ppspp_builder *b, struct ppspp_range r);
 int ppspp_builder_append_choke(struct ppspp_builder *b);
 int ppspp_builder_append_unchoke(struct ppspp_builder *b);
-int ppspp_builder_append_pex_resv6(struct ppspp_builder *b, const uint8_t addr[static 16],
-				   uint16_t port);
+int ppspp_builder_append_pex_resv6(
+	struct ppspp_builder *b, const uint8_t addr[static 16], uint16_t port);
 int ppspp_builder_append_pex_rescert(struct ppspp_builder *b, const uint8_t *der, size_t der_len);
 
 /* Appends any decoded message (dispatch on m->type); used to re-encode for round trips. */

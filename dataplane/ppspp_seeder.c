@@ -32,8 +32,8 @@ static void seeder_base_ctx(const struct seeder_channel *ch, struct ppspp_ctx *c
 	};
 }
 
-void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *store,
-			 uint32_t local_id)
+void seeder_channel_init(
+	struct seeder_channel *ch, const struct chunk_store *store, uint32_t local_id)
 {
 	memset(ch, 0, sizeof(*ch));
 	ch->store = store;
@@ -99,23 +99,24 @@ static enum seeder_reason seeder_refuse(struct seeder_channel *ch, enum seeder_r
 	return r;
 }
 
-static enum seeder_reason seeder_check_handshake(const struct seeder_channel *ch,
-						 const struct ppspp_handshake *hs)
+static enum seeder_reason seeder_check_handshake(
+	const struct seeder_channel *ch, const struct ppspp_handshake *hs)
 {
 	const struct chunk_store *s = ch->store;
 	size_t hl = hash_len(s->m.hash);
 
 	if (!ppspp_handshake_has(hs, PPSPP_OPT_SWARM_ID) || hs->swarm_id_len != hl ||
-	    memcmp(hs->swarm_id, s->m.swarm_id, hl) != 0)
+		memcmp(hs->swarm_id, s->m.swarm_id, hl) != 0)
 		return SEEDER_R_WRONG_SWARM;
 	if (!ppspp_handshake_has(hs, PPSPP_OPT_VERSION) || hs->version < PPSPP_VERSION_1 ||
-	    (ppspp_handshake_has(hs, PPSPP_OPT_MIN_VERSION) && hs->min_version > PPSPP_VERSION_1))
+		(ppspp_handshake_has(hs, PPSPP_OPT_MIN_VERSION) &&
+			hs->min_version > PPSPP_VERSION_1))
 		return SEEDER_R_BAD_VERSION;
 	if (ppspp_handshake_has(hs, PPSPP_OPT_CIPM) && hs->cipm != PPSPP_CIPM_MERKLE)
 		return SEEDER_R_BAD_CIPM;
 	/* Absent: RFC 7574's default, SHA-256. */
 	if ((ppspp_handshake_has(hs, PPSPP_OPT_MERKLE_HASH_FUNC) ? hs->mhf : PPSPP_MHF_SHA256) !=
-	    seeder_mhf(s))
+		seeder_mhf(s))
 		return SEEDER_R_BAD_HASH;
 	/* Absent: accepted (libswift never sends it); ours goes back in our handshake. */
 	if (ppspp_handshake_has(hs, PPSPP_OPT_CHUNK_SIZE) && hs->chunk_size != s->m.chunk_size)
@@ -137,7 +138,8 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 	 * Asking again for something already sent means a datagram was lost: the peer may lack
 	 * the peaks or uncles it carried, so forget what was sent and send full paths again.
 	 */
-	if (ranges_touch(&ch->requested, r.start, r.end) || ranges_touch(&ch->sent, r.start, r.end)) {
+	if (ranges_touch(&ch->requested, r.start, r.end) ||
+		ranges_touch(&ch->sent, r.start, r.end)) {
 		ch->sent.n = 0;
 		ch->peaks_next = 0;
 		ch->integrity_ahead = false;
@@ -266,7 +268,7 @@ enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram,
 			uint64_t width = m->u.ack.range.end - m->u.ack.range.start + 1;
 
 			ledbat_acked(&ch->cc, width > UINT32_MAX ? UINT32_MAX : (uint32_t)width,
-				     m->u.ack.delay, ch->now_us);
+				m->u.ack.delay, ch->now_us);
 			seeder_acked(ch, m->u.ack.range);
 			break;
 		}
@@ -287,7 +289,7 @@ static struct ppspp_range seeder_bin_range(uint64_t bin)
 {
 	uint64_t first = merkle_bin_first_chunk(bin);
 
-	return (struct ppspp_range){ first, first + merkle_bin_width(bin) - 1 };
+	return (struct ppspp_range){first, first + merkle_bin_width(bin) - 1};
 }
 
 /* The peer can compute node u: a chunk under u's parent is acknowledged or was sent. */
@@ -299,8 +301,8 @@ static bool seeder_peer_knows(const struct seeder_channel *ch, uint64_t u)
 }
 
 /* Uncles of chunk c up to its peak that the peer cannot compute, in descending height. */
-static unsigned seeder_uncles(const struct seeder_channel *ch, uint64_t c,
-			      uint64_t bins[static MERKLE_MAX_HEIGHT])
+static unsigned seeder_uncles(
+	const struct seeder_channel *ch, uint64_t c, uint64_t bins[static MERKLE_MAX_HEIGHT])
 {
 	const struct chunk_store *s = ch->store;
 	unsigned peak_layer = 0, n = 0;
@@ -310,11 +312,17 @@ static unsigned seeder_uncles(const struct seeder_channel *ch, uint64_t c,
 		if (merkle_bin_within(leaf, s->peaks[k]))
 			peak_layer = merkle_bin_layer(s->peaks[k]);
 	/* Collected bottom-up, then reversed into wire order. */
+	/*
+	 * Known is monotonic going up: the peer knows u when a chunk under parent(u) was sent or
+	 * acknowledged, and every higher uncle's parent covers that range too. So the first
+	 * known uncle ends the walk (for chunks sent in order, after one or two levels).
+	 */
 	for (unsigned l = 0; l < peak_layer; l++) {
 		uint64_t u = merkle_bin_sibling(node);
 
-		if (!seeder_peer_knows(ch, u))
-			bins[n++] = u;
+		if (seeder_peer_knows(ch, u))
+			break;
+		bins[n++] = u;
 		node = merkle_bin_parent(node);
 	}
 	for (unsigned a = 0, b = n ? n - 1 : 0; a < b; a++, b--) {
@@ -328,8 +336,8 @@ static unsigned seeder_uncles(const struct seeder_channel *ch, uint64_t c,
 
 static int seeder_append_node(struct ppspp_builder *b, const struct chunk_store *s, uint64_t bin)
 {
-	return ppspp_builder_append_integrity(b, seeder_bin_range(bin),
-					      merkle_tree_node(&s->tree, bin));
+	return ppspp_builder_append_integrity(
+		b, seeder_bin_range(bin), merkle_tree_node(&s->tree, bin));
 }
 
 static int seeder_handshake_reply(struct seeder_channel *ch, uint8_t *buf, size_t cap)
@@ -360,7 +368,7 @@ static int seeder_handshake_reply(struct seeder_channel *ch, uint8_t *buf, size_
 	if (rc == 0)
 		rc = ppspp_builder_handshake_end(&b);
 	if (rc == 0)
-		rc = ppspp_builder_append_have(&b, (struct ppspp_range){ 0, s->tree.n_chunks - 1 });
+		rc = ppspp_builder_append_have(&b, (struct ppspp_range){0, s->tree.n_chunks - 1});
 	if (rc != 0)
 		return rc;
 	ch->state = SEEDER_ST_OPEN;
@@ -378,6 +386,7 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 	size_t clen;
 	int rc;
 
+	ch->data_len = 0;
 	if (ch->state == SEEDER_ST_REPLY_DUE)
 		return seeder_handshake_reply(ch, buf, cap);
 	if (ch->state == SEEDER_ST_OPEN && ch->choke_due) {
@@ -409,15 +418,19 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 		rc = seeder_append_node(&b, s, s->peaks[k]);
 	for (k = 0; rc == 0 && k < n_uncles; k++)
 		rc = seeder_append_node(&b, s, bins[k]);
-	if (rc == 0)
-		rc = ppspp_builder_append_data(&b, (struct ppspp_range){ c, c }, now_us, chunk,
-					       clen);
+	if (rc == 0 && ch->data_by_caller)
+		rc = ppspp_builder_append_data_hdr(&b, (struct ppspp_range){c, c}, now_us, clen);
+	else if (rc == 0)
+		rc = ppspp_builder_append_data(&b, (struct ppspp_range){c, c}, now_us, chunk, clen);
 	if (rc == 0) {
+		ch->data = chunk;
+		ch->data_len = (uint32_t)clen;
+		ch->data_chunk = c;
 		if (integrity)
 			ch->peaks_next = (uint8_t)s->n_peaks;
 		ch->integrity_ahead = false;
 		if (!ranges_touch(&ch->resent, c, c))
-			ranges_add(&ch->sent, (struct ppspp_range){ c, c });
+			ranges_add(&ch->sent, (struct ppspp_range){c, c});
 		if (++ch->req[0].start > ch->req[0].end)
 			seeder_req_remove(ch, 0);
 		ch->chunks_sent++;
@@ -452,15 +465,15 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 size_t seeder_handshake_swarm(const uint8_t *dgram, size_t len, const uint8_t **id)
 {
 	/* Only the first message is decoded: a HANDSHAKE's options describe themselves. */
-	const struct ppspp_ctx ctx = { .cam = PPSPP_CAM_CHUNK32, .hash_len = 32,
-				       .chunk_size = PPSPP_CHUNK_SIZE_VARIABLE };
+	const struct ppspp_ctx ctx = {
+		.cam = PPSPP_CAM_CHUNK32, .hash_len = 32, .chunk_size = PPSPP_CHUNK_SIZE_VARIABLE};
 	struct ppspp_decode_result res;
 	struct ppspp_msg msg;
 	int n = ppspp_datagram_decode(&ctx, dgram, len, &msg, 1, &res);
 
 	if ((n != 1 && n != -ENOBUFS) || msg.type != PPSPP_MSG_HANDSHAKE ||
-	    res.dest_channel != PPSPP_CHANNEL_INITIAL ||
-	    !ppspp_handshake_has(&msg.u.handshake, PPSPP_OPT_SWARM_ID))
+		res.dest_channel != PPSPP_CHANNEL_INITIAL ||
+		!ppspp_handshake_has(&msg.u.handshake, PPSPP_OPT_SWARM_ID))
 		return 0;
 	*id = msg.u.handshake.swarm_id;
 	return msg.u.handshake.swarm_id_len;

@@ -47,7 +47,7 @@ enum seeder_reason {
 #define SEEDER_REASON_ENUM(e, text) SEEDER_R_##e,
 	SEEDER_REASONS(SEEDER_REASON_ENUM)
 #undef SEEDER_REASON_ENUM
-	SEEDER_R_COUNT,
+		SEEDER_R_COUNT,
 };
 
 const char *seeder_reason_name(enum seeder_reason r);
@@ -59,8 +59,8 @@ enum {
 };
 
 enum seeder_state {
-	SEEDER_ST_IDLE = 0,   /* waiting for the peer's handshake */
-	SEEDER_ST_REPLY_DUE,  /* handshake accepted, ours not sent yet */
+	SEEDER_ST_IDLE = 0,  /* waiting for the peer's handshake */
+	SEEDER_ST_REPLY_DUE, /* handshake accepted, ours not sent yet */
 	SEEDER_ST_OPEN,
 	SEEDER_ST_CLOSED,
 };
@@ -72,9 +72,9 @@ struct seeder_ranges {
 
 struct seeder_channel {
 	const struct chunk_store *store;
-	uint32_t local_id; /* ours: the destination the peer writes */
-	uint32_t peer_id;  /* the peer's: the destination we write */
-	uint8_t state;	   /* enum seeder_state */
+	uint32_t local_id;  /* ours: the destination the peer writes */
+	uint32_t peer_id;   /* the peer's: the destination we write */
+	uint8_t state;	    /* enum seeder_state */
 	uint8_t peaks_next; /* peaks already sent, left to right; all sent = store->n_peaks */
 	/* The INTEGRITY for chunk integrity_for went out alone; its DATA follows bare. */
 	bool integrity_ahead;
@@ -82,23 +82,33 @@ struct seeder_channel {
 	struct ppspp_ctx ctx; /* agreed with the peer's handshake */
 	struct ppspp_range req[SEEDER_REQ_MAX];
 	uint8_t n_req;
-	struct seeder_ranges acked; /* chunks the peer acknowledged (ACK) or announced (HAVE) */
-	struct seeder_ranges sent;  /* chunks whose DATA we sent since the last re-request */
+	struct seeder_ranges acked;	/* chunks the peer acknowledged (ACK) or announced (HAVE) */
+	struct seeder_ranges sent;	/* chunks whose DATA we sent since the last re-request */
 	struct seeder_ranges requested; /* every range asked for so far (merged) */
 	struct seeder_ranges resent;	/* asked for again: never counted as known by sending */
 	uint64_t chunks_sent;
 	uint64_t bytes_sent;
 	uint64_t refused[SEEDER_R_COUNT];
-	struct ledbat cc;     /* off unless seeder_congestion() turned it on */
-	uint64_t now_us;      /* the caller's clock, from seeder_clock() or seeder_output() */
-	uint64_t cc_held;     /* seeder_output calls that held DATA back for the window */
-	bool choked;	      /* we choke the peer: its REQUESTs are refused */
-	bool choke_due;	      /* CHOKE or UNCHOKE (per choked) still to send */
+	struct ledbat cc; /* off unless seeder_congestion() turned it on */
+	uint64_t now_us;  /* the caller's clock, from seeder_clock() or seeder_output() */
+	uint64_t cc_held; /* seeder_output calls that held DATA back for the window */
+	bool choked;	  /* we choke the peer: its REQUESTs are refused */
+	bool choke_due;	  /* CHOKE or UNCHOKE (per choked) still to send */
+	/*
+	 * The DATA of the datagram seeder_output returned last: chunk data_chunk, whose
+	 * data_len bytes at data (in the store) are the datagram's last; data_len 0 when it
+	 * held no DATA. With data_by_caller set, seeder_output leaves those bytes unwritten
+	 * for the caller to fill: copied, or encrypted straight from the store into place.
+	 */
+	bool data_by_caller;
+	uint32_t data_len;
+	uint64_t data_chunk;
+	const uint8_t *data;
 };
 
 /* A channel for store, answering to local_id (non-zero, chosen by the caller). */
-void seeder_channel_init(struct seeder_channel *ch, const struct chunk_store *store,
-			 uint32_t local_id);
+void seeder_channel_init(
+	struct seeder_channel *ch, const struct chunk_store *store, uint32_t local_id);
 
 /*
  * One datagram that arrived for this channel (its destination is local_id, or 0 with a
