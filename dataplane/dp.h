@@ -254,6 +254,11 @@ extern volatile bool dp_stop;
 int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *pool);
 void dp_port_fini(uint16_t port_id);
 
+/* dp_worker.c: a worker for queue `queue` on `lcore`, its tables on the lcore's socket
+ * (max_peers from cfg), or NULL. dp_worker_free undoes it. */
+struct dp_worker *dp_worker_new(
+	struct dp_config *cfg, struct rte_mempool *pool, unsigned lcore, uint16_t queue);
+void dp_worker_free(struct dp_worker *w);
 int dp_worker_loop(void *arg);
 
 /* dp_net.c: one received frame; queues answers in w->tx. The mbuf is consumed. */

@@ -161,34 +161,6 @@ static void dp_summary(void)
 	fflush(stdout);
 }
 
-static struct dp_worker *dp_worker_new(
-	struct dp_config *cfg, struct rte_mempool *pool, unsigned lcore, uint16_t queue)
-{
-	struct dp_worker *w = rte_zmalloc_socket(
-		"dp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
-
-	if (w == NULL)
-		return NULL;
-	w->lcore = lcore;
-	w->queue = queue;
-	w->tid = queue;
-	w->cfg = cfg;
-	w->pool = pool;
-	w->next_channel = (uint32_t)lcore * 7919u + (uint32_t)time(NULL);
-	w->peers_mask = (cfg->max_peers != 0 ? cfg->max_peers : DP_PEERS) - 1;
-	w->peers = rte_zmalloc_socket("dp_peers", sizeof(*w->peers) * (w->peers_mask + 1u),
-		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
-	w->neigh = rte_zmalloc_socket("dp_neigh", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE,
-		(int)rte_lcore_to_socket_id(lcore));
-	w->tx_wait_cap = 2 * (w->peers_mask + 1u);
-	w->tx_wait = rte_zmalloc_socket("dp_tx_wait", sizeof(*w->tx_wait) * w->tx_wait_cap,
-		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
-	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL ||
-		crypto_engine_init(&w->eng) != 0)
-		return NULL;
-	return w;
-}
-
 /* "SPI:0xKEYSALT" from the command line into an any-peer SA of the table. */
 static int dp_static_sa(struct dp_ctl *ctl, const char *arg, enum kr_dir dir, bool esn)
 {
@@ -470,7 +442,7 @@ int main(int argc, char **argv)
 	dp_summary();
 	dp_port_fini(cfg.port_id);
 	for (unsigned i = 0; i < dp_n_workers; i++)
-		crypto_engine_fini(&dp_workers[i]->eng);
+		dp_worker_free(dp_workers[i]);
 	dp_ctl_fini(&ctl);
 	rte_eal_cleanup();
 	return 0;

@@ -420,6 +420,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 	struct esp_seal_pkt sp[DP_SEAL_BURST];
 	struct dp_sa *sa = NULL;
 	unsigned k = 0;
+	uint64_t chunks = p->ch.chunks_sent, bytes = p->ch.bytes_sent;
 
 	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
 		return;
@@ -471,6 +472,10 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		}
 	}
 	dp_dgram_seal_flush(w, p, ms, sp, k);
+	/* Counted here, whichever path (input, rate or transmit resume) sent them. */
+	w->chunks_sent += p->ch.chunks_sent - chunks;
+	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - chunks;
+	w->swarm_bytes[p->swarm] += p->ch.bytes_sent - bytes;
 }
 
 void dp_ppspp_resume(struct dp_worker *w)
@@ -611,7 +616,6 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 	const struct swarm_table *st = w->cfg->swarms;
 	struct dp_peer *p;
 	enum seeder_reason r;
-	uint64_t before;
 	bool fresh;
 
 	p = dp_peer_get(w, src, v6, port, encap_port, mode, &fresh);
@@ -704,13 +708,7 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 			w->n_channels++;
 		}
 	}
-	before = p->ch.chunks_sent;
-	uint64_t bytes = p->ch.bytes_sent;
-
 	dp_ppspp_output(w, p);
-	w->chunks_sent += p->ch.chunks_sent - before;
-	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - before;
-	w->swarm_bytes[p->swarm] += p->ch.bytes_sent - bytes;
 	return false;
 }
 

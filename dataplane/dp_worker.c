@@ -9,15 +9,63 @@
  * single-lcore run where the only worker also drains the key ring, the ring.
  */
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
 #include "dp.h"
 #include "dp_ctl.h"
 
 volatile bool dp_stop;
+
+struct dp_worker *dp_worker_new(
+	struct dp_config *cfg, struct rte_mempool *pool, unsigned lcore, uint16_t queue)
+{
+	struct dp_worker *w = rte_zmalloc_socket(
+		"dp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+
+	if (w == NULL)
+		return NULL;
+	w->lcore = lcore;
+	w->queue = queue;
+	w->tid = queue;
+	w->cfg = cfg;
+	w->pool = pool;
+	w->next_channel = (uint32_t)lcore * 7919u + (uint32_t)time(NULL);
+	w->peers_mask = (cfg->max_peers != 0 ? cfg->max_peers : DP_PEERS) - 1;
+	w->peers = rte_zmalloc_socket("dp_peers", sizeof(*w->peers) * (w->peers_mask + 1u),
+		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+	w->neigh = rte_zmalloc_socket("dp_neigh", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE,
+		(int)rte_lcore_to_socket_id(lcore));
+	w->tx_wait_cap = 2 * (w->peers_mask + 1u);
+	w->tx_wait = rte_zmalloc_socket("dp_tx_wait", sizeof(*w->tx_wait) * w->tx_wait_cap,
+		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL ||
+		crypto_engine_init(&w->eng) != 0) {
+		/* crypto_engine_init is last: nothing of the engine to undo here. */
+		rte_free(w->peers);
+		rte_free(w->neigh);
+		rte_free(w->tx_wait);
+		rte_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void dp_worker_free(struct dp_worker *w)
+{
+	if (w == NULL)
+		return;
+	crypto_engine_fini(&w->eng);
+	rte_free(w->peers);
+	rte_free(w->neigh);
+	rte_free(w->tx_wait);
+	rte_free(w);
+}
 
 /*
  * Hands the port what it takes of the queued frames (a few tries); the rest stays queued, in

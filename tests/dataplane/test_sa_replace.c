@@ -17,42 +17,27 @@
  * opens at the peer, and the only drop the data plane counted is case 2's packet.
  * Exits 77 when the machine has fewer than 2 cores.
  */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
-#include <rte_launch.h>
-#include <rte_lcore.h>
-#include <rte_malloc.h>
-#include <rte_ring.h>
 
 #include "check.h"
-#include "dp.h"
-#include "dp_ctl.h"
 #include "esp_arg.h"
 #include "ppspp_leecher.h"
+#include "ring_rig.h"
 
 enum { CHUNK = 1024, N_CHUNKS = 2048, WINDOW = 128 };
 
 static uint8_t content[CHUNK * N_CHUNKS];
-static struct dp_ctl ctl;
+static struct ring_rig rig;
 static volatile int drainer_stop;
-static struct rte_ring *rx_r, *tx_r;
-static struct rte_mempool *pool;
-static struct dp_config cfg;
-static struct crypto_engine pe; /* the peer's engine */
-static struct keyring kr;	/* the peer's control side */
+static struct keyring kr; /* the peer's control side */
 
-static const uint8_t peer_ip[4] = {10, 0, 0, 2}, dp_ip[4] = {10, 0, 0, 1};
-static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 2};
 enum { PEER_PORT = 40000 };
 
 /* The peer's SAs: its outbound (to the data plane's inbound), its inbound (up to two). */
@@ -63,7 +48,7 @@ static void *drainer(void *arg)
 {
 	(void)arg;
 	while (!drainer_stop) {
-		dp_ctl_poll(&ctl);
+		dp_ctl_poll(&rig.ctl);
 		usleep(200);
 	}
 	return NULL;
@@ -74,7 +59,7 @@ static struct esp_sa *peer_sa(const char *arg, enum esp_sa_dir dir)
 	struct esp_sa *sa;
 	char err[128];
 
-	if (esp_arg_sa_new(&pe, arg, dir, false, 0, &sa, err, sizeof(err)) != 0) {
+	if (esp_arg_sa_new(&rig.eng, arg, dir, false, 0, &sa, err, sizeof(err)) != 0) {
 		fprintf(stderr, "peer SA %s: %s\n", arg, err);
 		abort();
 	}
@@ -91,7 +76,7 @@ static int ctl_sa(enum kr_dir dir, const char *spi_key, bool replace)
 	m.flags = replace ? KR_F_REPLACE : 0;
 	m.u.sa.id.dir = (uint8_t)dir;
 	m.u.sa.id.peer[10] = m.u.sa.id.peer[11] = 0xff;
-	memcpy(m.u.sa.id.peer + 12, peer_ip, 4);
+	memcpy(m.u.sa.id.peer + 12, ring_rig_peer_ip, 4);
 	m.u.sa.flags = KR_SA_F_UDP_ENCAP;
 	if (dir == KR_DIR_OUT)
 		m.u.sa.id.peer_port = PEER_PORT;
@@ -117,25 +102,18 @@ static int ctl_sa_del_in(uint32_t spi)
 /* One PPSPP datagram from the peer: Ethernet, IPv4, UDP 40000 -> 4500, ESP, inner UDP. */
 static void peer_send(struct esp_sa *sa, const uint8_t *dgram, size_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp, *in;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rig.pool);
 	uint8_t *esp;
+	struct rte_udp_hdr *in;
 	struct esp_seal_pkt s;
 
 	if (m == NULL)
 		abort();
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	esp = (uint8_t *)(udp + 1);
+	esp = rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr) +
+	      sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
 	in = (struct rte_udp_hdr *)(esp + ESP_PREFIX_LEN);
-	memcpy(eth->src_addr.addr_bytes, peer_mac, 6);
-	eth->dst_addr = cfg.mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	in->src_port = rte_cpu_to_be_16(PEER_PORT);
-	in->dst_port = rte_cpu_to_be_16(cfg.udp_port);
+	in->dst_port = rte_cpu_to_be_16(rig.cfg.udp_port);
 	in->dgram_len = rte_cpu_to_be_16((uint16_t)(len + sizeof(*in)));
 	in->dgram_cksum = 0;
 	memcpy(in + 1, dgram, len);
@@ -145,24 +123,10 @@ static void peer_send(struct esp_sa *sa, const uint8_t *dgram, size_t len)
 		.len = (uint32_t)(len + sizeof(*in)),
 		.out_cap = 1800,
 		.next_hdr = ESP_NH_UDP};
-	if (esp_seal_burst(&pe, &s, 1, 0) != 1)
+	if (esp_seal_burst(&rig.eng, &s, 1, 0) != 1)
 		abort();
-	udp->src_port = rte_cpu_to_be_16(PEER_PORT);
-	udp->dst_port = rte_cpu_to_be_16(cfg.esp_port);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(s.out_len + sizeof(*udp)));
-	udp->dgram_cksum = 0;
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	memcpy(&ip->src_addr, peer_ip, 4);
-	memcpy(&ip->dst_addr, dp_ip, 4);
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + s.out_len));
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	m->data_len = (uint16_t)(sizeof(*eth) + sizeof(*ip) + sizeof(*udp) + s.out_len);
-	m->pkt_len = m->data_len;
-	while (rte_ring_enqueue(rx_r, m) != 0)
-		usleep(10);
+	ring_rig_udp4(&rig, m, PEER_PORT, rig.cfg.esp_port, s.out_len);
+	ring_rig_inject(&rig, m);
 	p_sent++;
 }
 
@@ -178,7 +142,7 @@ static void deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
 static unsigned peer_receive(struct ppspp_leecher *l, uint8_t *out)
 {
 	void *objs[64];
-	unsigned n = rte_ring_dequeue_burst(tx_r, objs, 64, NULL), k;
+	unsigned n = rte_ring_dequeue_burst(rig.tx, objs, 64, NULL), k;
 
 	for (k = 0; k < n; k++) {
 		struct rte_mbuf *m = objs[k];
@@ -191,7 +155,7 @@ static unsigned peer_receive(struct ppspp_leecher *l, uint8_t *out)
 		for (unsigned i = 0; i < 2; i++)
 			if (p_in[i] != NULL && memcmp(p, p_in[i]->spi_be, 4) == 0)
 				o.sa = p_in[i];
-		if (esp_open_burst(&pe, &o, 1, 0) != 1) {
+		if (esp_open_burst(&rig.eng, &o, 1, 0) != 1) {
 			p_open_fail++;
 		} else {
 			p_opened++;
@@ -205,103 +169,29 @@ static unsigned peer_receive(struct ppspp_leecher *l, uint8_t *out)
 	return n;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static struct dp_worker *worker_new(unsigned lcore)
-{
-	struct dp_worker *w = rte_zmalloc("w", sizeof(*w), RTE_CACHE_LINE_SIZE);
-
-	if (w == NULL)
-		abort();
-	w->lcore = lcore;
-	w->cfg = &cfg;
-	w->pool = pool;
-	w->next_channel = 99;
-	w->peers_mask = DP_PEERS - 1;
-	w->peers = rte_zmalloc("p", sizeof(*w->peers) * DP_PEERS, RTE_CACHE_LINE_SIZE);
-	w->neigh = rte_zmalloc("n", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE);
-	if (w->peers == NULL || w->neigh == NULL || crypto_engine_init(&w->eng) != 0)
-		abort();
-	return w;
-}
-
 int main(void)
 {
-	char prefix[64], name[64], err[256];
-	char *argv[] = {"test", "-l", "0-1", "--no-huge", "-m", "256", "--no-pci", "--log-level",
-		"1", "--file-prefix", prefix, NULL};
+	char err[256];
 	static uint8_t got[sizeof(content)];
-	struct chunk_store *store = &ctl.swarms.slot[0].store;
 	struct ppspp_leecher l;
-	struct dp_worker *w, *ws[1];
+	struct dp_worker *w;
 	pthread_t dt;
 	uint8_t buf[2048];
 	uint64_t last = 0, timeouts = 0, t0;
-	unsigned lcore;
-	int port, n, phase = 0;
+	int n, rc, phase = 0;
 
-	snprintf(prefix, sizeof(prefix), "sprep%d", (int)getpid());
-	snprintf(name, sizeof(name), "sprep%d", (int)getpid());
-	if (rte_eal_init(11, argv) < 0) {
-		fprintf(stderr, "EAL init failed\n");
-		return 1;
-	}
-	if (rte_lcore_count() < 2) {
-		fprintf(stderr, "needs 2 cores (a worker and the peer)\n");
-		return 77;
-	}
-	pool = rte_pktmbuf_pool_create("pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	rx_r = rte_ring_create("rx", 16384, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx_r = rte_ring_create("tx", 16384, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (pool == NULL || rx_r == NULL || tx_r == NULL || crypto_engine_init(&pe) != 0)
-		return 1;
-	port = rte_eth_from_rings("spring", &rx_r, 1, &tx_r, 1, 0);
-	CHECK(port >= 0);
-	cfg = (struct dp_config){.port_id = (uint16_t)port,
-		.udp_port = 6778,
-		.esp_port = 4500,
-		.mtu = 1500,
-		.idle_polls = 64,
-		.idle_sleep_us = 50};
-	memcpy(&cfg.ip4, dp_ip, 4);
-	if (dp_port_init(&cfg, 1, pool) != 0)
-		return 1;
-	if (dp_ctl_init(&ctl, name, 64, 1, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
-	cfg.sas = &ctl.sas;
-	cfg.swarms = &ctl.swarms;
-
+	rc = ring_rig_init(&rig, "sprep", 16384);
+	if (rc != 0)
+		return rc;
 	/* A protected swarm built in memory (no store on disk needed here). */
 	for (size_t i = 0; i < sizeof(content); i++)
 		content[i] = (uint8_t)(i * 7 + (i >> 10));
-	store->m.hash = HASH_SHA256;
-	store->m.chunk_size = CHUNK;
-	store->m.content_len = sizeof(content);
-	if (merkle_tree_build(&store->tree, &pe, HASH_SHA256, CHUNK, content, sizeof(content)) != 0)
+	if (ring_rig_swarm(&rig, content, sizeof(content), CHUNK, false) != 0 ||
+		ring_rig_start(&rig) != 0)
 		return 1;
-	memcpy(store->m.swarm_id, merkle_tree_root(&store->tree), HASH_SHA256_LEN);
-	store->chunks = content;
-	store->n_peaks = merkle_peaks(store->tree.n_chunks, store->peaks);
-	ctl.swarms.slot[0].gen = 1;
-	ctl.swarms.slot[0].live = 1;
-	ctl.swarms.n = 1;
-
-	lcore = rte_get_next_lcore(-1, 1, 0);
-	w = worker_new(lcore);
-	ws[0] = w;
-	ctl.workers = ws;
-	ctl.n_workers = 1;
+	w = rig.w;
 	pthread_create(&dt, NULL, drainer, NULL);
-	rte_eal_remote_launch(dp_worker_loop, w, lcore);
-	CHECK(keyring_open(&kr, name, err, sizeof(err)) == 0);
+	CHECK(keyring_open(&kr, rig.name, err, sizeof(err)) == 0);
 
 	/* The SA pair: data plane in 0x1001 (peer out), data plane out 0x2002 (peer in). */
 	CHECK(ctl_sa(KR_DIR_IN, "0x1001:0x00112233445566778899aabbccddeeff01020304", false) == 0);
@@ -315,20 +205,20 @@ int main(void)
 			"c0c1c2c3",
 			ESP_SA_INBOUND);
 
-	CHECK(ppspp_leecher_init(&l, &pe, HASH_SHA256, CHUNK, sizeof(content), store->m.swarm_id,
-		      0x77, PPSPP_CAM_CHUNK32) == 0);
+	CHECK(ppspp_leecher_init(&l, &rig.eng, HASH_SHA256, CHUNK, sizeof(content),
+		      rig.ctl.swarms.slot[0].store.m.swarm_id, 0x77, PPSPP_CAM_CHUNK32) == 0);
 	n = ppspp_leecher_handshake(&l, buf, sizeof(buf));
 	peer_send(p_out, buf, (size_t)n);
-	t0 = last = now_us();
-	while (!ppspp_leecher_done(&l) && now_us() - t0 < 60 * 1000000ull) {
+	t0 = last = ring_rig_now_us();
+	while (!ppspp_leecher_done(&l) && ring_rig_now_us() - t0 < 60 * 1000000ull) {
 		if (peer_receive(&l, got) > 0)
-			last = now_us();
+			last = ring_rig_now_us();
 		if (l.peer_id != 0 && l.n_inflight <= WINDOW / 2) {
 			n = ppspp_leecher_requests(&l, buf, sizeof(buf), WINDOW);
 			if (n > 0)
 				peer_send(p_out, buf, (size_t)n);
 		}
-		if (now_us() - last > 500000) {
+		if (ring_rig_now_us() - last > 500000) {
 			/* Nothing for 0.5 s: something was lost. */
 			timeouts++;
 			ppspp_leecher_timeout(&l);
@@ -336,7 +226,7 @@ int main(void)
 				n = ppspp_leecher_handshake(&l, buf, sizeof(buf));
 				peer_send(p_out, buf, (size_t)n);
 			}
-			last = now_us();
+			last = ring_rig_now_us();
 		}
 		if (phase == 0 && l.n_have >= N_CHUNKS / 4) {
 			struct esp_sa *old = p_out;
@@ -347,7 +237,7 @@ int main(void)
 				      false) == 0);
 			p_out = peer_sa("0x1003:0x102132435465768798a9bacbdcedfe0f11121314",
 				ESP_SA_OUTBOUND);
-			while (rte_ring_count(rx_r) > 0)
+			while (rte_ring_count(rig.rx) > 0)
 				usleep(100);
 			usleep(20000);
 			CHECK(ctl_sa_del_in(0x1001) == 0);
@@ -376,8 +266,7 @@ int main(void)
 	usleep(50000);
 	while (peer_receive(&l, got) > 0)
 		;
-	dp_stop = true;
-	rte_eal_mp_wait_lcore();
+	ring_rig_stop(&rig);
 	drainer_stop = 1;
 	pthread_join(dt, NULL);
 
@@ -396,10 +285,10 @@ int main(void)
 		CHECKF(w->esp_drops[k] == (k == ESP_DROP_BAD_SPI ? 1u : 0u), "esp %s: %llu",
 			esp_drop_name(k), (unsigned long long)w->esp_drops[k]);
 	/* What is left: in 0x1003 and out 0x2004. */
-	CHECK(ctl.sas.n == 2);
-	for (unsigned i = 0; i < ctl.sas.n; i++)
-		CHECK(ctl.sas.all[i]->id.spi ==
-			(ctl.sas.all[i]->id.dir == KR_DIR_IN ? 0x1003u : 0x2004u));
+	CHECK(rig.ctl.sas.n == 2);
+	for (unsigned i = 0; i < rig.ctl.sas.n; i++)
+		CHECK(rig.ctl.sas.all[i]->id.spi ==
+			(rig.ctl.sas.all[i]->id.dir == KR_DIR_IN ? 0x1003u : 0x2004u));
 	printf("%llu packets sent, %llu opened, %llu chunks sent by the worker\n",
 		(unsigned long long)p_sent, (unsigned long long)p_opened,
 		(unsigned long long)w->chunks_sent);
@@ -409,15 +298,6 @@ int main(void)
 	esp_arg_sa_free(p_out);
 	esp_arg_sa_free(p_in[0]);
 	esp_arg_sa_free(p_in[1]);
-	dp_port_fini(cfg.port_id);
-	merkle_tree_free(&store->tree);
-	ctl.swarms.slot[0].live = 0;
-	dp_ctl_fini(&ctl);
-	crypto_engine_fini(&w->eng);
-	crypto_engine_fini(&pe);
-	rte_free(w->peers);
-	rte_free(w->neigh);
-	rte_free(w);
-	rte_eal_cleanup();
+	ring_rig_fini(&rig);
 	return check_exit();
 }
