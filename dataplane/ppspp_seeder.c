@@ -151,6 +151,22 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 		ledbat_loss(&ch->cc, ch->now_us);
 	}
 	ranges_add(&ch->requested, r);
+	/*
+	 * A leecher keeping a window full asks for the chunks after its last request, one
+	 * REQUEST per burst: joined to the queue's last range, a stream of them takes one slot
+	 * however long the seeder is held back (by LEDBAT or a full transmit queue).
+	 */
+	if (ch->n_req > 0) {
+		struct ppspp_range *t = &ch->req[ch->n_req - 1];
+
+		if (r.start <= t->end + 1 && r.end + 1 >= t->start) {
+			if (r.start < t->start)
+				t->start = r.start;
+			if (r.end > t->end)
+				t->end = r.end;
+			return;
+		}
+	}
 	if (ch->n_req == SEEDER_REQ_MAX) {
 		seeder_refuse(ch, SEEDER_R_TOO_MANY_REQUESTS);
 		return;

@@ -18,6 +18,9 @@
  *      chunk size, other CIPM, datagram before handshake, wrong channel, out-of-range
  *      request, malformed bytes: each refused with its reason, channel state untouched
  *   7  CANCEL removes queued chunks; a close handshake ends the channel
+ *   8  a window kept full one REQUEST at a time while the seeder sends nothing (held back):
+ *      the contiguous requests share a queue slot, none is refused, all served in order;
+ *      requests with gaps between them are still limited to SEEDER_REQ_MAX ranges
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -413,6 +416,63 @@ static void case_cancel_close(void)
 	printf("case %u: cancel and close (%u datagrams)\n", case_no, datas);
 }
 
+static size_t request_dgram(uint8_t *buf, size_t cap, const struct seeder_channel *ch,
+	uint64_t start, uint64_t end)
+{
+	struct ppspp_builder b;
+
+	CHECK(ppspp_builder_init(&b, &ch->ctx, buf, cap, SEEDER_ID) == 0);
+	CHECK(ppspp_builder_append_request(&b, (struct ppspp_range){ start, end }) == 0);
+	return (size_t)ppspp_builder_finish(&b);
+}
+
+static void case_request_stream(void)
+{
+	struct seeder_channel ch;
+	struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+	struct ppspp_decode_result res;
+	uint8_t buf[9000];
+	uint64_t n = store.tree.n_chunks, asked = n < 64 ? n : 64, next = 0;
+	size_t len;
+	bool in_order = true;
+
+	case_no++;
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	len = bad_handshake(buf, sizeof(buf), SEEDER_R_OK);
+	CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+	CHECK(seeder_output(&ch, buf, sizeof(buf), 0) > 0);
+	/* One chunk per REQUEST, none served in between. */
+	for (uint64_t c = 0; c < asked; c++) {
+		len = request_dgram(buf, sizeof(buf), &ch, c, c);
+		CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+	}
+	CHECKF(ch.n_req == 1 && ch.refused[SEEDER_R_TOO_MANY_REQUESTS] == 0,
+	       "case %u: %u ranges queued, %llu refused", case_no, ch.n_req,
+	       (unsigned long long)ch.refused[SEEDER_R_TOO_MANY_REQUESTS]);
+	for (int k; (k = seeder_output(&ch, buf, sizeof(buf), 0)) > 0;) {
+		int m = ppspp_datagram_decode(&ch.ctx, buf, (size_t)k, msgs, SEEDER_MSGS_MAX, &res);
+
+		for (int i = 0; i < m; i++)
+			if (msgs[i].type == PPSPP_MSG_DATA) {
+				in_order &= msgs[i].u.data.range.start == next;
+				next = msgs[i].u.data.range.end + 1;
+			}
+	}
+	CHECKF(ch.chunks_sent == asked && next == asked && in_order,
+	       "case %u: %llu chunks sent, next %llu, in order %d", case_no,
+	       (unsigned long long)ch.chunks_sent, (unsigned long long)next, in_order);
+	/* Ranges with gaps between them cannot be joined: the queue still has a bound. */
+	if (n >= 2 * (SEEDER_REQ_MAX + 1)) {
+		for (unsigned i = 0; i <= SEEDER_REQ_MAX; i++) {
+			len = request_dgram(buf, sizeof(buf), &ch, n - 1 - 2 * i, n - 1 - 2 * i);
+			CHECK(seeder_input(&ch, buf, len) == SEEDER_R_OK);
+		}
+		CHECK(ch.n_req == SEEDER_REQ_MAX && ch.refused[SEEDER_R_TOO_MANY_REQUESTS] == 1);
+	}
+	printf("case %u: %llu one-chunk requests queued as one range, served in order\n",
+	       case_no, (unsigned long long)asked);
+}
+
 static int read_file(const char *path, uint8_t **out, size_t *len)
 {
 	struct stat st;
@@ -468,6 +528,7 @@ int main(int argc, char **argv)
 	case_download(mtu, 0, PPSPP_CAM_CHUNK32, store.tree.n_chunks / 2);
 	case_hostile();
 	case_cancel_close();
+	case_request_stream();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
