@@ -13,18 +13,27 @@
 # lcore 0 over the same memif pair, reflecting the loadgen's flood of frames the size of an
 # ESP chunk datagram (the I/O ceiling, as the chunk payload those frames would carry), and
 # ipsec-mb AES-128-GCM seal bursts of the chunk size pinned to CPU 0 (bench_crypto).
-# Prints a Markdown table. Builds nothing: BUILD_DIR must hold the built tree.
+# Then ingest: the data plane, serving nothing, ingests the same swarm from one
+# superpeer-loadgen --seed peer (`superpeer swarm ingest`, plain or through ESP in UDP), again
+# and again for SECONDS; the loadgen times each complete ingest from the first REQUEST to the
+# ACK of the last chunk (the data plane ACKs a chunk once it is Merkle-verified). Its ceiling
+# is ipsec-mb AES-128-GCM open bursts plus multi-buffer SHA-256 of the chunk size on CPU 0.
+# Prints Markdown tables. Builds nothing: BUILD_DIR must hold the built tree.
 #
 # Hugepages: used when free ones cover the run; as root, 1100 more are reserved for the run
 # (and given back, with the hugetlbfs mount, at exit); otherwise --no-huge, said in the output.
 # memif rings: 4096 buffers of 9216 bytes each way, so an 8 KiB chunk is one descriptor and the
 # peers' windows fit in the ring. LOG_DIR (optional) keeps every process's output.
+# CHUNKS in the environment (default "1024 4096 8192") picks the chunk sizes; DP_OPTS adds
+# options to the data plane's (e.g. DP_OPTS="--ledbat no").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 secs=${2:-10}
 peers=${3:-64}
 logdir=${4:-}
+chunks=${CHUNKS:-1024 4096 8192}
+dp_opts=${DP_OPTS:-}
 sp=$build/tools/superpeer dp=$build/dataplane/superpeer-dataplane lg=$build/tools/superpeer-loadgen
 for f in "$sp" "$dp" "$lg" "$build/bench/bench_crypto"; do
 	[ -x "$f" ] || { echo "system.sh: $f missing: build $build first" >&2; exit 1; }
@@ -98,7 +107,7 @@ serve() {
 	# shellcheck disable=SC2046
 	timeout -s INT $((secs + 30)) "$dp" $(eal 0 dp) --vdev "net_memif0,role=server,socket=$sock,$memif" \
 		-- --ip 10.99.0.1 --store "$work/store$chunk" --public "$work/key/provider.pub" --open \
-		--mtu 9000 --keyring "$tag" --idle-sleep-us 0 --max-peers 16384 "${esp_dp[@]}" \
+		--mtu 9000 --keyring "$tag" --idle-sleep-us 0 --max-peers 16384 "${esp_dp[@]}" $dp_opts \
 		>"$work/dp-$chunk-$mode.out" 2>&1 &
 	local dpid=$!
 	pids+=("$dpid")
@@ -108,6 +117,49 @@ serve() {
 		-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" --peers "$peers" \
 		--window 128 --seconds "$secs" --warmup 1 "${esp_lg[@]}" \
 		>"$work/lg-$chunk-$mode.out" 2>&1 || true
+	kill -INT "$dpid" 2>/dev/null || true
+	wait_gone "$dpid" 10
+}
+
+# ingest CHUNK MODE: the data plane ingests the store from the loadgen's seeder, repeatedly
+# for $secs seconds (outputs in $work/{idp,ilg}-CHUNK-MODE.out).
+ingest() {
+	local chunk=$1 mode=$2 sock=$work/i.sock esp_dp=() esp_lg=() esp_ing=() id end lgp
+	id=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
+	if [ "$mode" = esp ]; then
+		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
+		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
+		esp_ing=(--esp-port 20000)
+	fi
+	rm -f "$sock"
+	# shellcheck disable=SC2046
+	timeout -s INT $((secs + 90)) "$dp" $(eal 0 dp) --vdev "net_memif0,role=server,socket=$sock,$memif" \
+		-- --ip 10.99.0.1 --mtu 9000 --keyring "$tag" --idle-sleep-us 0 "${esp_dp[@]}" $dp_opts \
+		>"$work/idp-$chunk-$mode.out" 2>&1 &
+	local dpid=$!
+	pids+=("$dpid")
+	sleep 2
+	# shellcheck disable=SC2046
+	timeout -s INT $((secs + 60)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
+		-- --target 10.99.0.1 --seed "$work/store$chunk" --public "$work/key/provider.pub" \
+		--peer-port 20000 --seconds $((secs + 50)) --warmup 0 "${esp_lg[@]}" \
+		>"$work/ilg-$chunk-$mode.out" 2>&1 &
+	lgp=$!
+	pids+=("$lgp")
+	sleep 1
+	end=$((SECONDS + secs))
+	while [ $SECONDS -lt $end ]; do
+		"$sp" swarm --keyring "$tag" ingest "$work/store$chunk/manifest" --public \
+			"$work/key/provider.pub" --from 10.1.0.1:20000 "${esp_ing[@]}" >/dev/null || break
+		# bounded: an ingest that does not finish within 30 s is left to the summary
+		for _ in $(seq 600); do
+			"$sp" swarm --keyring "$tag" list | grep "^$id " | grep -q ingesting || break
+			sleep 0.05
+		done
+		"$sp" swarm --keyring "$tag" del "$id" >/dev/null || break
+	done
+	kill -INT "$lgp" 2>/dev/null || true
+	wait_gone "$lgp" 10
 	kill -INT "$dpid" 2>/dev/null || true
 	wait_gone "$dpid" 10
 }
@@ -150,17 +202,20 @@ busy_pct() {
 }
 busy_before=$(busy_pct)
 taskset -c 0 "$build/bench/bench_crypto" \
-	--benchmark_filter='BM_gcm128_seal_burst32/(1024|4096|8192)$' --benchmark_min_time=0.5 \
+	--benchmark_filter='BM_(gcm128_seal_burst32|gcm128_open_burst32|sha256_mb_burst32)/(1024|4096|8192)$' \
+	--benchmark_min_time=0.5 \
 	--benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
 	--benchmark_format=csv 2>/dev/null >"$work/gcm.csv"
 
-declare -A res io
-for chunk in 1024 4096 8192; do
+declare -A res io ing
+for chunk in $chunks; do
 	"$sp" pack --key "$work/key/provider.key" --chunk-size "$chunk" -o "$work/store$chunk" \
 		"$work/content" >/dev/null
 	for mode in plain esp; do
 		serve "$chunk" "$mode"
 		res[$chunk,$mode]=$(tail -1 "$work/lg-$chunk-$mode.out")
+		ingest "$chunk" "$mode"
+		ing[$chunk,$mode]=$(tail -1 "$work/ilg-$chunk-$mode.out")
 	done
 	# An ESP chunk datagram: Ethernet, IPv4, UDP, ESP header + IV, inner UDP, PPSPP channel
 	# + DATA header (21), the chunk, pad + pad length + next header (4), ICV.
@@ -181,7 +236,7 @@ echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(npr
 echo
 echo "| chunk | mode | served chunks/s | served Gbit/s | peers served | chunks lost | data plane drops | loadgen busy | I/O ceiling: testpmd io, same memif | crypto ceiling: GCM-128 seal burst | served / min(ceilings) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-for chunk in 1024 4096 8192; do
+for chunk in $chunks; do
 	for mode in plain esp; do
 		drops=$(awk '/^drop / { sub(/:/, "", $2); printf "%s%s %s", sep, $2, $3; sep = ", " }' \
 			"$work/dp-$chunk-$mode.out")
@@ -216,6 +271,42 @@ for chunk in 1024 4096 8192; do
 				printf "| %d B | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 					c, m == "esp" ? "ESP (AES-128-GCM)" : "plain", cps, gb, peers, lost,
 					drops, busy, ioc, cc, ratio
+			}' "$work/gcm.csv"
+	done
+done
+echo
+echo "Ingest: the data plane (one worker, lcore 0) fetching the swarm from one superpeer-loadgen"
+echo "--seed peer (lcore 1), each chunk Merkle-verified before it is stored and ACKed; timed per"
+echo "complete ingest from the first REQUEST to the last ACK, summed over the ingests that fit."
+echo
+echo "| chunk | mode | ingested chunks/s | ingested Gbit/s | ingests complete | bad chunks | loadgen busy | ceiling: GCM-128 open burst + SHA-256 multi-buffer | ingested / ceiling |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for chunk in $chunks; do
+	for mode in plain esp; do
+		bad=$(awk '/^drop bad_chunk:/ { print $3 }' "$work/idp-$chunk-$mode.out")
+		awk -v c="$chunk" -v m="$mode" -v line="${ing[$chunk,$mode]}" -v bad="${bad:-0}" -F, '
+			NR == 1 { for (i = 1; i <= NF; i++) if ($i == "bytes_per_second") col = i }
+			$1 == "\"BM_gcm128_open_burst32/" c "_median\"" { open = $col }
+			$1 == "\"BM_sha256_mb_burst32/" c "_median\"" { sha = $col }
+			END {
+				cps = "?"; gb = "?"; runs = "?"; busy = "?"
+				if (match(line, /: [0-9]+ ingests complete/))
+					runs = substr(line, RSTART + 2, RLENGTH - 19)
+				if (match(line, /: [0-9]+ chunks\/s/))
+					cps = substr(line, RSTART + 2, RLENGTH - 11)
+				if (match(line, /, [0-9.]+ Gbit\/s/))
+					gb = substr(line, RSTART + 2, RLENGTH - 9)
+				if (match(line, /busy [0-9]+ %/))
+					busy = substr(line, RSTART + 5, RLENGTH - 5)
+				# One core does both: the seconds per byte add up.
+				ceil = -1
+				if (sha > 0 && (m != "esp" || open > 0))
+					ceil = 8 / 1e9 / (1 / sha + (m == "esp" ? 1 / open : 0))
+				cc = ceil > 0 ? sprintf("%.1f Gbit/s%s", ceil, m == "esp" ? "" : " (SHA-256 alone)") : "?"
+				ratio = (ceil > 0 && gb != "?") ? sprintf("%.0f %%", 100 * gb / ceil) : "–"
+				printf "| %d B | %s | %s | %s | %s | %s | %s | %s | %s |\n", c,
+					m == "esp" ? "ESP (AES-128-GCM)" : "plain", cps, gb, runs, bad, busy,
+					cc, ratio
 			}' "$work/gcm.csv"
 	done
 done

@@ -170,6 +170,27 @@ fail:
 	return rc;
 }
 
+int chunk_store_pub_read(
+	const char *path, uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap)
+{
+	FILE *f = fopen(path, "re");
+	char hex[2 * ED25519_PUBLIC_LEN + 2] = "";
+
+	if (f == NULL || fgets(hex, sizeof(hex), f) == NULL) {
+		snprintf(err, cap, "%s: cannot read", path);
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (unsigned i = 0; i < ED25519_PUBLIC_LEN; i++)
+		if (sscanf(hex + 2 * i, "%2hhx", &pub[i]) != 1) {
+			snprintf(err, cap, "%s: not a public key (64 hex digits)", path);
+			return -1;
+		}
+	return 0;
+}
+
 int chunk_store_sums_alloc(struct chunk_store *s)
 {
 	s->sums = calloc(s->tree.n_chunks ? s->tree.n_chunks : 1, sizeof(s->sums[0]));

@@ -46,6 +46,12 @@ struct chunk_store {
 int chunk_store_open(struct chunk_store *s, struct crypto_engine *e, const char *dir,
 	const uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap);
 void chunk_store_close(struct chunk_store *s);
+/*
+ * A provider's public key file (64 hex digits, as superpeer keygen writes it) into pub.
+ * 0, or -1 with one line in err naming the file.
+ */
+int chunk_store_pub_read(
+	const char *path, uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap);
 /* The zeroed sums array for s->tree.n_chunks chunks (opening does it); 0 or -ENOMEM. */
 int chunk_store_sums_alloc(struct chunk_store *s);
 

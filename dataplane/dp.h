@@ -241,6 +241,7 @@ struct dp_worker {
 	struct dp_peer **tx_wait;
 	uint32_t tx_wait_head, tx_wait_n, tx_wait_cap;
 	uint64_t tx_held; /* times a peer's output paused for transmit room */
+	uint64_t cc_held; /* times LEDBAT's window held a peer's DATA back */
 	struct dp_esp_rx esp_rx[DP_BURST];
 	struct esp_open_pkt esp_open[DP_BURST];
 	unsigned n_esp_rx;

@@ -102,6 +102,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"keepalives_sent", offsetof(struct dp_worker, keepalives_sent)},
 			{"rate_held", offsetof(struct dp_worker, rate_held)},
 			{"tx_held", offsetof(struct dp_worker, tx_held)},
+			{"ledbat_held", offsetof(struct dp_worker, cc_held)},
 			{"channels_choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
@@ -138,6 +139,7 @@ static void dp_summary(void)
 			{"keep-alives sent", offsetof(struct dp_worker, keepalives_sent)},
 			{"held by rate limits", offsetof(struct dp_worker, rate_held)},
 			{"paused for transmit room", offsetof(struct dp_worker, tx_held)},
+			{"held by LEDBAT's window", offsetof(struct dp_worker, cc_held)},
 			{"channels choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers closed by policy", offsetof(struct dp_worker, peers_blocked)},
@@ -175,26 +177,6 @@ static int dp_static_sa(struct dp_ctl *ctl, const char *arg, enum kr_dir dir, bo
 		fprintf(stderr, "superpeer-dataplane: --sa-%s: %s\n",
 			dir == KR_DIR_IN ? "in" : "out", err);
 	return rc;
-}
-
-static int dp_read_pub(const char *path, uint8_t pub[static ED25519_PUBLIC_LEN])
-{
-	FILE *f = fopen(path, "r");
-	char hex[80] = "";
-
-	if (f == NULL || fgets(hex, sizeof(hex), f) == NULL) {
-		fprintf(stderr, "superpeer-dataplane: %s: cannot read\n", path);
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	for (unsigned i = 0; i < ED25519_PUBLIC_LEN; i++)
-		if (sscanf(hex + 2 * i, "%2hhx", &pub[i]) != 1) {
-			fprintf(stderr, "superpeer-dataplane: %s: not a public key\n", path);
-			return -1;
-		}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -347,8 +329,10 @@ int main(int argc, char **argv)
 		uint8_t pub[ED25519_PUBLIC_LEN];
 		int slot;
 
-		if (dp_read_pub(o.swarms[i].pub, pub) != 0)
+		if (chunk_store_pub_read(o.swarms[i].pub, pub, err, sizeof(err)) != 0) {
+			fprintf(stderr, "superpeer-dataplane: %s\n", err);
 			goto fail;
+		}
 		slot = swarm_table_add(&ctl.swarms, &ctl.eng, o.swarms[i].store, pub,
 			o.swarms[i].open, err, sizeof(err));
 		if (slot < 0) {

@@ -420,7 +420,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 	struct esp_seal_pkt sp[DP_SEAL_BURST];
 	struct dp_sa *sa = NULL;
 	unsigned k = 0;
-	uint64_t chunks = p->ch.chunks_sent, bytes = p->ch.bytes_sent;
+	uint64_t chunks = p->ch.chunks_sent, bytes = p->ch.bytes_sent, held = p->ch.cc_held;
 
 	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
 		return;
@@ -476,6 +476,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 	w->chunks_sent += p->ch.chunks_sent - chunks;
 	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - chunks;
 	w->swarm_bytes[p->swarm] += p->ch.bytes_sent - bytes;
+	w->cc_held += p->ch.cc_held - held;
 }
 
 void dp_ppspp_resume(struct dp_worker *w)

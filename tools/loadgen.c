@@ -8,6 +8,9 @@
  * served, drops, and the share of its own lcore's time spent on packets (how close the
  * loadgen itself is to being the bottleneck).
  *
+ * --seed DIR turns it around: one peer (the first address and port) serves the packed store
+ * in DIR to the data plane's ingest and times each complete ingest (loadgen_seed.c).
+ *
  * Two modes measure the I/O path alone: --flood BYTES sends frames as fast as the port takes
  * them and counts what comes back (dpdk-testpmd in io mode, or a loadgen in --reflect mode,
  * on the other end); --reflect sends every frame back as it came.
@@ -51,26 +54,29 @@ static void lg_on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: superpeer-loadgen EAL-ARGS -- --target A.B.C.D [--target-mac MAC]\n"
-		   "           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
-		   "           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
-		   "           [--window CHUNKS] [--seconds S] [--warmup S]\n"
-		   "           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
-		   "       superpeer-loadgen EAL-ARGS -- --flood BYTES [--seconds S]\n"
-		   "       superpeer-loadgen EAL-ARGS -- --reflect [--seconds S]\n\n"
-		   "Plays --peers simulated PPSPP peers (default 16) leeching the swarm --swarm\n"
-		   "(its ID in hex: 20 bytes SHA-1, 32 bytes SHA-256) from superpeer-dataplane\n"
-		   "at --target on DPDK port 0, one lcore. Peer i has address --ip + i (default\n"
-		   "10.1.0.1) and UDP port --peer-port + i (default 20000). The target's MAC is\n"
-		   "learnt by ARP unless given. --sa-out/--sa-in: ESP in UDP to --esp-port\n"
-		   "(default 4500) under one SA pair, keys as `ip xfrm` writes them (the data\n"
-		   "plane's --sa-in is our --sa-out). Plain PPSPP goes to --udp-port (default\n"
-		   "6778). --window: chunks each peer keeps asked for (default 256). Prints a\n"
-		   "line a second and a summary of the --seconds (default 10) after the first\n"
-		   "--warmup (default 1) seconds: chunks/s, Gbit/s of chunk payload, packets/s,\n"
-		   "peers served, drops, chunks lost, and the loadgen's own busy share.\n"
-		   "--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
-		   "comes back; --reflect: every frame sent back as it came (io forwarding).\n");
+	fprintf(f,
+		"usage: superpeer-loadgen EAL-ARGS -- --target A.B.C.D [--target-mac MAC]\n"
+		"           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
+		"           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
+		"           [--window CHUNKS] [--seconds S] [--warmup S]\n"
+		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
+		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
+		"           [--ip A.B.C.D] [--peer-port N] [--seconds S] [--sa-out .. --sa-in ..]\n"
+		"       superpeer-loadgen EAL-ARGS -- --flood BYTES [--seconds S]\n"
+		"       superpeer-loadgen EAL-ARGS -- --reflect [--seconds S]\n\n"
+		"Plays --peers simulated PPSPP peers (default 16) leeching the swarm --swarm\n"
+		"(its ID in hex: 20 bytes SHA-1, 32 bytes SHA-256) from superpeer-dataplane\n"
+		"at --target on DPDK port 0, one lcore. Peer i has address --ip + i (default\n"
+		"10.1.0.1) and UDP port --peer-port + i (default 20000). The target's MAC is\n"
+		"learnt by ARP unless given. --sa-out/--sa-in: ESP in UDP to --esp-port\n"
+		"(default 4500) under one SA pair, keys as `ip xfrm` writes them (the data\n"
+		"plane's --sa-in is our --sa-out). Plain PPSPP goes to --udp-port (default\n"
+		"6778). --window: chunks each peer keeps asked for (default 256). Prints a\n"
+		"line a second and a summary of the --seconds (default 10) after the first\n"
+		"--warmup (default 1) seconds: chunks/s, Gbit/s of chunk payload, packets/s,\n"
+		"peers served, drops, chunks lost, and the loadgen's own busy share.\n"
+		"--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
+		"comes back; --reflect: every frame sent back as it came (io forwarding).\n");
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -82,8 +88,10 @@ static int lg_port_init(struct lg *g)
 
 	g->rx_pool = rte_pktmbuf_pool_create("lg_rx", LG_RX_MBUFS, 256, 0,
 		RTE_PKTMBUF_HEADROOM + LG_JUMBO, (int)rte_socket_id());
-	g->tx_pool = rte_pktmbuf_pool_create(
-		"lg_tx", LG_TX_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	/* A seeder's datagrams carry whole chunks (8 KiB and more): jumbo buffers then. */
+	g->tx_pool = rte_pktmbuf_pool_create("lg_tx", LG_TX_MBUFS, 256, 0,
+		g->store != NULL ? RTE_PKTMBUF_HEADROOM + LG_JUMBO : RTE_MBUF_DEFAULT_BUF_SIZE,
+		(int)rte_socket_id());
 	if (g->rx_pool == NULL || g->tx_pool == NULL)
 		return -ENOMEM;
 	if (rte_eth_dev_configure(g->port_id, 1, 1, &conf) != 0 ||
@@ -404,6 +412,20 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 	for (unsigned k = 1; k < ESP_DROP_COUNT; k++)
 		if (g->esp_drops[k] != 0)
 			printf("loadgen esp %s: %" PRIu64 "\n", esp_drop_name(k), g->esp_drops[k]);
+	if (g->store != NULL) {
+		double s = (double)g->seed_run_tsc / (double)g->tsc_hz;
+
+		/* The summary is the last line: scripts read it. */
+		printf("loadgen: seeding %u-byte chunks, %s: %u ingests complete", g->chunk_size,
+			g->sa_in != NULL ? "ESP" : "plain", g->seed_runs);
+		if (g->seed_runs > 0 && s > 0)
+			printf(": %.0f chunks/s, %.2f Gbit/s of chunk payload verified",
+				(double)g->seed_run_chunks / s,
+				(double)g->seed_run_bytes * 8.0 / s / 1e9);
+		printf(", loadgen busy %.0f %%\n",
+			100.0 * (double)(now.busy - start.busy) / (double)(now.tsc - start.tsc));
+		return;
+	}
 	printf("loadgen channels opened: %" PRIu64 ", chunks received: %" PRIu64 " in all\n",
 		g->channels, g->chunks);
 	/* The summary is the last line: scripts read it. */
@@ -415,7 +437,7 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 /* ---- options ----------------------------------------------------------------------------- */
 
 struct lg_opts {
-	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac;
+	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac, *seed, *pub;
 	unsigned seconds, warmup, flood;
 	bool reflect, esn;
 };
@@ -450,6 +472,8 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"esn", no_argument, NULL, 'E'},
 		{"flood", required_argument, NULL, 'f'},
 		{"reflect", no_argument, NULL, 'r'},
+		{"seed", required_argument, NULL, 'd'},
+		{"public", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -519,6 +543,12 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 			break;
 		case 'r':
 			o->reflect = true;
+			break;
+		case 'd':
+			o->seed = optarg;
+			break;
+		case 'k':
+			o->pub = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -603,7 +633,23 @@ int main(int argc, char **argv)
 	}
 	g.tsc_hz = rte_get_tsc_hz();
 	g.tsc_per_us = g.tsc_hz / 1000000 ? g.tsc_hz / 1000000 : 1;
-	if (crypto_engine_init(&g.eng) != 0 || lg_port_init(&g) != 0) {
+	if (crypto_engine_init(&g.eng) != 0) {
+		fprintf(stderr, "superpeer-loadgen: no crypto engine\n");
+		goto out;
+	}
+	if (o.seed != NULL) {
+		if (o.pub == NULL) {
+			fprintf(stderr, "superpeer-loadgen: --seed needs --public\n");
+			rc = 2;
+			goto out;
+		}
+		if (lg_seed_open(&g, o.seed, o.pub) != 0) {
+			rc = 2;
+			goto out;
+		}
+		g.n_peers = 1; /* one seeder */
+	}
+	if (lg_port_init(&g) != 0) {
 		fprintf(stderr, "superpeer-loadgen: port 0 setup failed\n");
 		goto out;
 	}
@@ -618,7 +664,7 @@ int main(int argc, char **argv)
 		goto stop;
 	}
 	rc = 2;
-	if (g.dst_ip == 0 || lg_swarm(&g, &o) != 0) {
+	if (g.dst_ip == 0 || (g.store == NULL && lg_swarm(&g, &o) != 0)) {
 		if (g.dst_ip == 0)
 			usage(stderr);
 		goto stop;
@@ -671,8 +717,9 @@ stop:
 	esp_arg_sa_free(g.sa_out);
 	esp_arg_sa_free(g.sa_in);
 	rte_free(g.peers);
-	crypto_engine_fini(&g.eng);
 out:
+	lg_seed_close(&g);
+	crypto_engine_fini(&g.eng);
 	rte_eal_cleanup();
 	return rc;
 }

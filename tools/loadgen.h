@@ -5,6 +5,7 @@
  *
  *   loadgen.c       EAL, options, port, the run-to-completion loop, reports, flood/reflect
  *   loadgen_peer.c  per packet: frames in, ESP open, PPSPP per peer, ACK/REQUEST out, seal
+ *   loadgen_seed.c  --seed: one peer serving a packed store to the data plane's ingest
  *
  * Each peer has its own IPv4 address and UDP port (consecutive from --ip and --peer-port: the
  * data plane's peer table spreads peers by port as much as by address) and runs one channel:
@@ -30,9 +31,11 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "chunk_store.h"
 #include "crypto.h"
 #include "esp_sa.h"
 #include "ppspp_codec.h"
+#include "ppspp_seeder.h"
 
 enum {
 	LG_BURST = 32,	  /* frames per rx burst */
@@ -55,12 +58,13 @@ enum {
 	_(STALE, "stale", "datagram for a channel the peer no longer runs")                        \
 	_(BAD_HANDSHAKE, "bad_handshake", "handshake reply for another swarm")                     \
 	_(LOST, "chunks_lost", "chunks skipped in the seeder's order, asked for again")            \
-	_(REASKS, "reasks", "peer without DATA for 20 ms with chunks asked for: asked again")      \
+	_(REASKS, "reasks", "peer without DATA for 300 ms with chunks asked for: asked again")     \
 	_(STALLS, "stalls", "peer without DATA for 1 s with chunks asked for: new channel")        \
 	_(HS_RETRIES, "hs_retries", "handshake unanswered for 100 ms: sent again")                 \
 	_(SEAL, "seal", "datagram ESP refused to seal")                                            \
 	_(TX_FULL, "tx_full", "frame dropped: the port took nothing for LG_TX_MAX frames")         \
-	_(NO_MBUF, "no_mbuf", "tx mbuf pool exhausted")
+	_(NO_MBUF, "no_mbuf", "tx mbuf pool exhausted")                                            \
+	_(SEED_REFUSED, "seed_refused", "--seed: datagram the seeder refused (reason per channel)")
 
 enum lg_counter {
 #define LG_COUNTER_ENUM(e, name, text) LG_C_##e,
@@ -148,6 +152,17 @@ struct lg {
 	unsigned n_seal;
 	struct rte_mbuf *tx[LG_TX_MAX];
 	unsigned n_tx;
+	/* ---- --seed (loadgen_seed.c): peer 0 serves this store to the data plane's ingest ---- */
+	struct chunk_store *store; /* NULL: the peers leech */
+	struct seeder_channel sch;
+	uint32_t seed_id;
+	bool seed_running;   /* a channel is open and not every chunk is acknowledged */
+	bool seed_due;	     /* the seeder may have more to send */
+	uint8_t *seed_acked; /* a bit per chunk the data plane acknowledged (verified) */
+	uint64_t seed_n_acked;
+	uint64_t seed_start_tsc; /* the run's first REQUEST */
+	unsigned seed_runs;	 /* complete runs, and their totals */
+	uint64_t seed_run_chunks, seed_run_bytes, seed_run_tsc;
 };
 
 /* loadgen_peer.c: the frames of one rx burst (consumed), then what the peers have to send. */
@@ -160,5 +175,16 @@ void lg_tick(struct lg *g);
 void lg_flush(struct lg *g);
 /* loadgen_peer.c: m (a finished frame) onto the tx array. */
 void lg_tx_queue(struct lg *g, struct rte_mbuf *m);
+/* loadgen_peer.c: a frame for a datagram from a peer; *d is where the datagram goes. */
+struct rte_mbuf *lg_dgram_begin(struct lg *g, uint8_t **d);
+/* loadgen_peer.c: n bytes of datagram written at d: queued (plain) or batched for sealing. */
+void lg_dgram_send(struct lg *g, const struct lg_peer *p, struct rte_mbuf *m, int n);
+
+/* loadgen_seed.c: --seed DIR --public FILE: the store, its swarm as the loadgen's. 0 or -1. */
+int lg_seed_open(struct lg *g, const char *dir, const char *pub_path);
+void lg_seed_close(struct lg *g);
+/* loadgen_seed.c: one datagram from the data plane's ingest; then what is due, sent. */
+void lg_seed_input(struct lg *g, const uint8_t *d, size_t len);
+void lg_seed_output(struct lg *g);
 
 #endif

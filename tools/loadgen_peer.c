@@ -103,7 +103,7 @@ void lg_flush(struct lg *g)
 }
 
 /* A fresh frame for a datagram from a peer: *d is where the PPSPP datagram goes. */
-static struct rte_mbuf *lg_dgram_begin(struct lg *g, uint8_t **d)
+struct rte_mbuf *lg_dgram_begin(struct lg *g, uint8_t **d)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(g->tx_pool);
 
@@ -118,7 +118,7 @@ static struct rte_mbuf *lg_dgram_begin(struct lg *g, uint8_t **d)
 }
 
 /* n bytes of datagram written: plain, it is queued; through ESP, it joins the seal batch. */
-static void lg_dgram_send(struct lg *g, const struct lg_peer *p, struct rte_mbuf *m, int n)
+void lg_dgram_send(struct lg *g, const struct lg_peer *p, struct rte_mbuf *m, int n)
 {
 	uint8_t *esp = rte_pktmbuf_mtod_offset(m, uint8_t *, LG_HDRS);
 	struct rte_udp_hdr *in = (struct rte_udp_hdr *)(esp + ESP_PREFIX_LEN);
@@ -297,8 +297,13 @@ static void lg_dgram_input(struct lg *g, struct lg_peer *p, const uint8_t *d, si
 {
 	struct ppspp_msg msgs[LG_MSGS_MAX];
 	struct ppspp_decode_result res;
-	int n = ppspp_datagram_decode(&g->ctx, d, len, msgs, LG_MSGS_MAX, &res);
+	int n;
 
+	if (g->store != NULL) {
+		lg_seed_input(g, d, len);
+		return;
+	}
+	n = ppspp_datagram_decode(&g->ctx, d, len, msgs, LG_MSGS_MAX, &res);
 	if (n < 0) {
 		g->count[LG_C_PPSPP_BAD]++;
 		return;
@@ -500,6 +505,8 @@ void lg_rx_burst(struct lg *g, struct rte_mbuf **pkts, unsigned n)
 			lg_channel_new(g, p); /* the whole swarm arrived: again, on a new channel */
 	}
 	g->n_touched = 0;
+	if (g->seed_due)
+		lg_seed_output(g);
 	lg_flush(g);
 }
 
@@ -533,8 +540,17 @@ static void lg_peer_reask(struct lg *g, struct lg_peer *p, uint64_t stall)
 
 void lg_tick(struct lg *g)
 {
-	const uint64_t hs_wait = g->tsc_hz / 10, reask = g->tsc_hz / 50, stall = g->tsc_hz;
+	/* Re-asked after 300 ms without DATA, as superpeer fetch and the data plane's ingest
+	 * do: well above LEDBAT's 25 ms target, so queueing alone never looks like loss. */
+	const uint64_t hs_wait = g->tsc_hz / 10, reask = g->tsc_hz * 3 / 10, stall = g->tsc_hz;
 
+	if (g->store != NULL) {
+		/* Seeding: the data plane's ingest drives the channel; nothing to time here. */
+		if (g->seed_due)
+			lg_seed_output(g);
+		lg_flush(g);
+		return;
+	}
 	for (uint32_t i = 0; i < g->n_peers; i++) {
 		struct lg_peer *p = &g->peers[i];
 
