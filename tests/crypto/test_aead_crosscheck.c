@@ -117,13 +117,35 @@ static uint8_t make_segs(aead_seg *sg, const uint8_t *in, uint8_t *out, size_t l
 	return (uint8_t)n;
 }
 
+/*
+ * One gathered op over in -> out (len bytes cut in random pieces) with b's IV and AAD:
+ * sealed (tag written) or opened (tag checked). Returns its status (-EIO when the burst did
+ * not count it done although the status says so); *pieces: how many pieces.
+ */
+static int gathered(const struct aead_key *key, struct bufs *b, size_t aad_len, const uint8_t *in,
+	uint8_t *out, uint8_t *tag, size_t len, bool seal, uint64_t *rs, unsigned *pieces)
+{
+	aead_seg sg[AEAD_SEGS_MAX];
+	struct aead_op op = {.key = key,
+		.iv = b->iv,
+		.aad = b->aad,
+		.tag = tag,
+		.segs = sg,
+		.n_segs = make_segs(sg, in, out, len, rs),
+		.aad_len = (uint16_t)aad_len,
+		.status = 1};
+	unsigned ok = seal ? aead_seal_burst(&eng, &op, 1) : aead_open_burst(&eng, &op, 1);
+
+	*pieces = op.n_segs;
+	return (ok == 1) == (op.status == 0) ? op.status : -EIO;
+}
+
 static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 {
 	size_t aad_len = vec_rand(rs) % (AAD_MAX_TEST + 1);
 	struct aead_key key __attribute__((aligned(64)));
 	struct aead_op op;
-	aead_seg sg[AEAD_SEGS_MAX];
-	unsigned which, ok;
+	unsigned which, ok, pieces;
 	int rc;
 
 	CHECK(crypto_random(b->key, key_len) == 0);
@@ -168,20 +190,11 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 	if (len > 0) {
 		memset(b->ct2, 0xa5, len);
 		memset(b->tag2, 0, sizeof(b->tag2));
-		op = (struct aead_op){.key = &key,
-			.iv = b->iv,
-			.aad = b->aad,
-			.tag = b->tag2,
-			.segs = sg,
-			.n_segs = make_segs(sg, b->pt, b->ct2, len, rs),
-			.aad_len = (uint16_t)aad_len,
-			.status = 1};
-		ok = aead_seal_burst(&eng, &op, 1);
-		CHECKF(ok == 1 && op.status == 0, "len %zu: gathered seal %u/%d", len, ok,
-			op.status);
+		rc = gathered(&key, b, aad_len, b->pt, b->ct2, b->tag2, len, true, rs, &pieces);
+		CHECKF(rc == 0, "len %zu: gathered seal %d", len, rc);
 		CHECKF(memcmp(b->ct, b->ct2, len) == 0 &&
 				memcmp(b->tag, b->tag2, AEAD_TAG_LEN) == 0,
-			"len %zu (%u pieces): gathered and contiguous seal differ", len, op.n_segs);
+			"len %zu (%u pieces): gathered and contiguous seal differ", len, pieces);
 		n_gathered++;
 	}
 
@@ -209,17 +222,9 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 		"len %zu: open burst %u/%d", len, ok, op.status);
 	if (len > 0) {
 		memset(b->out, 0xa5, len);
-		op = (struct aead_op){.key = &key,
-			.iv = b->iv,
-			.aad = b->aad,
-			.tag = b->tag,
-			.segs = sg,
-			.n_segs = make_segs(sg, b->ct, b->out, len, rs),
-			.aad_len = (uint16_t)aad_len,
-			.status = 1};
-		ok = aead_open_burst(&eng, &op, 1);
-		CHECKF(ok == 1 && op.status == 0 && memcmp(b->out, b->pt, len) == 0,
-			"len %zu (%u pieces): gathered open %u/%d", len, op.n_segs, ok, op.status);
+		rc = gathered(&key, b, aad_len, b->ct, b->out, b->tag, len, false, rs, &pieces);
+		CHECKF(rc == 0 && memcmp(b->out, b->pt, len) == 0,
+			"len %zu (%u pieces): gathered open %d", len, pieces, rc);
 	}
 
 	/* 3. One flipped bit in tag, ciphertext or AAD (whichever exists, rotating). */
@@ -261,17 +266,8 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 	CHECKF(vec_all_zero(b->ct2, len), "len %zu tamper %u: burst output not wiped", len, which);
 	if (len > 0) {
 		memset(b->out, 0xa5, len);
-		op = (struct aead_op){.key = &key,
-			.iv = b->iv,
-			.aad = b->aad,
-			.tag = b->tag,
-			.segs = sg,
-			.n_segs = make_segs(sg, b->ct, b->out, len, rs),
-			.aad_len = (uint16_t)aad_len,
-			.status = 1};
-		ok = aead_open_burst(&eng, &op, 1);
-		CHECKF(ok == 0 && op.status == -EBADMSG, "len %zu tamper %u: gathered open %u/%d",
-			len, which, ok, op.status);
+		rc = gathered(&key, b, aad_len, b->ct, b->out, b->tag, len, false, rs, &pieces);
+		CHECKF(rc == -EBADMSG, "len %zu tamper %u: gathered open %d", len, which, rc);
 		CHECKF(vec_all_zero(b->out, len), "len %zu tamper %u: gathered output not wiped",
 			len, which);
 	}
