@@ -12,6 +12,7 @@
 #include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_memcpy.h>
+#include <rte_prefetch.h>
 #include <rte_udp.h>
 
 #include "dp.h"
@@ -473,6 +474,11 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 			continue;
 		}
 		dp_dgram_seal_prepare(w, p, sa, m, (uint32_t)n, &sp[k], p->ch.data_len);
+		/* The chunk is read from the store when the burst is sealed: its start asked for
+		 * now (the hardware prefetcher follows a longer chunk on its own). */
+		for (uint32_t off = 0; off < p->ch.data_len && off < 1024;
+			off += RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(p->ch.data + off);
 		ms[k++] = m;
 		if (k == DP_SEAL_BURST) {
 			dp_dgram_seal_flush(w, p, ms, sp, k);
