@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "merkle.h"
 
@@ -564,7 +565,22 @@ int merkle_verifier_init(struct merkle_verifier *v, enum hash_alg alg, uint32_t 
 	v->n_chunks = n;
 	v->height = merkle_height(n);
 	v->n_bins = merkle_bin_count(n);
-	v->nodes = calloc(v->n_bins, v->hash_len);
+	/*
+	 * The node array of a large swarm (16 MiB for 256 MiB of 1 KiB chunks) on 2 MiB pages
+	 * where the kernel gives them: each verified chunk writes its path into it, and on
+	 * 4 KiB pages those writes missed the TLB as the ingest buffer's copies did.
+	 */
+	v->nodes_len = (size_t)v->n_bins * v->hash_len;
+	if (v->nodes_len >= (size_t)2 << 20) {
+		void *p = mmap(NULL, v->nodes_len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		v->nodes = p == MAP_FAILED ? NULL : p;
+		if (v->nodes != NULL)
+			(void)madvise(v->nodes, v->nodes_len, MADV_HUGEPAGE);
+	} else {
+		v->nodes = calloc(v->n_bins, v->hash_len);
+	}
 	v->trust = calloc((v->n_bins + 63) / 64, sizeof(uint64_t));
 	if (v->nodes == NULL || v->trust == NULL) {
 		merkle_verifier_fini(v);
@@ -576,7 +592,10 @@ int merkle_verifier_init(struct merkle_verifier *v, enum hash_alg alg, uint32_t 
 
 void merkle_verifier_fini(struct merkle_verifier *v)
 {
-	free(v->nodes);
+	if (v->nodes != NULL && v->nodes_len >= (size_t)2 << 20)
+		munmap(v->nodes, v->nodes_len);
+	else
+		free(v->nodes);
 	free(v->trust);
 	v->nodes = NULL;
 	v->trust = NULL;

@@ -203,6 +203,7 @@ struct merkle_verifier {
 	unsigned height;
 	uint64_t n_bins;
 	uint8_t *nodes;	  /* n_bins * hash_len */
+	size_t nodes_len; /* bytes; mapped (not malloc'd) from 2 MiB up */
 	uint64_t *trust;  /* bitmap of trusted bins */
 };
 
