@@ -118,24 +118,32 @@ static uint8_t make_segs(aead_seg *sg, const uint8_t *in, uint8_t *out, size_t l
 }
 
 /*
- * One gathered op over in -> out (len bytes cut in random pieces) with b's IV and AAD:
- * sealed (tag written) or opened (tag checked). Returns its status (-EIO when the burst did
- * not count it done although the status says so); *pieces: how many pieces.
+ * One op through the burst API over in -> out with b's IV and AAD: sealed (tag written) or
+ * opened (tag checked); contiguous, or (gather) len bytes cut in random pieces, *pieces of
+ * them. Returns its status (-EIO when the burst's count disagrees with the status).
  */
-static int gathered(const struct aead_key *key, struct bufs *b, size_t aad_len, const uint8_t *in,
-	uint8_t *out, uint8_t *tag, size_t len, bool seal, uint64_t *rs, unsigned *pieces)
+static int burst_op(const struct aead_key *key, struct bufs *b, size_t aad_len, const uint8_t *in,
+	uint8_t *out, uint8_t *tag, size_t len, bool seal, bool gather, uint64_t *rs,
+	unsigned *pieces)
 {
 	aead_seg sg[AEAD_SEGS_MAX];
 	struct aead_op op = {.key = key,
 		.iv = b->iv,
 		.aad = b->aad,
 		.tag = tag,
-		.segs = sg,
-		.n_segs = make_segs(sg, in, out, len, rs),
 		.aad_len = (uint16_t)aad_len,
 		.status = 1};
-	unsigned ok = seal ? aead_seal_burst(&eng, &op, 1) : aead_open_burst(&eng, &op, 1);
+	unsigned ok;
 
+	if (gather) {
+		op.segs = sg;
+		op.n_segs = make_segs(sg, in, out, len, rs);
+	} else {
+		op.src = in;
+		op.dst = out;
+		op.len = (uint32_t)len;
+	}
+	ok = seal ? aead_seal_burst(&eng, &op, 1) : aead_open_burst(&eng, &op, 1);
 	*pieces = op.n_segs;
 	return (ok == 1) == (op.status == 0) ? op.status : -EIO;
 }
@@ -144,8 +152,7 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 {
 	size_t aad_len = vec_rand(rs) % (AAD_MAX_TEST + 1);
 	struct aead_key key __attribute__((aligned(64)));
-	struct aead_op op;
-	unsigned which, ok, pieces;
+	unsigned which, pieces;
 	int rc;
 
 	CHECK(crypto_random(b->key, key_len) == 0);
@@ -167,17 +174,8 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 	rc = aead_seal(&eng, &key, b->iv, sizeof(b->iv), b->aad, aad_len, b->pt, b->ct, len, b->tag,
 		sizeof(b->tag));
 	CHECKF(rc == 0, "len %zu: seal rc %d", len, rc);
-	op = (struct aead_op){.key = &key,
-		.iv = b->iv,
-		.aad = b->aad,
-		.src = b->pt,
-		.dst = b->ct2,
-		.tag = b->tag2,
-		.len = (uint32_t)len,
-		.aad_len = (uint16_t)aad_len,
-		.status = 1};
-	ok = aead_seal_burst(&eng, &op, 1);
-	CHECKF(ok == 1 && op.status == 0, "len %zu: seal burst %u/%d", len, ok, op.status);
+	rc = burst_op(&key, b, aad_len, b->pt, b->ct2, b->tag2, len, true, false, rs, &pieces);
+	CHECKF(rc == 0, "len %zu: seal burst %d", len, rc);
 	CHECKF(memcmp(b->ct, b->ct2, len) == 0 && memcmp(b->tag, b->tag2, AEAD_TAG_LEN) == 0,
 		"len %zu: single and burst seal differ", len);
 	memset(b->out, 0xa5, len);
@@ -190,7 +188,8 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 	if (len > 0) {
 		memset(b->ct2, 0xa5, len);
 		memset(b->tag2, 0, sizeof(b->tag2));
-		rc = gathered(&key, b, aad_len, b->pt, b->ct2, b->tag2, len, true, rs, &pieces);
+		rc = burst_op(
+			&key, b, aad_len, b->pt, b->ct2, b->tag2, len, true, true, rs, &pieces);
 		CHECKF(rc == 0, "len %zu: gathered seal %d", len, rc);
 		CHECKF(memcmp(b->ct, b->ct2, len) == 0 &&
 				memcmp(b->tag, b->tag2, AEAD_TAG_LEN) == 0,
@@ -208,21 +207,12 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 		b->tag, sizeof(b->tag));
 	CHECKF(rc == 0 && memcmp(b->out, b->pt, len) == 0, "len %zu: open rc %d", len, rc);
 	memcpy(b->ct2, b->ct, len);
-	op = (struct aead_op){.key = &key,
-		.iv = b->iv,
-		.aad = b->aad,
-		.src = b->ct2,
-		.dst = b->ct2,
-		.tag = b->tag,
-		.len = (uint32_t)len,
-		.aad_len = (uint16_t)aad_len,
-		.status = 1};
-	ok = aead_open_burst(&eng, &op, 1);
-	CHECKF(ok == 1 && op.status == 0 && memcmp(b->ct2, b->pt, len) == 0,
-		"len %zu: open burst %u/%d", len, ok, op.status);
+	rc = burst_op(&key, b, aad_len, b->ct2, b->ct2, b->tag, len, false, false, rs, &pieces);
+	CHECKF(rc == 0 && memcmp(b->ct2, b->pt, len) == 0, "len %zu: open burst %d", len, rc);
 	if (len > 0) {
 		memset(b->out, 0xa5, len);
-		rc = gathered(&key, b, aad_len, b->ct, b->out, b->tag, len, false, rs, &pieces);
+		rc = burst_op(
+			&key, b, aad_len, b->ct, b->out, b->tag, len, false, true, rs, &pieces);
 		CHECKF(rc == 0 && memcmp(b->out, b->pt, len) == 0,
 			"len %zu (%u pieces): gathered open %d", len, pieces, rc);
 	}
@@ -251,22 +241,13 @@ static void one_case(struct bufs *b, size_t key_len, size_t len, uint64_t *rs)
 	CHECKF(rc == -EBADMSG, "len %zu tamper %u: open rc %d", len, which, rc);
 	CHECKF(vec_all_zero(b->out, len), "len %zu tamper %u: output not wiped", len, which);
 	memcpy(b->ct2, b->ct, len);
-	op = (struct aead_op){.key = &key,
-		.iv = b->iv,
-		.aad = b->aad,
-		.src = b->ct2,
-		.dst = b->ct2,
-		.tag = b->tag,
-		.len = (uint32_t)len,
-		.aad_len = (uint16_t)aad_len,
-		.status = 1};
-	ok = aead_open_burst(&eng, &op, 1);
-	CHECKF(ok == 0 && op.status == -EBADMSG, "len %zu tamper %u: open burst %u/%d", len, which,
-		ok, op.status);
+	rc = burst_op(&key, b, aad_len, b->ct2, b->ct2, b->tag, len, false, false, rs, &pieces);
+	CHECKF(rc == -EBADMSG, "len %zu tamper %u: open burst %d", len, which, rc);
 	CHECKF(vec_all_zero(b->ct2, len), "len %zu tamper %u: burst output not wiped", len, which);
 	if (len > 0) {
 		memset(b->out, 0xa5, len);
-		rc = gathered(&key, b, aad_len, b->ct, b->out, b->tag, len, false, rs, &pieces);
+		rc = burst_op(
+			&key, b, aad_len, b->ct, b->out, b->tag, len, false, true, rs, &pieces);
 		CHECKF(rc == -EBADMSG, "len %zu tamper %u: gathered open %d", len, which, rc);
 		CHECKF(vec_all_zero(b->out, len), "len %zu tamper %u: gathered output not wiped",
 			len, which);
