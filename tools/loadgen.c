@@ -75,6 +75,9 @@ static void usage(FILE *f)
 		"line a second and a summary of the --seconds (default 10) after the first\n"
 		"--warmup (default 1) seconds: chunks/s, Gbit/s of chunk payload, packets/s,\n"
 		"peers served, drops, chunks lost, and the loadgen's own busy share.\n"
+		"--seed DIR --public FILE: one peer (--ip, --peer-port) serves the packed store in\n"
+		"DIR (its manifest signed by the key in FILE) to the data plane's ingest and\n"
+		"prints each complete ingest (first REQUEST to last ACK) and their total.\n"
 		"--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
 		"comes back; --reflect: every frame sent back as it came (io forwarding).\n");
 }
