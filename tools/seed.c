@@ -44,7 +44,8 @@ static void usage(FILE *f)
 		   "0.0.0.0:6778 (port 0: any free port); the address bound is printed first.\n"
 		   "With --sa-in/--sa-out every datagram travels as ESP in UDP (RFC 3948, AES-GCM,\n"
 		   "keys as `ip xfrm` writes them) and only that SA's peer is served.\n"
-		   "--mtu: largest UDP payload sent (default 1472).\n");
+		   "--mtu: largest UDP payload sent (default 1472 on IPv4, 1452 on IPv6:\n"
+		   "  a 1500-byte IP packet).\n");
 }
 
 static struct seed_peer *seed_peer_find(struct seed_peer *peers, const struct sockaddr_storage *a,
@@ -85,7 +86,7 @@ int tool_seed_main(int argc, char **argv)
 	struct chunk_store store;
 	struct peer_esp esp;
 	struct seed_peer *peers = NULL;
-	unsigned long mtu = 1472;
+	unsigned long mtu = 0; /* not given: what fits a 1500-byte IP packet */
 	uint64_t served = 0, refused = 0, bad_esp = 0;
 	char err[512], addr[80];
 	bool esn = false, have_engine = false, have_store = false;
@@ -121,10 +122,13 @@ int tool_seed_main(int argc, char **argv)
 	}
 	if (optind + 1 != argc || pub_path == NULL)
 		return tool_err("need --public PUBFILE and one STOREDIR (see --help)");
-	if (mtu < 600 || mtu > 65507)
-		return tool_err("--mtu must be 600..65507");
 	if (peer_addr_parse(listen_arg, &local, &local_len) != 0)
 		return tool_err("--listen %s: expected ADDR:PORT or [ADDR6]:PORT", listen_arg);
+	/* IPv6's header is 20 bytes longer: 1472 would make every full datagram a fragment. */
+	if (mtu == 0)
+		mtu = local.ss_family == AF_INET6 ? 1452 : 1472;
+	if (mtu < 600 || mtu > 65507)
+		return tool_err("--mtu must be 600..65507");
 	if (tool_key_read(pub_path, pub, sizeof(pub)) != 0)
 		return 1;
 	if (crypto_engine_init(&e) != 0)
