@@ -79,24 +79,78 @@ static int path(const char *key, const char *value, char *out, size_t size, char
 	return 0;
 }
 
+/*
+ * ip = A.B.C.D[/N], ip6 = X:Y::Z[/N]. The prefix says which peers are on the link; without one
+ * every peer is (the behaviour before gateways existed), and then no gateway may be set.
+ */
+static int addr_prefix(struct dp_options *o, const char *key, const char *value, char *err,
+	size_t cap)
+{
+	bool v6 = key_is(key, "ip6");
+	char text[INET6_ADDRSTRLEN + 4];
+	char *slash;
+	unsigned long plen = 0;
+	size_t n = strlen(value);
+
+	if (n >= sizeof(text))
+		goto bad;
+	memcpy(text, value, n + 1);
+	slash = strchr(text, '/');
+	if (slash != NULL) {
+		char *end;
+
+		*slash = '\0';
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (errno != 0 || end == slash + 1 || *end != '\0' || slash[1] == '-' ||
+		    plen == 0 || plen > (v6 ? 128u : 32u))
+			goto bad;
+	}
+	if (v6) {
+		if (inet_pton(AF_INET6, text, o->ip6) != 1 || o->ip6[0] == 0xff)
+			goto bad;
+		o->has_ip6 = true;
+		o->prefix6 = (uint8_t)plen;
+	} else {
+		if (inet_pton(AF_INET, text, &o->ip4) != 1 || o->ip4 == 0)
+			goto bad;
+		o->prefix4 = (uint8_t)plen;
+	}
+	return 0;
+bad:
+	if (v6)
+		snprintf(err, cap, "ip6 '%.50s': not a unicast IPv6 address (ADDR or ADDR/1-128)",
+			value);
+	else
+		snprintf(err, cap, "ip '%.50s': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)",
+			value);
+	return -EINVAL;
+}
+
 int dp_options_set(struct dp_options *o, const char *key, const char *value, char *err, size_t cap)
 {
 	unsigned long v;
 	int rc;
 
-	if (key_is(key, "ip")) {
-		if (inet_pton(AF_INET, value, &o->ip4) != 1 || o->ip4 == 0) {
-			snprintf(err, cap, "ip '%.40s': not an IPv4 address", value);
+	if (key_is(key, "ip") || key_is(key, "ip6"))
+		return addr_prefix(o, key, value, err, cap);
+	if (key_is(key, "gateway")) {
+		if (inet_pton(AF_INET, value, &o->gw4) != 1 || o->gw4 == 0 ||
+		    (ntohl(o->gw4) >> 28) >= 14) {
+			snprintf(err, cap, "gateway '%.40s': not a unicast IPv4 address", value);
 			return -EINVAL;
 		}
 		return 0;
 	}
-	if (key_is(key, "ip6")) {
-		if (inet_pton(AF_INET6, value, o->ip6) != 1 || o->ip6[0] == 0xff) {
-			snprintf(err, cap, "ip6 '%.40s': not a unicast IPv6 address", value);
+	if (key_is(key, "gateway6")) {
+		static const uint8_t zero[16];
+
+		if (inet_pton(AF_INET6, value, o->gw6) != 1 || o->gw6[0] == 0xff ||
+		    memcmp(o->gw6, zero, 16) == 0) {
+			snprintf(err, cap, "gateway6 '%.40s': not a unicast IPv6 address", value);
 			return -EINVAL;
 		}
-		o->has_ip6 = true;
+		o->has_gw6 = true;
 		return 0;
 	}
 	if (key_is(key, "keyring")) {
@@ -256,6 +310,17 @@ int dp_options_check(const struct dp_options *o, char *err, size_t cap)
 {
 	if (o->ip4 == 0) {
 		snprintf(err, cap, "no IPv4 address (--ip, or ip = in [dataplane])");
+		return -1;
+	}
+	if (o->gw4 != 0 && (o->prefix4 == 0 || !dp_same_prefix4(o->gw4, o->ip4, o->prefix4))) {
+		snprintf(err, cap, "gateway: needs ip = A.B.C.D/N with the gateway inside that "
+				   "prefix (on the link)");
+		return -1;
+	}
+	if (o->has_gw6 && (o->prefix6 == 0 || (!(o->gw6[0] == 0xfe && (o->gw6[1] & 0xc0) == 0x80) &&
+						  !dp_same_prefix6(o->gw6, o->ip6, o->prefix6)))) {
+		snprintf(err, cap, "gateway6: needs ip6 = ADDR/N, and a gateway that is link-local "
+				   "(fe80::/10) or inside that prefix");
 		return -1;
 	}
 	if (o->udp_port == o->esp_port) {

@@ -13,6 +13,7 @@
 #ifndef SUPERPEER_DP_CONFIG_H
 #define SUPERPEER_DP_CONFIG_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,10 @@ struct dp_options {
 	uint32_t ip4; /* network order; 0 = not given */
 	uint8_t ip6[16];
 	bool has_ip6;
+	uint8_t prefix4, prefix6; /* on-link prefix lengths; 0 = every peer is on the link */
+	uint32_t gw4;		  /* next hop for off-link IPv4 peers, network order; 0 = none */
+	uint8_t gw6[16];	  /* next hop for off-link IPv6 peers, if has_gw6 */
+	bool has_gw6;
 	uint16_t udp_port, esp_port, mtu;
 	uint32_t idle_polls, idle_sleep_us, max_sas;
 	uint32_t peer_timeout_s, keepalive_s; /* a silent peer is dropped; idle channels kept */
@@ -42,6 +47,26 @@ struct dp_options {
 	struct dp_swarm_opt swarms[DP_MAX_SWARMS];
 	unsigned n_swarms;
 };
+
+/* Whether a and b (IPv4, network order) share their first plen bits; plen 1..32. */
+static inline bool dp_same_prefix4(uint32_t a, uint32_t b, unsigned plen)
+{
+	uint32_t mask = plen >= 32 ? UINT32_MAX : ~(UINT32_MAX >> plen);
+
+	return ((ntohl(a) ^ ntohl(b)) & mask) == 0;
+}
+
+/* The same for IPv6 addresses; plen 1..128. */
+static inline bool dp_same_prefix6(const uint8_t a[16], const uint8_t b[16], unsigned plen)
+{
+	for (unsigned i = 0; i < 16 && plen > 0; i++, plen = plen > 8 ? plen - 8 : 0) {
+		uint8_t mask = plen >= 8 ? 0xff : (uint8_t)(0xff << (8 - plen));
+
+		if (((a[i] ^ b[i]) & mask) != 0)
+			return false;
+	}
+	return true;
+}
 
 /* The defaults: ports 6778 and 4500, MTU 1500, 256 polls, 200 us, 65536 SAs. */
 void dp_options_init(struct dp_options *o, const char *keyring);

@@ -95,6 +95,10 @@ struct dp_config {
 	uint32_t ip4;	 /* network order */
 	uint8_t ip6[16]; /* all zero: no IPv6 */
 	bool has_ip6;
+	uint8_t prefix4, prefix6; /* on-link prefix lengths; 0 = every peer is on the link */
+	uint32_t gw4;		  /* next hop to off-link IPv4 peers (network order); 0 = none */
+	uint8_t gw6[16];	  /* next hop to off-link IPv6 peers, if has_gw6 */
+	bool has_gw6;
 	uint16_t udp_port;   /* plain PPSPP, and the inner port of ESP; host order */
 	uint16_t esp_port;   /* ESP in UDP (RFC 3948); host order */
 	uint32_t idle_polls; /* empty polls before sleeping */
@@ -310,6 +314,12 @@ void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr 
 /* dp_neigh.c: learn a's MAC (solicited_only: only if a is being asked for). True if kept. */
 bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac,
 	bool solicited_only);
+/*
+ * dp_neigh.c: the address whose MAC frames to peer a go to: a itself when it is on the link
+ * (inside ip/prefix, IPv6 link-local, or no prefix configured), else the gateway. False when
+ * a is off the link and there is no gateway of its family.
+ */
+bool dp_neigh_next_hop(const struct dp_config *cfg, const uint8_t a[16], bool v6, uint8_t nh[16]);
 /* dp_neigh.c: a's MAC, or NULL while unknown (an ARP request / NS is sent, rate-limited). */
 const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t a[16], bool v6);
 

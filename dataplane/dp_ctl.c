@@ -155,6 +155,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 {
 	static char text[MANIFEST_MAX_LEN + 1];
 	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
+	uint8_t nh[16];
 	struct dp_ingest *ing;
 	struct dp_swarm *s = NULL;
 	size_t hl;
@@ -171,6 +172,13 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 	if (memcmp(in->peer, mapped, 12) == 0 ? c->kr.h->ip4[0] == 0 : !c->kr.h->has_ip6) {
 		snprintf(why, cap, "no address of that family to fetch from");
 		return -EINVAL;
+	}
+	if (c->n_workers > 0 &&
+	    !dp_neigh_next_hop(c->workers[0]->cfg, in->peer, memcmp(in->peer, mapped, 12) != 0,
+		    nh)) {
+		snprintf(why, cap, "no route to the source: off the link and no gateway of that "
+				   "family (gateway = / gateway6 =)");
+		return -ENETUNREACH;
 	}
 	ing = rte_zmalloc("dp_ingest", sizeof(*ing), RTE_CACHE_LINE_SIZE);
 	if (ing == NULL) {

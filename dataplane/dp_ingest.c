@@ -161,11 +161,16 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
 
 	if (ing->p == NULL) {
-		const struct rte_ether_addr *mac = dp_neigh_resolve(w, ing->peer, ing->v6);
 		enum dp_mode mode = ing->encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_PLAIN;
+		const struct rte_ether_addr *mac;
 		struct dp_peer *p;
+		uint8_t nh[16];
 		bool fresh;
 
+		/* No route was refused when the ingest was started (dp_ctl_ingest_start). */
+		if (!dp_neigh_next_hop(w->cfg, ing->peer, ing->v6, nh))
+			return;
+		mac = dp_neigh_resolve(w, nh, ing->v6);
 		if (mac == NULL)
 			return;
 		p = dp_peer_get(w, ing->peer, ing->v6, ing->port, ing->encap_port, mode, &fresh);

@@ -40,8 +40,8 @@ static void dp_on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: superpeer-dataplane EAL-ARGS -- [--config FILE] --ip A.B.C.D [--ip6 "
-		"ADDR6]\n"
+		"usage: superpeer-dataplane EAL-ARGS -- [--config FILE] --ip A.B.C.D[/N]\n"
+		"           [--ip6 ADDR6[/N]] [--gateway A.B.C.D] [--gateway6 ADDR6]\n"
 		"           [--store DIR --public PUBFILE [--open]]... [--keyring NAME]\n"
 		"           [--udp-port N] [--esp-port N] [--mtu N] [--max-sas N]\n"
 		"           [--idle-polls N] [--idle-sleep-us N]\n"
@@ -56,6 +56,9 @@ static void usage(FILE *f)
 		"--config FILE: the same options from an INI file ([dataplane] with these\n"
 		"names, [swarm NAME] with store, public, open), applied at its place among\n"
 		"the options (docs/dataplane.md).\n"
+		"/N: the on-link prefix; a peer outside it is reached through --gateway\n"
+		"(--gateway6; an IPv6 gateway may be link-local). Without /N every peer\n"
+		"is taken to be on the link.\n"
 		"--sa-in/--sa-out: one SA pair for any peer, installed at start.\n"
 		"--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
 		"--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
@@ -189,6 +192,8 @@ int main(int argc, char **argv)
 		{"open", no_argument, NULL, 'O'},
 		{"ip", required_argument, NULL, 'G'},
 		{"ip6", required_argument, NULL, 'G'},
+		{"gateway", required_argument, NULL, 'G'},
+		{"gateway6", required_argument, NULL, 'G'},
 		{"udp-port", required_argument, NULL, 'G'},
 		{"esp-port", required_argument, NULL, 'G'},
 		{"mtu", required_argument, NULL, 'G'},
@@ -296,6 +301,11 @@ int main(int argc, char **argv)
 	cfg.ip4 = o.ip4;
 	memcpy(cfg.ip6, o.ip6, 16);
 	cfg.has_ip6 = o.has_ip6;
+	cfg.prefix4 = o.prefix4;
+	cfg.prefix6 = o.prefix6;
+	cfg.gw4 = o.gw4;
+	memcpy(cfg.gw6, o.gw6, 16);
+	cfg.has_gw6 = o.has_gw6;
 	cfg.udp_port = o.udp_port;
 	cfg.esp_port = o.esp_port;
 	cfg.mtu = o.mtu;

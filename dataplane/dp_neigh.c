@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Next hops for traffic the data plane starts (ingest): a per-worker neighbour cache filled by
- * ARP (RFC 826) and Neighbor Discovery (RFC 4861), and the requests that fill it. Answers to
- * peers need none of this: they go back to the MAC the peer's packet came from.
+ * Next hops for traffic the data plane starts (ingest): the peer itself when it is on the link,
+ * else the configured gateway (ip = A.B.C.D/N, gateway = ...; the same for IPv6); a
+ * per-worker neighbour cache filled by ARP (RFC 826) and Neighbor Discovery (RFC 4861), and
+ * the requests that fill it. Answers to peers need none of this: they go back to the MAC the
+ * peer's packet came from (the router's, for a peer behind one).
  *
  * An entry is learned from an ARP reply or Neighbor Advertisement only while it is being
  * asked for, and from an ARP request or Neighbor Solicitation to us (as Linux does); nothing
@@ -15,6 +17,7 @@
 #include <rte_cycles.h>
 #include <rte_ip.h>
 
+#include "config.h"
 #include "dp.h"
 
 enum { ND_NS = 135, ND_OPT_SLLA = 1 };
@@ -132,6 +135,29 @@ static void dp_neigh_ask6(struct dp_worker *w, const uint8_t a[16])
 	memcpy(icmp + 2, &c, 2);
 	m->data_len = m->pkt_len = (uint32_t)(sizeof(*eth) + sizeof(*ip6) + len);
 	dp_net_tx(w, m);
+}
+
+bool dp_neigh_next_hop(const struct dp_config *cfg, const uint8_t a[16], bool v6, uint8_t nh[16])
+{
+	uint32_t a4;
+
+	memcpy(nh, a, 16);
+	if (v6) {
+		if ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || cfg->prefix6 == 0 ||
+		    dp_same_prefix6(a, cfg->ip6, cfg->prefix6))
+			return true;
+		if (!cfg->has_gw6)
+			return false;
+		memcpy(nh, cfg->gw6, 16);
+		return true;
+	}
+	memcpy(&a4, a + 12, 4);
+	if (cfg->prefix4 == 0 || dp_same_prefix4(a4, cfg->ip4, cfg->prefix4))
+		return true;
+	if (cfg->gw4 == 0)
+		return false;
+	memcpy(nh + 12, &cfg->gw4, 4);
+	return true;
 }
 
 const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t a[16], bool v6)

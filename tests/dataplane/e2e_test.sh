@@ -25,6 +25,7 @@
 # namespace, the veth and the processes are removed on exit, also on failure. Exit 77 when
 # this machine cannot make a netns/veth or lacks the af_packet PMD.
 set -u
+. "$(dirname "$0")/dp_lib.sh"
 sp=$1 dp=$2
 ns=spdp$$ va=spd$$a vb=spd$$b
 work=$(mktemp -d "${TMPDIR:-/tmp}/sp-dp.XXXXXX")
@@ -83,24 +84,7 @@ start_dp() {
 		--vdev "net_af_packet0,iface=$va" -- --config "$work/dp.ini" "$@" \
 		>"$work/dp.out" 2>&1 &
 	dp_pid=$!
-	for _ in $(seq 100); do
-		grep -q "^superpeer-dataplane: 10.77.0.1" "$work/dp.out" && return 0
-		if ! kill -0 $dp_pid 2>/dev/null; then
-			if grep -q "net_af_packet" "$work/dp.out"; then
-				echo "no af_packet PMD: $(tail -3 "$work/dp.out")" >&2
-				exit 77
-			fi
-			break
-		fi
-		sleep 0.1
-	done
-	fail "data plane did not start: $(tail -5 "$work/dp.out")"
-	exit 1
-}
-stop_dp() {
-	kill -TERM "$dp_pid" 2>/dev/null
-	wait "$dp_pid" 2>/dev/null
-	dp_pid=
+	dp_wait_ready 10.77.0.1
 }
 fetch() { ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" \
 	--peer 10.77.0.1:6778 -o "$work/out" "$@"; }

@@ -4,6 +4,7 @@
  * taken with the fields it sets, or refused with exactly the one-line message (file and line)
  * the operator sees.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,8 +22,8 @@ static const struct {
 	{"[dataplane]\nip = 10.0.0.1\n[swarm a]\nstore = /s\npublic = /p\nopen = yes\n", NULL},
 	{"[dataplane]\nip = 10.0.0.1\nmtu = 1279\n",
 		"t.ini:3: mtu '1279': a number from 1280 to 9000"},
-	{"[dataplane]\nip = 10.0.0.256\n", "t.ini:2: ip '10.0.0.256': not an IPv4 address"},
-	{"[dataplane]\nip6 = ff02::1\n", "t.ini:2: ip6 'ff02::1': not a unicast IPv6 address"},
+	{"[dataplane]\nip = 10.0.0.256\n", "t.ini:2: ip '10.0.0.256': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)"},
+	{"[dataplane]\nip6 = ff02::1\n", "t.ini:2: ip6 'ff02::1': not a unicast IPv6 address (ADDR or ADDR/1-128)"},
 	{"[dataplane]\nudp_port = 0\n", "t.ini:2: udp_port '0': a number from 1 to 65535"},
 	{"[dataplane]\nudp_port = -5\n", "t.ini:2: udp_port '-5': a number from 1 to 65535"},
 	{"[dataplane]\nmtu = 1500x\n", "t.ini:2: mtu '1500x': a number from 1280 to 9000"},
@@ -37,6 +38,22 @@ static const struct {
 		"t.ini:3: not a section, key = value or comment"},
 	{"[swarm a]\nopen = maybe\n", "t.ini:2: open 'maybe': yes or no"},
 	{"[swarm a]\nsize = 3\n", "t.ini:2: unknown key 'size' in [swarm a]"},
+	{"[dataplane]\nip = 10.0.0.1/24\ngateway = 10.0.0.254\nip6 = fd00::1/64\n"
+	 "gateway6 = fe80::1\n",
+		NULL},
+	{"[dataplane]\nip = 10.0.0.1/33\n",
+		"t.ini:2: ip '10.0.0.1/33': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)"},
+	{"[dataplane]\nip = 10.0.0.1/\n",
+		"t.ini:2: ip '10.0.0.1/': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)"},
+	{"[dataplane]\nip = 10.0.0.1/0\n",
+		"t.ini:2: ip '10.0.0.1/0': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)"},
+	{"[dataplane]\nip = 10.0.0.1/-8\n",
+		"t.ini:2: ip '10.0.0.1/-8': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)"},
+	{"[dataplane]\nip6 = fd00::1/129\n",
+		"t.ini:2: ip6 'fd00::1/129': not a unicast IPv6 address (ADDR or ADDR/1-128)"},
+	{"[dataplane]\ngateway = 224.0.0.1\n",
+		"t.ini:2: gateway '224.0.0.1': not a unicast IPv4 address"},
+	{"[dataplane]\ngateway6 = ::\n", "t.ini:2: gateway6 '::': not a unicast IPv6 address"},
 	/* The first error wins; later ones are not reported. */
 	{"[dataplane]\nmtu = 1\nmtu = 2\n", "t.ini:2: mtu '1': a number from 1280 to 9000"},
 };
@@ -92,6 +109,67 @@ int main(void)
 	CHECK(dp_options_set(&o, "ip", "10.0.0.1", err, sizeof(err)) == 0);
 	CHECK(dp_options_set(&o, "esp-port", "6778", err, sizeof(err)) == 0);
 	CHECK(dp_options_check(&o, err, sizeof(err)) != 0 && strstr(err, "differ") != NULL);
+
+	/* On-link prefixes and gateways: what they set, and what the whole must satisfy. */
+	{
+		static const struct {
+			const char *text, *err; /* err: what dp_options_check says; NULL: fine */
+		} gw[] = {
+			{"[dataplane]\nip = 10.0.0.1/24\ngateway = 10.0.0.254\n", NULL},
+			{"[dataplane]\nip = 10.0.0.1\ngateway = 10.0.0.254\n",
+				"gateway: needs ip = A.B.C.D/N with the gateway inside that prefix (on "
+				"the link)"},
+			{"[dataplane]\nip = 10.0.0.1/24\ngateway = 10.0.1.254\n",
+				"gateway: needs ip = A.B.C.D/N with the gateway inside that prefix (on "
+				"the link)"},
+			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fd00::fe\n", NULL},
+			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fe80::1\n", NULL},
+			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fd01::fe\n",
+				"gateway6: needs ip6 = ADDR/N, and a gateway that is link-local "
+				"(fe80::/10) or inside that prefix"},
+			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1\ngateway6 = fe80::1\n",
+				"gateway6: needs ip6 = ADDR/N, and a gateway that is link-local "
+				"(fe80::/10) or inside that prefix"},
+			{"[dataplane]\nip = 10.0.0.1\ngateway6 = fe80::1\n",
+				"gateway6: needs ip6 = ADDR/N, and a gateway that is link-local "
+				"(fe80::/10) or inside that prefix"},
+		};
+
+		for (size_t i = 0; i < sizeof(gw) / sizeof(gw[0]); i++) {
+			dp_options_init(&o, "superpeer");
+			CHECKF(dp_config_parse_string(&o, gw[i].text, "t.ini", err, sizeof(err)) == 0,
+				"gateway case %zu: %s", i + 1, err);
+			err[0] = '\0';
+			if (gw[i].err == NULL)
+				CHECKF(dp_options_check(&o, err, sizeof(err)) == 0,
+					"gateway case %zu: %s", i + 1, err);
+			else
+				CHECKF(dp_options_check(&o, err, sizeof(err)) != 0 &&
+						strcmp(err, gw[i].err) == 0,
+					"gateway case %zu: got '%s'", i + 1, err);
+		}
+		dp_options_init(&o, "superpeer");
+		CHECK(dp_config_parse_string(&o,
+			      "[dataplane]\nip = 10.0.0.1/24\ngateway = 10.0.0.254\n"
+			      "ip6 = fd00::1/64\ngateway6 = fe80::1\n",
+			      "t.ini", err, sizeof(err)) == 0);
+	}
+	CHECK(o.prefix4 == 24 && o.gw4 == htonl(0x0a0000fe) && o.prefix6 == 64 && o.has_gw6 &&
+		o.gw6[0] == 0xfe && o.gw6[15] == 1);
+	CHECK(dp_same_prefix4(htonl(0x0a000001), htonl(0x0a0000fe), 24));
+	CHECK(!dp_same_prefix4(htonl(0x0a000001), htonl(0x0a0001fe), 24));
+	CHECK(dp_same_prefix4(htonl(0x0a000001), htonl(0x0a000001), 32));
+	CHECK(!dp_same_prefix4(htonl(0x0a000001), htonl(0x0a000002), 32));
+	CHECK(dp_same_prefix4(htonl(0x0a000001), htonl(0x0bffffff), 4));
+	CHECK(!dp_same_prefix4(htonl(0x0a000001), htonl(0x8a000001), 1));
+	{
+		uint8_t a[16] = {0xfd, 0, [15] = 1}, b[16] = {0xfd, 0, [7] = 0x80, [15] = 2};
+
+		CHECK(dp_same_prefix6(a, b, 56) && !dp_same_prefix6(a, b, 57));
+		CHECK(!dp_same_prefix6(a, b, 128) && dp_same_prefix6(a, a, 128));
+		b[7] = 0;
+		CHECK(dp_same_prefix6(a, b, 126) && !dp_same_prefix6(a, b, 127));
+	}
 
 	/* A file that cannot be read. */
 	CHECK(dp_config_load(&o, "/nonexistent/dp.ini", err, sizeof(err)) != 0 &&

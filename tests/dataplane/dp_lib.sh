@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Sourced by the data plane's shell tests; uses their $dp_pid, $work and fail().
+
+# dp_wait_ready ADDR: waits up to 10 s for the data plane started as $dp_pid (output in
+# $work/dp.out) to announce ADDR. Exits the test: 77 when the af_packet PMD is missing, 1
+# when the data plane died or never came up.
+dp_wait_ready() {
+	for _ in $(seq 100); do
+		grep -q "^superpeer-dataplane: $1" "$work/dp.out" && return 0
+		if ! kill -0 "$dp_pid" 2>/dev/null; then
+			if grep -q "net_af_packet" "$work/dp.out"; then
+				echo "no af_packet PMD: $(tail -3 "$work/dp.out")" >&2
+				exit 77
+			fi
+			break
+		fi
+		sleep 0.1
+	done
+	fail "data plane did not start: $(tail -5 "$work/dp.out")"
+	exit 1
+}
+
+# stop_dp: SIGTERM to the data plane, and wait for its summary.
+stop_dp() {
+	kill -TERM "$dp_pid" 2>/dev/null
+	wait "$dp_pid" 2>/dev/null
+	dp_pid=
+}
