@@ -16,14 +16,24 @@
 
 enum { DP_INGEST_WINDOW = 256 };
 
-bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
-	const uint8_t *dgram, size_t len)
+/* The live ingest whose source entry p is; NULL once it was cancelled or finished. */
+static struct dp_ingest *dp_ingest_of(struct dp_worker *w, const struct dp_peer *p)
 {
 	const struct dp_swarm *s = &w->cfg->swarms->slot[p->swarm];
 	struct dp_ingest *ing = __atomic_load_n(&s->ingest, __ATOMIC_ACQUIRE);
 
 	if (ing == NULL || __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != p->swarm_gen ||
-		ing->p != p) {
+		ing->p != p)
+		return NULL;
+	return ing;
+}
+
+bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
+	const uint8_t *dgram, size_t len)
+{
+	struct dp_ingest *ing = dp_ingest_of(w, p);
+
+	if (ing == NULL) {
 		p->used = false; /* the ingest was cancelled or finished */
 		w->drops[DP_DROP_SWARM_GONE]++;
 		return false;
@@ -174,6 +184,10 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 		if (mac == NULL)
 			return;
 		p = dp_peer_get(w, ing->peer, ing->v6, ing->port, ing->encap_port, mode, &fresh);
+		/* The entry of an earlier ingest from this source that was cancelled while the
+		 * source was silent (so nothing released it) is taken over. */
+		if (p != NULL && !fresh && p->role == DP_ROLE_INGEST && dp_ingest_of(w, p) == NULL)
+			fresh = true;
 		if (p == NULL || !fresh)
 			return; /* no room, or that address and port talk to us as a peer: later */
 		p->role = DP_ROLE_INGEST;

@@ -17,7 +17,8 @@
 # again as open with `superpeer swarm`; ingest: the data plane fetches a swarm from
 # `superpeer seed` in the namespace and serves it on (fetched back byte-identical), and from a
 # seeder whose chunks were altered: the forged chunks are never stored, are counted against
-# that peer and reported (`superpeer monitor`), and the ingest is cancelled; `superpeer stats`.
+# that peer and reported (`superpeer monitor`), and the ingest is cancelled; a new ingest from
+# the same source then completes; `superpeer stats`.
 # Last, with room for one channel, a peer rate limit and short timers: a second peer is
 # choked, then let in when the first goes silent and is dropped; keep-alives go out.
 # Every process runs under timeout (--foreground where the test signals it: a plain timeout
@@ -303,8 +304,29 @@ wait "$mon_pid"
 grep -q "^alarm bad-chunk peer 10.77.0.2 " "$work/monitor" ||
 	fail "no alarm reported: $(cat "$work/monitor")"
 grep "^alarm bad-chunk" "$work/monitor" | tail -1
+# The source falls silent before the ingest is cancelled, so no datagram of it arrives after.
+kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+sleep 0.5
 "$sp" swarm del "$id3" || fail "swarm del of an ingest"
 "$sp" swarm list | grep -q "^$id3 " && fail "cancelled ingest still listed"
+
+begin "after a cancelled ingest, a new one from the same (silent until asked) source completes"
+for c in 5 700; do
+	dd if="$work/content3" of="$work/store3/chunks" bs=1024 skip=$c seek=$c count=1 \
+		conv=notrunc 2>/dev/null
+done
+ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.77.0.2:7101 \
+	"$work/store3" >"$work/seed3.out" 2>&1 &
+seed_pid=$!
+for _ in $(seq 50); do grep -q "^listening on" "$work/seed3.out" && break; sleep 0.1; done
+"$sp" swarm ingest "$work/store3/manifest" --public "$pub" --from 10.77.0.2:7101 ||
+	fail "swarm ingest"
+for _ in $(seq 100); do
+	"$sp" swarm list | grep "^$id3 " | grep -qv ingesting && break
+	sleep 0.1
+done
+"$sp" swarm list | grep "^$id3 " >"$work/l3"
+grep -q "^$id3 .* protected " "$work/l3" || fail "second ingest did not complete: $(cat "$work/l3")"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 
 begin "superpeer stats"
