@@ -578,6 +578,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 			continue;
 		if (cfg->policies != NULL) {
 			uint64_t pol = dp_policy(w, p->addr);
+			bool live;
 
 			if (pol & DP_POL_BLOCK) {
 				w->peers_blocked++;
@@ -586,12 +587,14 @@ void dp_ppspp_sweep(struct dp_worker *w)
 				continue;
 			}
 			p->rate = pol & DP_POL_RATE_MASK;
-			if ((pol & DP_POL_CHOKE) && !p->ch.choked) {
+			/* A deleted swarm's store may be closed: its channels send nothing more. */
+			live = swarm_table_valid(cfg->swarms, p->swarm, p->swarm_gen);
+			if (live && (pol & DP_POL_CHOKE) && !p->ch.choked) {
 				seeder_choke(&p->ch, true);
 				p->policy_choked = true;
 				w->channels_choked++;
 				dp_ppspp_output(w, p); /* the CHOKE */
-			} else if (!(pol & DP_POL_CHOKE) && p->policy_choked) {
+			} else if (live && !(pol & DP_POL_CHOKE) && p->policy_choked) {
 				seeder_choke(&p->ch, false);
 				p->policy_choked = false;
 				w->channels_unchoked++;
