@@ -113,12 +113,24 @@ serve() {
 	pids+=("$dpid")
 	sleep 2
 	# shellcheck disable=SC2046
-	timeout -s INT $((secs + 20)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
+	timeout -s INT $((secs + 60)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
 		-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" --peers "$peers" \
-		--window 128 --seconds "$secs" --warmup 1 "${esp_lg[@]}" \
-		>"$work/lg-$chunk-$mode.out" 2>&1 || true
-	kill -INT "$dpid" 2>/dev/null || true
-	wait_gone "$dpid" 10
+		--window 128 --seconds "$secs" --warmup 1 --linger 30 "${esp_lg[@]}" \
+		>"$work/lg-$chunk-$mode.out" 2>&1 &
+	local lgp=$!
+	pids+=("$lgp")
+	stop_pair "$work/lg-$chunk-$mode.out" "$dpid" "$lgp" $((secs + 20))
+}
+
+# stop_pair LGOUT DPID LGPID SECONDS: once the loadgen has printed its summary (within
+# SECONDS) it polls no more (--linger); the data plane leaves first, then the loadgen, which
+# sees the link go down. The other order can crash the data plane inside DPDK 22.11's memif
+# PMD (docs/dataplane.md, "net_memif").
+stop_pair() {
+	for _ in $(seq $(($4 * 10))); do grep -qs "^loadgen: " "$1" && break; sleep 0.1; done
+	kill -INT "$2" 2>/dev/null || true
+	wait_gone "$2" 10
+	wait_gone "$3" 35
 }
 
 # ingest CHUNK MODE: the data plane ingests the store from the loadgen's seeder, repeatedly
@@ -140,9 +152,9 @@ ingest() {
 	pids+=("$dpid")
 	sleep 2
 	# shellcheck disable=SC2046
-	timeout -s INT $((secs + 60)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
+	timeout -s INT $((secs + 100)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
 		-- --target 10.99.0.1 --seed "$work/store$chunk" --public "$work/key/provider.pub" \
-		--peer-port 20000 --seconds $((secs + 50)) --warmup 0 "${esp_lg[@]}" \
+		--peer-port 20000 --seconds $((secs + 50)) --warmup 0 --linger 30 "${esp_lg[@]}" \
 		>"$work/ilg-$chunk-$mode.out" 2>&1 &
 	lgp=$!
 	pids+=("$lgp")
@@ -159,9 +171,7 @@ ingest() {
 		"$sp" swarm --keyring "$tag" del "$id" >/dev/null || break
 	done
 	kill -INT "$lgp" 2>/dev/null || true
-	wait_gone "$lgp" 10
-	kill -INT "$dpid" 2>/dev/null || true
-	wait_gone "$dpid" 10
+	stop_pair "$work/ilg-$chunk-$mode.out" "$dpid" "$lgp" 10
 }
 
 # io_ceiling BYTES: dpdk-testpmd io-forwarding the loadgen's flood back ($work/flood-BYTES.out).
@@ -180,7 +190,7 @@ io_ceiling() {
 	sleep 2
 	# shellcheck disable=SC2046
 	timeout -s INT $((secs + 20)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
-		-- --flood "$1" --seconds "$secs" >"$work/flood-$1.out" 2>&1 || true
+		-- --flood "$1" --seconds "$secs" --linger $((secs + 10)) >"$work/flood-$1.out" 2>&1 || true
 	wait_gone "$tp" $((secs + 10))
 }
 

@@ -45,11 +45,13 @@ enum {
 };
 
 static volatile bool lg_stop;
+static volatile sig_atomic_t lg_signals;
 
 static void lg_on_signal(int sig)
 {
 	(void)sig;
 	lg_stop = true;
+	lg_signals++;
 }
 
 static void usage(FILE *f)
@@ -58,7 +60,7 @@ static void usage(FILE *f)
 		"usage: superpeer-loadgen EAL-ARGS -- --target A.B.C.D [--target-mac MAC]\n"
 		"           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
 		"           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
-		"           [--window CHUNKS] [--seconds S] [--warmup S]\n"
+		"           [--window CHUNKS] [--seconds S] [--warmup S] [--linger S]\n"
 		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
 		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
 		"           [--ip A.B.C.D] [--peer-port N] [--seconds S] [--sa-out .. --sa-in ..]\n"
@@ -79,7 +81,10 @@ static void usage(FILE *f)
 		"DIR (its manifest signed by the key in FILE) to the data plane's ingest and\n"
 		"prints each complete ingest (first REQUEST to last ACK) and their total.\n"
 		"--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
-		"comes back; --reflect: every frame sent back as it came (io forwarding).\n");
+		"comes back; --reflect: every frame sent back as it came (io forwarding).\n"
+		"--linger S (any mode): after the run, stop polling and keep the port open\n"
+		"until the other side leaves (link down), a second signal, or S seconds: stop\n"
+		"the data plane first (a memif peer leaving mid-poll can crash DPDK 22.11).\n");
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -117,6 +122,26 @@ static bool lg_link_wait(struct lg *g)
 		rte_delay_ms(10);
 	}
 	return false;
+}
+
+/*
+ * --linger: after the run, no more polling, the port kept open until the other side has gone
+ * (link down), a second signal, or S seconds. DPDK 22.11's memif PMD unmaps a departing
+ * peer's shared memory from its interrupt thread while the local lcore may be inside an rx or
+ * tx burst on it (a SIGSEGV in librte_net_memif, seen in the data plane twice): whichever
+ * side leaves first must leave a peer that has stopped polling.
+ */
+static void lg_linger(struct lg *g, unsigned seconds)
+{
+	struct rte_eth_link link;
+	sig_atomic_t signals = lg_signals;
+
+	fflush(stdout);
+	for (unsigned i = 0; i < seconds * 100 && lg_signals == signals; i++) {
+		if (rte_eth_link_get_nowait(g->port_id, &link) == 0 && !link.link_status)
+			return;
+		rte_delay_ms(10);
+	}
 }
 
 /* ARP for the target from the first peer's address until it answers (3 s). */
@@ -441,7 +466,7 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 
 struct lg_opts {
 	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac, *seed, *pub;
-	unsigned seconds, warmup, flood;
+	unsigned seconds, warmup, flood, linger;
 	bool reflect, esn;
 };
 
@@ -468,6 +493,7 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"window", required_argument, NULL, 'w'},
 		{"seconds", required_argument, NULL, 's'},
 		{"warmup", required_argument, NULL, 'W'},
+		{"linger", required_argument, NULL, 'L'},
 		{"udp-port", required_argument, NULL, 'u'},
 		{"esp-port", required_argument, NULL, 'e'},
 		{"sa-out", required_argument, NULL, 'O'},
@@ -528,8 +554,9 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 			break;
 		case 's':
 		case 'W':
+		case 'L':
 			bad = lg_number(optarg, c == 's' ? 1 : 0, 86400, &v);
-			*(c == 's' ? &o->seconds : &o->warmup) = (unsigned)v;
+			*(c == 's' ? &o->seconds : c == 'W' ? &o->warmup : &o->linger) = (unsigned)v;
 			break;
 		case 'O':
 			o->sa_out = optarg;
@@ -658,12 +685,9 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (o.flood != 0) {
-		rc = lg_flood(&g, o.flood, o.seconds);
-		goto stop;
-	}
-	if (o.reflect) {
-		rc = lg_reflect(&g, o.seconds);
+	if (o.flood != 0 || o.reflect) {
+		rc = o.flood != 0 ? lg_flood(&g, o.flood, o.seconds) : lg_reflect(&g, o.seconds);
+		lg_linger(&g, o.linger);
 		goto stop;
 	}
 	rc = 2;
@@ -713,6 +737,7 @@ int main(int argc, char **argv)
 		goto stop;
 	}
 	lg_run(&g, o.seconds, o.warmup < o.seconds ? o.warmup : 0);
+	lg_linger(&g, o.linger);
 	rc = 0;
 stop:
 	rte_eth_dev_stop(g.port_id);
