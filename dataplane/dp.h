@@ -246,6 +246,9 @@ struct dp_worker {
 	uint32_t tx_wait_head, tx_wait_n, tx_wait_cap;
 	uint64_t tx_held; /* times a peer's output paused for transmit room */
 	uint64_t cc_held; /* times LEDBAT's window held a peer's DATA back */
+	/* TSC cycles in loop passes that had packets or frames to handle, and since start: their
+	 * ratio is the worker's load (it polls all the time, so CPU use says nothing). */
+	uint64_t busy_tsc, start_tsc, stop_tsc;
 	struct dp_esp_rx esp_rx[DP_BURST];
 	struct esp_open_pkt esp_open[DP_BURST];
 	unsigned n_esp_rx;

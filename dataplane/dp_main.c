@@ -115,6 +115,17 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
 			rte_tel_data_add_dict_u64(d, more[k].name, dp_sum(more[k].off));
 	}
+	{
+		uint64_t busy = 0, run = 0, now = rte_rdtsc();
+
+		for (unsigned i = 0; i < dp_n_workers; i++)
+			if (dp_workers[i]->start_tsc != 0) {
+				busy += dp_workers[i]->busy_tsc;
+				run += now - dp_workers[i]->start_tsc;
+			}
+		/* Load of all workers since they started, in tenths of a percent. */
+		rte_tel_data_add_dict_u64(d, "workers_busy_permille", run ? busy * 1000 / run : 0);
+	}
 	for (unsigned k = 0; k < DP_DROP_COUNT; k++) {
 		char name[64];
 
@@ -151,6 +162,15 @@ static void dp_summary(void)
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
 			if ((v = dp_sum(more[k].off)) != 0)
 				printf("%s: %llu\n", more[k].name, (unsigned long long)v);
+	}
+	for (unsigned i = 0; i < dp_n_workers; i++) {
+		const struct dp_worker *w = dp_workers[i];
+		uint64_t run = (w->stop_tsc != 0 ? w->stop_tsc : rte_rdtsc()) - w->start_tsc;
+
+		if (w->start_tsc != 0 && run > 0)
+			printf("worker lcore %u busy: %.1f %% of %.1f s\n", w->lcore,
+				100.0 * (double)w->busy_tsc / (double)run,
+				(double)run / (double)rte_get_tsc_hz());
 	}
 	for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 		if ((v = dp_sum(offsetof(struct dp_worker, drops) + k * sizeof(uint64_t))) != 0)

@@ -100,12 +100,14 @@ int dp_worker_loop(void *arg)
 	w->tsc_per_us = rte_get_tsc_hz() / 1000000 ? rte_get_tsc_hz() / 1000000 : 1;
 	rte_rcu_qsbr_thread_register(qsbr, w->tid);
 	rte_rcu_qsbr_thread_online(qsbr, w->tid);
+	w->start_tsc = rte_rdtsc();
 	while (!dp_stop) {
+		uint64_t t0 = rte_rdtsc();
 		uint16_t n;
 
 		rte_rcu_qsbr_quiescent(qsbr, w->tid);
-		w->now_us = rte_rdtsc() / w->tsc_per_us;
-		if (rte_rdtsc() >= hk_next) {
+		w->now_us = t0 / w->tsc_per_us;
+		if (t0 >= hk_next) {
 			if (w->ctl != NULL)
 				dp_ctl_poll(w->ctl);
 			dp_ingest_tick(w);
@@ -117,12 +119,15 @@ int dp_worker_loop(void *arg)
 			if (w->n_tx > 0)
 				dp_tx_flush(w);
 			hk_next = rte_rdtsc() + hk_interval;
+			w->busy_tsc += hk_next - hk_interval - t0;
+			t0 = hk_next - hk_interval;
 		}
 		n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
 		if (n == 0 && (w->n_tx > 0 || w->tx_wait_n > 0)) {
 			/* Nothing came in, but frames or peers wait for the port: not idle. */
 			dp_tx_flush(w);
 			dp_ppspp_tx_resume(w);
+			w->busy_tsc += rte_rdtsc() - t0;
 			continue;
 		}
 		if (n == 0) {
@@ -145,7 +150,9 @@ int dp_worker_loop(void *arg)
 			dp_tx_flush(w);
 		if (w->tx_wait_n > 0)
 			dp_ppspp_tx_resume(w);
+		w->busy_tsc += rte_rdtsc() - t0;
 	}
+	w->stop_tsc = rte_rdtsc();
 	rte_rcu_qsbr_thread_offline(qsbr, w->tid);
 	rte_rcu_qsbr_thread_unregister(qsbr, w->tid);
 	return 0;

@@ -70,6 +70,10 @@ for mode in plain esp; do
 	grep -q "^loadgen: 8 peers, 1024-byte chunks, $( [ $mode = esp ] && echo ESP || echo plain): [1-9]" \
 		"$work/lg.out" || fail "nothing served: $(tail -1 "$work/lg.out")"
 	grep -q "chunks served" "$work/dp.out" || fail "no summary: $(tail -3 "$work/dp.out")"
+	# The worker's load: it served for 2 s of a run of 3 or more, so neither 0 nor 100 %.
+	busy=$(awk '/^worker lcore 0 busy: / { print int($5) }' "$work/dp.out")
+	[ -n "$busy" ] && [ "$busy" -gt 0 ] && [ "$busy" -lt 100 ] ||
+		fail "worker load: $(grep busy "$work/dp.out")"
 	grep -E "^drop " "$work/dp.out" && fail "the data plane dropped packets"
 	rm -f "$work/m.sock"
 
