@@ -269,7 +269,7 @@ static void dp_ctl_ingest_drop(struct dp_ctl *c, struct dp_swarm *s, bool keep_c
 	rte_free(ing);
 }
 
-/* A complete ingest becomes a served swarm: tree built over the verified content. */
+/* A complete ingest becomes a served swarm, with the tree its verifier holds. */
 static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 {
 	struct dp_swarm *s = &c->swarms.slot[slot];
@@ -279,8 +279,12 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 
 	memset(st, 0, sizeof(*st));
 	st->m = ing->m;
-	if (merkle_tree_build(&st->tree, &c->eng, ing->m.hash, ing->m.chunk_size, ing->content,
-		    ing->m.content_len) != 0 ||
+	/*
+	 * The leecher's verifier holds every node of the tree already (each one checked against
+	 * the swarm ID): no second pass over the content, which took this lcore - the worker
+	 * itself in a one-lcore run - ~0.2 s per 256 MiB of 1 KiB chunks.
+	 */
+	if (merkle_tree_adopt(&st->tree, &ing->l.v, &c->eng) != 0 ||
 		memcmp(merkle_tree_root(&st->tree), ing->m.swarm_id, hl) != 0) {
 		/* Cannot happen: every chunk was verified against the swarm ID. */
 		merkle_tree_free(&st->tree);

@@ -415,8 +415,12 @@ int merkle_tree_view(struct merkle_tree *t, enum hash_alg alg, uint32_t chunk_si
 
 void merkle_tree_free(struct merkle_tree *t)
 {
-	free(t->owned);
+	if (t->owned != NULL && t->owned_map_len != 0)
+		munmap(t->owned, t->owned_map_len);
+	else
+		free(t->owned);
 	t->owned = NULL;
+	t->owned_map_len = 0;
 	t->nodes = NULL;
 }
 
@@ -696,4 +700,45 @@ int merkle_verifier_check_leaf(struct merkle_verifier *v, struct crypto_engine *
 
 	memcpy(path[0], leaf, v->hash_len);
 	return merkle_verifier_settle(v, e, chunk, len, uncles, n_uncles, path);
+}
+
+int merkle_tree_adopt(struct merkle_tree *t, struct merkle_verifier *v,
+		      struct crypto_engine *e)
+{
+	uint64_t root_bin = merkle_root_bin(v->n_chunks);
+	uint8_t h[HASH_MAX_LEN];
+	size_t hl = v->hash_len;
+	int rc;
+
+	if (v->nodes == NULL)
+		return -EINVAL;
+	for (uint64_t c = 0; c < v->n_chunks; c++)
+		if (!merkle_verifier_trusts(v, 2 * c))
+			return -EAGAIN;
+	/* Layer by layer, so children are final before their parent; the root last. */
+	for (unsigned l = 1; l <= v->height; l++) {
+		for (uint64_t i = 0; (i << l) < v->n_chunks; i++) {
+			uint64_t bin = merkle_bin(l, i), half = UINT64_C(1) << (l - 1);
+			uint8_t *node = v->nodes + bin * hl;
+
+			if (bin != root_bin && merkle_verifier_trusts(v, bin))
+				continue;
+			merkle_hash_pair(e, v->alg, v->nodes + (bin - half) * hl,
+					 v->nodes + (bin + half) * hl, h);
+			if (bin == root_bin) {
+				if (!crypto_ct_equal(h, node, hl))
+					return -EBADMSG;
+			} else {
+				merkle_verifier_trust(v, bin, h);
+			}
+		}
+	}
+	rc = merkle_tree_describe(t, v->alg, v->chunk_size, v->content_len);
+	if (rc != 0)
+		return rc;
+	t->owned = v->nodes;
+	t->nodes = v->nodes;
+	t->owned_map_len = v->nodes_len >= (size_t)2 << 20 ? v->nodes_len : 0;
+	v->nodes = NULL;
+	return 0;
 }

@@ -143,6 +143,7 @@ struct merkle_tree {
 	uint64_t n_bins;
 	const uint8_t *nodes; /* n_bins * hash_len bytes in bin order */
 	uint8_t *owned;	      /* == nodes when this struct allocated them */
+	size_t owned_map_len; /* owned was mmap'd (taken from a verifier): its length */
 };
 
 /* Builds the tree of content (len >= 1 bytes) in memory. */
@@ -231,5 +232,18 @@ int merkle_verifier_check(struct merkle_verifier *v, struct crypto_engine *e, ui
 int merkle_verifier_check_leaf(struct merkle_verifier *v, struct crypto_engine *e,
 			       uint64_t chunk, size_t len, const uint8_t *leaf,
 			       const uint8_t *uncles, unsigned n_uncles);
+
+/*
+ * The tree of a verifier that has checked every chunk, without hashing the content again:
+ * every node inside a peak's subtree is then trusted (the first chunk checked below a trusted
+ * node trusts both its children), so only the nodes above the peaks are computed, from their
+ * children, and the padding past the last chunk stays zero, as merkle_tree_build makes them.
+ * The root computed that way must equal the verifier's root. The verifier gives its node
+ * array to t (it may then only be finished). 0, -EAGAIN while a leaf hash is not known yet
+ * (a chunk unchecked; a chunk that is a peak of its own is known from the peaks), or
+ * -EBADMSG.
+ */
+int merkle_tree_adopt(struct merkle_tree *t, struct merkle_verifier *v,
+		      struct crypto_engine *e);
 
 #endif

@@ -460,8 +460,84 @@ static void check_verifier(enum hash_alg alg, uint64_t n, bool with_peaks)
 		      -EBADMSG);
 		free(bad);
 	}
+	/* Every chunk checked: the verifier's nodes become the tree, equal to the built one. */
+	{
+		struct merkle_tree a;
+		int rc = merkle_tree_adopt(&a, &v, &eng);
+
+		CHECKF(rc == 0 && a.n_bins == t.n_bins &&
+			       memcmp(a.nodes, t.nodes, t.n_bins * hl) == 0,
+		       "n %llu: adopted tree differs (%d)", (unsigned long long)n, rc);
+		if (rc == 0)
+			merkle_tree_free(&a);
+	}
 	merkle_verifier_fini(&v);
 	merkle_tree_free(&t);
+	free(c);
+}
+
+/*
+ * merkle_tree_adopt after chunks checked in a shuffled order (peaks first, as the leecher
+ * does): refused while one is missing, equal to merkle_tree_build once all are in, refused
+ * when a peak it computes from was forged. Large n puts the node array on mmap.
+ */
+static void check_adopt(enum hash_alg alg, uint64_t n)
+{
+	const uint32_t cs = 512;
+	size_t hl = hash_len(alg);
+	uint64_t len = n * cs - 7, *order = malloc(n * sizeof(*order)), pb[MERKLE_MAX_PEAKS];
+	uint8_t *c = make_content(len, (uint32_t)n + 11), ph[MERKLE_MAX_PEAKS * HASH_MAX_LEN];
+	uint8_t un[MERKLE_MAX_HEIGHT * HASH_MAX_LEN];
+	unsigned np = merkle_peaks(n, pb);
+	struct merkle_verifier v;
+	struct merkle_tree t, a;
+	uint32_t r = 12345;
+
+	CHECK(merkle_tree_build(&t, &eng, alg, cs, c, len) == 0);
+	for (int forge = 0; forge < 2; forge++) {
+		CHECK(merkle_verifier_init(&v, alg, cs, len, merkle_tree_root(&t)) == 0);
+		for (unsigned j = 0; j < np; j++)
+			memcpy(ph + j * hl, merkle_tree_node(&t, pb[j]), hl);
+		CHECK(merkle_verifier_add_peaks(&v, &eng, ph, np) == 0);
+		for (uint64_t i = 0; i < n; i++)
+			order[i] = i;
+		for (uint64_t i = n - 1; i > 0; i--) {
+			uint64_t j, x;
+
+			r = r * 1103515245u + 12345u;
+			j = (r >> 4) % (i + 1);
+			x = order[i], order[i] = order[j], order[j] = x;
+		}
+		for (uint64_t s = 0; s < n; s++) {
+			uint64_t i = order[s];
+			unsigned k = fill_uncles(&v, &t, i, un);
+
+			/* One chunk short (unless that leaf is a peak, known already). */
+			if (s == n - 1 && !merkle_verifier_trusts(&v, 2 * i))
+				CHECK(merkle_tree_adopt(&a, &v, &eng) == -EAGAIN);
+			CHECK(merkle_verifier_check(&v, &eng, i, c + i * cs,
+						    i + 1 < n ? cs : len - i * cs, un, k) == 0);
+		}
+		if (forge) {
+			/* A peak's stored hash altered after the fact: the root no longer follows. */
+			v.nodes[pb[np - 1] * hl] ^= 1;
+			CHECKF(merkle_tree_adopt(&a, &v, &eng) == (np > 1 ? -EBADMSG : 0),
+			       "n %llu: forged peak", (unsigned long long)n);
+			if (np == 1)
+				merkle_tree_free(&a);
+		} else if (merkle_tree_adopt(&a, &v, &eng) == 0) {
+			CHECKF(memcmp(a.nodes, t.nodes, t.n_bins * hl) == 0,
+			       "n %llu: adopted tree differs", (unsigned long long)n);
+			CHECK(memcmp(merkle_tree_root(&a), merkle_tree_root(&t), hl) == 0);
+			CHECK(v.nodes == NULL);
+			merkle_tree_free(&a);
+		} else {
+			CHECKF(false, "n %llu: not adopted", (unsigned long long)n);
+		}
+		merkle_verifier_fini(&v);
+	}
+	merkle_tree_free(&t);
+	free(order);
 	free(c);
 }
 
@@ -474,6 +550,12 @@ static void test_verifier(void)
 			check_verifier(algs[a], ns[i], false);
 			check_verifier(algs[a], ns[i], true);
 		}
+	for (size_t a = 0; a < 2; a++) {
+		check_adopt(algs[a], 1);
+		check_adopt(algs[a], 6);
+		check_adopt(algs[a], 1000);
+		check_adopt(algs[a], 70001); /* SHA-256: a 8 MiB node array, mmap'd */
+	}
 	/* Trust really saves uncles: chunk 1 after chunk 0 needs none. */
 	{
 		uint8_t *c = make_content(16 * 1024, 5);
