@@ -24,6 +24,7 @@ void dp_options_init(struct dp_options *o, const char *keyring)
 	o->ledbat = true;
 	o->peer_timeout_s = 180; /* RFC 7574 3.7: 3 minutes of silence */
 	o->keepalive_s = 60;
+	o->neigh_reachable_s = 30; /* Linux's base_reachable_time */
 	o->max_peers = 4096;
 	snprintf(o->keyring, sizeof(o->keyring), "%s", keyring);
 }
@@ -186,6 +187,12 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		if ((rc = num(key, value, 0, 1000000, &v, err, cap)) != 0)
 			return rc;
 		*(key_is(key, "idle-polls") ? &o->idle_polls : &o->idle_sleep_us) = (uint32_t)v;
+		return 0;
+	}
+	if (key_is(key, "neigh-reachable")) {
+		if ((rc = num(key, value, 0, 3600, &v, err, cap)) != 0)
+			return rc;
+		o->neigh_reachable_s = (uint32_t)v;
 		return 0;
 	}
 	if (key_is(key, "ledbat"))

@@ -109,6 +109,7 @@ struct dp_config {
 	bool ledbat;		 /* LEDBAT on the DATA each channel sends */
 	uint32_t peer_timeout_s; /* a peer silent this long is dropped (its channel closed) */
 	uint32_t keepalive_s;	 /* an open channel idle this long gets a keep-alive */
+	uint32_t neigh_reachable_s; /* a neighbour unconfirmed this long is probed again */
 	uint64_t peer_rate;	 /* bytes/s of DATA per peer; 0 = no limit */
 	uint64_t swarm_rate;	 /* bytes/s of DATA per swarm on each worker; 0 = no limit */
 	struct sa_table *sas;
@@ -163,6 +164,7 @@ struct dp_neigh {
 	struct rte_ether_addr mac;
 	uint8_t state;
 	uint64_t asked_tsc;
+	uint64_t confirmed_tsc; /* last reply, request or solicitation from it (KNOWN) */
 };
 
 /*
@@ -223,6 +225,7 @@ struct dp_worker {
 	uint32_t peers_mask; /* the table holds peers_mask + 1 (a power of two) */
 	struct dp_neigh *neigh;
 	uint64_t neigh_learned;
+	uint64_t neigh_probes; /* requests re-confirming a stale neighbour */
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
 	uint64_t drops[DP_DROP_COUNT];
@@ -323,7 +326,11 @@ bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_e
  * a is off the link and there is no gateway of its family.
  */
 bool dp_neigh_next_hop(const struct dp_config *cfg, const uint8_t a[16], bool v6, uint8_t nh[16]);
-/* dp_neigh.c: a's MAC, or NULL while unknown (an ARP request / NS is sent, rate-limited). */
+/*
+ * dp_neigh.c: a's MAC, or NULL while unknown (an ARP request / NS is sent, rate-limited).
+ * An entry unconfirmed for neigh_reachable_s is still used but probed once a second; after
+ * three unanswered probes it is unknown again (RFC 4861 7.3's STALE/PROBE, for ARP too).
+ */
 const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t a[16], bool v6);
 
 /* dp_ctl.c */

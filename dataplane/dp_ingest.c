@@ -164,6 +164,20 @@ void dp_ingest_flush(struct dp_worker *w)
 	w->n_ing_rx = 0;
 }
 
+/*
+ * No progress: the next hop's MAC is looked up again, so a neighbour that went stale is
+ * probed and a changed MAC (a replaced router, a moved address) is followed.
+ */
+static void dp_ingest_next_hop(struct dp_worker *w, struct dp_ingest *ing)
+{
+	const struct rte_ether_addr *mac;
+	uint8_t nh[16];
+
+	if (dp_neigh_next_hop(w->cfg, ing->peer, ing->v6, nh) &&
+		(mac = dp_neigh_resolve(w, nh, ing->v6)) != NULL)
+		ing->p->mac = *mac;
+}
+
 /* The owner's timers: source's MAC, peer entry, handshake every 250 ms until answered,
  * a window re-requested after 300 ms without progress. */
 static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *ing)
@@ -201,6 +215,7 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 	}
 	if (ing->l.peer_id == 0) {
 		if (now - ing->t_hs > hz / 4) {
+			dp_ingest_next_hop(w, ing);
 			dp_ingest_send(w, ing, true);
 			ing->t_hs = now;
 		}
@@ -210,6 +225,7 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 		now - (ing->t_req > ing->t_progress ? ing->t_req : ing->t_progress) > hz * 3 / 10) {
 		ppspp_leecher_timeout(&ing->l);
 		ing->t_progress = now;
+		dp_ingest_next_hop(w, ing);
 	}
 	/* t_req moves only when something was asked for: an empty ask must not hold off the
 	 * timeout of what is still in flight. */

@@ -110,6 +110,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
+			{"neighbour_probes", offsetof(struct dp_worker, neigh_probes)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
@@ -157,6 +158,7 @@ static void dp_summary(void)
 			{"channels choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers closed by policy", offsetof(struct dp_worker, peers_blocked)},
+			{"neighbours probed again", offsetof(struct dp_worker, neigh_probes)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
@@ -224,6 +226,7 @@ int main(int argc, char **argv)
 		{"ledbat", required_argument, NULL, 'G'},
 		{"peer-timeout", required_argument, NULL, 'G'},
 		{"keepalive", required_argument, NULL, 'G'},
+		{"neigh-reachable", required_argument, NULL, 'G'},
 		{"peer-rate", required_argument, NULL, 'G'},
 		{"swarm-rate", required_argument, NULL, 'G'},
 		{"max-channels", required_argument, NULL, 'G'},
@@ -334,6 +337,7 @@ int main(int argc, char **argv)
 	cfg.ledbat = o.ledbat;
 	cfg.peer_timeout_s = o.peer_timeout_s;
 	cfg.keepalive_s = o.keepalive_s;
+	cfg.neigh_reachable_s = o.neigh_reachable_s;
 	cfg.peer_rate = o.peer_rate;
 	cfg.swarm_rate = o.swarm_rate;
 	cfg.max_channels = o.max_channels;

@@ -63,6 +63,7 @@ bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_e
 		return false;
 	n->mac = *mac;
 	n->state = DP_NEIGH_KNOWN;
+	n->confirmed_tsc = rte_rdtsc();
 	w->neigh_learned++;
 	return true;
 }
@@ -163,11 +164,28 @@ bool dp_neigh_next_hop(const struct dp_config *cfg, const uint8_t a[16], bool v6
 const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t a[16], bool v6)
 {
 	struct dp_neigh *n = dp_neigh_slot(w, a, true);
-	uint64_t now = rte_rdtsc();
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	uint64_t reachable = (uint64_t)w->cfg->neigh_reachable_s * hz;
 
-	if (n->state == DP_NEIGH_KNOWN)
-		return &n->mac;
-	if (n->state == DP_NEIGH_FREE || now - n->asked_tsc > rte_get_tsc_hz() / 10) {
+	if (n->state == DP_NEIGH_KNOWN) {
+		if (reachable == 0 || now - n->confirmed_tsc < reachable)
+			return &n->mac;
+		if (now - n->confirmed_tsc < reachable + 3 * hz) {
+			/* Stale: still used, asked again once a second until it answers. */
+			if (now - n->asked_tsc > hz) {
+				n->asked_tsc = now;
+				w->neigh_probes++;
+				if (v6)
+					dp_neigh_ask6(w, a);
+				else
+					dp_neigh_ask4(w, a);
+			}
+			return &n->mac;
+		}
+		n->state = DP_NEIGH_ASKED; /* three probes unanswered: unknown again */
+		n->asked_tsc = 0;
+	}
+	if (n->state == DP_NEIGH_FREE || now - n->asked_tsc > hz / 10) {
 		n->state = DP_NEIGH_ASKED;
 		n->asked_tsc = now;
 		if (v6)

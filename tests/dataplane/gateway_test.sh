@@ -11,7 +11,8 @@
 # ingest from S completes only if the data plane sends to S through R's MAC. Cases: echo
 # replies to an off-link peer; an ingest from an IPv6 peer off the link with no IPv6 gateway
 # refused with a reason; an IPv4 ingest through `gateway` and a fetch of the result from S;
-# then (restarted with a link-local `gateway6`) the same over IPv6. Every process runs under
+# the router's MAC changed, the next ingest follows it (stale neighbour probed again); then
+# (restarted with a link-local `gateway6`) the same over IPv6. Every process runs under
 # timeout; namespaces, veths and processes are removed on exit, also on failure. Exit 77 when
 # this machine cannot make a netns/veth or lacks the af_packet PMD.
 set -u
@@ -63,7 +64,7 @@ S ethtool -K "$vd" tx off >/dev/null 2>&1 ||
 
 "$sp" keygen -o "$work/key" >/dev/null
 pub=$work/key/provider.pub
-for n in 4 6; do
+for n in 4 5 6; do
 	head -c $((3 << 20)) /dev/urandom >"$work/content$n"
 	"$sp" pack --key "$work/key/provider.key" -o "$work/store$n" "$work/content$n" |
 		tail -1 >"$work/id$n"
@@ -79,6 +80,7 @@ start_dp() {
 	gateway = 10.78.1.1
 	ip6 = fd00:78:1::2/64
 	keyring = spg$$
+	neigh-reachable = 1
 	$1
 	EOF
 	: >"$work/dp.out"
@@ -138,6 +140,18 @@ ingest 4 10.78.2.2:7100 10.78.1.2:6778
 unseed
 R ip neigh show dev "$vb" | grep -q "^10.78.1.2 " ||
 	fail "the router never resolved the data plane: $(R ip neigh show dev "$vb")"
+
+begin "the router's MAC changes: the stale entry is probed again and the next ingest follows"
+# Linux announces nothing when a MAC changes, and R's own entry for the data plane stays
+# fresh, so only the data plane's re-confirmation (neigh-reachable = 1 s) finds the new MAC;
+# frames to the old one are dropped by R's kernel (not for this host).
+R ip link set dev "$vb" address 02:00:00:78:01:fe
+sleep 1.5
+seed 5 10.78.2.2:7102
+ingest 5 10.78.2.2:7102 10.78.1.2:6778
+unseed
+"$sp" stats | grep -Eq "neighbour_probes +[1-9]" ||
+	fail "no probe counted: $("$sp" stats | grep neighbour)"
 stop_dp
 
 begin "IPv6 ingest through a link-local gateway6, then served to the peer behind it"

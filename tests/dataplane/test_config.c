@@ -54,6 +54,9 @@ static const struct {
 	{"[dataplane]\ngateway = 224.0.0.1\n",
 		"t.ini:2: gateway '224.0.0.1': not a unicast IPv4 address"},
 	{"[dataplane]\ngateway6 = ::\n", "t.ini:2: gateway6 '::': not a unicast IPv6 address"},
+	{"[dataplane]\nip = 10.0.0.1\nneigh-reachable = 0\nneigh_reachable = 3600\n", NULL},
+	{"[dataplane]\nneigh-reachable = 3601\n",
+		"t.ini:2: neigh-reachable '3601': a number from 0 to 3600"},
 	/* The first error wins; later ones are not reported. */
 	{"[dataplane]\nmtu = 1\nmtu = 2\n", "t.ini:2: mtu '1': a number from 1280 to 9000"},
 };
