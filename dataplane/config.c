@@ -189,6 +189,12 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		*(key_is(key, "idle-polls") ? &o->idle_polls : &o->idle_sleep_us) = (uint32_t)v;
 		return 0;
 	}
+	if (key_is(key, "vlan")) {
+		if ((rc = num(key, value, 0, 4094, &v, err, cap)) != 0)
+			return rc;
+		o->vlan_id = (uint16_t)v;
+		return 0;
+	}
 	if (key_is(key, "neigh-reachable")) {
 		if ((rc = num(key, value, 0, 3600, &v, err, cap)) != 0)
 			return rc;

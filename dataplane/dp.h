@@ -35,7 +35,8 @@
 #define DP_DROP_REASONS(_)                                                                         \
 	_(SHORT, "short", "frame shorter than its headers say")                                    \
 	_(NOT_FOR_US, "not_for_us", "unicast to another MAC, or IPv4 to another address")          \
-	_(ETHERTYPE, "ethertype", "neither ARP, IPv4 nor IPv6 (VLAN: not in this slice)")          \
+	_(ETHERTYPE, "ethertype", "neither ARP, IPv4 nor IPv6")                                    \
+	_(VLAN, "vlan", "802.1Q tag of another VLAN, a tag when none is set, or none when one is") \
 	_(ARP_OTHER, "arp_other", "ARP that is not a request for our address")                     \
 	_(IP_BAD_HDR, "ip_bad_header", "IPv4 version, header length, total length or checksum")    \
 	_(IP_FRAGMENT, "ip_fragment", "IPv4 fragment (not reassembled)")                           \
@@ -104,6 +105,8 @@ struct dp_config {
 	uint32_t idle_polls; /* empty polls before sleeping */
 	uint32_t idle_sleep_us;
 	uint16_t mtu;		 /* largest IP packet sent */
+	uint16_t vlan_id;	 /* 802.1Q VLAN of every frame, 1..4094; 0 = untagged */
+	bool vlan_tx_hw;	 /* the port inserts the tag (RTE_ETH_TX_OFFLOAD_VLAN_INSERT) */
 	uint32_t max_channels;	 /* per worker; more are choked until room frees; 0 = no limit */
 	uint32_t max_peers;	 /* peer table slots per worker (power of two); 0 = DP_PEERS */
 	bool ledbat;		 /* LEDBAT on the DATA each channel sends */

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: superpeer-dataplane EAL-ARGS -- [--config FILE] --ip A.B.C.D[/N]\n"
-		"           [--ip6 ADDR6[/N]] [--gateway A.B.C.D] [--gateway6 ADDR6]\n"
+		"           [--ip6 ADDR6[/N]] [--gateway A.B.C.D] [--gateway6 ADDR6] [--vlan ID]\n"
 		"           [--store DIR --public PUBFILE [--open]]... [--keyring NAME]\n"
 		"           [--udp-port N] [--esp-port N] [--mtu N] [--max-sas N]\n"
 		"           [--idle-polls N] [--idle-sleep-us N]\n"
@@ -58,7 +58,7 @@ static void usage(FILE *f)
 		"the options (docs/dataplane.md).\n"
 		"/N: the on-link prefix; a peer outside it is reached through --gateway\n"
 		"(--gateway6; an IPv6 gateway may be link-local). Without /N every peer\n"
-		"is taken to be on the link.\n"
+		"is taken to be on the link. --vlan: every frame tagged 802.1Q ID (1-4094).\n"
 		"--sa-in/--sa-out: one SA pair for any peer, installed at start.\n"
 		"--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
 		"--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
@@ -227,6 +227,7 @@ int main(int argc, char **argv)
 		{"peer-timeout", required_argument, NULL, 'G'},
 		{"keepalive", required_argument, NULL, 'G'},
 		{"neigh-reachable", required_argument, NULL, 'G'},
+		{"vlan", required_argument, NULL, 'G'},
 		{"peer-rate", required_argument, NULL, 'G'},
 		{"swarm-rate", required_argument, NULL, 'G'},
 		{"max-channels", required_argument, NULL, 'G'},
@@ -338,6 +339,7 @@ int main(int argc, char **argv)
 	cfg.peer_timeout_s = o.peer_timeout_s;
 	cfg.keepalive_s = o.keepalive_s;
 	cfg.neigh_reachable_s = o.neigh_reachable_s;
+	cfg.vlan_id = o.vlan_id;
 	cfg.peer_rate = o.peer_rate;
 	cfg.swarm_rate = o.swarm_rate;
 	cfg.max_channels = o.max_channels;
@@ -436,10 +438,15 @@ int main(int argc, char **argv)
 
 		inet_ntop(AF_INET, &cfg.ip4, ip, sizeof(ip));
 		rte_ether_format_addr(mac, sizeof(mac), &cfg.mac);
-		printf("superpeer-dataplane: %s, udp %u, esp-in-udp %u, %u worker%s, mac %s, "
+		char vlan[32] = "";
+
+		if (cfg.vlan_id != 0)
+			snprintf(vlan, sizeof(vlan), " vlan %u (tag %s)", cfg.vlan_id,
+				cfg.vlan_tx_hw ? "by the port" : "in software");
+		printf("superpeer-dataplane: %s, udp %u, esp-in-udp %u, %u worker%s, mac %s%s, "
 		       "%u swarm%s, %u SA%s, keyring %s\n",
 			ip, cfg.udp_port, cfg.esp_port, dp_n_workers, dp_n_workers > 1 ? "s" : "",
-			mac, ctl.swarms.n, ctl.swarms.n == 1 ? "" : "s", ctl.sas.n,
+			mac, vlan, ctl.swarms.n, ctl.swarms.n == 1 ? "" : "s", ctl.sas.n,
 			ctl.sas.n == 1 ? "" : "s", o.keyring);
 		fflush(stdout);
 	}

@@ -26,6 +26,16 @@ void dp_net_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop why)
 
 void dp_net_tx(struct dp_worker *w, struct rte_mbuf *m)
 {
+	if (w->cfg->vlan_id != 0) {
+		m->vlan_tci = w->cfg->vlan_id;
+		if (w->cfg->vlan_tx_hw) {
+			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+		} else if (rte_vlan_insert(&m) != 0) { /* no headroom: cannot happen here */
+			w->drops[DP_DROP_NO_MBUF]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
 	if (w->n_tx == DP_TX_MAX)
 		dp_tx_flush(w);
 	if (w->n_tx == DP_TX_MAX) {
@@ -404,6 +414,38 @@ static bool dp_mac_accepts(const struct dp_config *cfg, const struct rte_ether_a
 	       d->addr_bytes[2] == 0xff && memcmp(d->addr_bytes + 3, cfg->ip6 + 13, 3) == 0;
 }
 
+/*
+ * 802.1Q: a frame of the configured VLAN has its tag taken off (or the port did that, the tag
+ * in vlan_tci); anything else is dropped. Without a VLAN only untagged frames are taken.
+ */
+static bool dp_vlan_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr **eth,
+	uint32_t *len)
+{
+	uint16_t want = w->cfg->vlan_id;
+
+	if ((*eth)->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(*eth + 1);
+
+		if (*len < sizeof(**eth) + sizeof(*vh)) {
+			dp_net_drop(w, m, DP_DROP_SHORT);
+			return false;
+		}
+		if (want != 0 && (rte_be_to_cpu_16(vh->vlan_tci) & 0xfff) == want &&
+			rte_vlan_strip(m) == 0) {
+			*eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			*len -= sizeof(*vh);
+			return true;
+		}
+	} else if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		if (want != 0 && (m->vlan_tci & 0xfff) == want)
+			return true;
+	} else if (want == 0) {
+		return true;
+	}
+	dp_net_drop(w, m, DP_DROP_VLAN);
+	return false;
+}
+
 void dp_net_input(struct dp_worker *w, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -415,6 +457,8 @@ void dp_net_input(struct dp_worker *w, struct rte_mbuf *m)
 		dp_net_drop(w, m, DP_DROP_SHORT);
 		return;
 	}
+	if (!dp_vlan_input(w, m, &eth, &len))
+		return;
 	if (!dp_mac_accepts(w->cfg, &eth->dst_addr)) {
 		dp_net_drop(w, m, DP_DROP_NOT_FOR_US);
 		return;

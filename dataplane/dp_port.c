@@ -33,6 +33,15 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = hf;
 	}
+	/* A VLAN: the port strips and inserts the tag where it can; dp_net.c does it otherwise. */
+	if (cfg->vlan_id != 0) {
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP)
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+		if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) {
+			conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+			cfg->vlan_tx_hw = true;
+		}
+	}
 	rc = rte_eth_dev_configure(port, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
 	if (rc != 0)
 		return rc;

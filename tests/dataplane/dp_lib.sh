@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Sourced by the data plane's shell tests; uses their $dp_pid, $work and fail().
+# Sourced by the data plane's shell tests; uses their $dp_pid and $work.
+
+# Numbered cases and failures: begin WHAT starts a case, fail WHY counts a failure in it.
+failures=0 cases=0
+fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
+begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
 
 # dp_wait_ready ADDR: waits up to 10 s for the data plane started as $dp_pid (output in
 # $work/dp.out) to announce ADDR. Exits the test: 77 when the af_packet PMD is missing, 1
@@ -25,4 +30,14 @@ stop_dp() {
 	kill -TERM "$dp_pid" 2>/dev/null
 	wait "$dp_pid" 2>/dev/null
 	dp_pid=
+}
+
+# ingest_wait ID SECONDS: waits until swarm ID is listed and no longer ingesting ($sp swarm
+# list, the key ring from $SUPERPEER_KEYRING); at most SECONDS.
+ingest_wait() {
+	for _ in $(seq $(($2 * 10))); do
+		"$sp" swarm list | grep "^$1 " | grep -qv ingesting && return 0
+		sleep 0.1
+	done
+	return 1
 }

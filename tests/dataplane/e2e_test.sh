@@ -41,9 +41,6 @@ cleanup() {
 	rm -rf "$work" "/var/run/dpdk/sp$$"* "/dev/shm/superpeer-sp$$.keyring"
 }
 trap cleanup EXIT
-failures=0 cases=0
-fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
-begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
 
 [ "$(id -u)" = 0 ] || { echo "needs root for a network namespace" >&2; exit 77; }
 ip netns add "$ns" 2>/dev/null || { echo "cannot create a network namespace" >&2; exit 77; }
@@ -269,10 +266,7 @@ seed_pid=$!
 for _ in $(seq 50); do grep -q "^listening on" "$work/seed2.out" && break; sleep 0.1; done
 "$sp" swarm ingest "$work/store2/manifest" --public "$pub" --from 10.77.0.2:7100 --open ||
 	fail "swarm ingest"
-for _ in $(seq 300); do
-	"$sp" swarm list | grep "^$id2 " | grep -qv ingesting && break
-	sleep 0.1
-done
+ingest_wait "$id2" 30
 "$sp" swarm list | grep "^$id2 " | tee "$work/l2"
 grep -q "^$id2 .* open " "$work/l2" || fail "ingested swarm not served"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
@@ -321,10 +315,7 @@ seed_pid=$!
 for _ in $(seq 50); do grep -q "^listening on" "$work/seed3.out" && break; sleep 0.1; done
 "$sp" swarm ingest "$work/store3/manifest" --public "$pub" --from 10.77.0.2:7101 ||
 	fail "swarm ingest"
-for _ in $(seq 100); do
-	"$sp" swarm list | grep "^$id3 " | grep -qv ingesting && break
-	sleep 0.1
-done
+ingest_wait "$id3" 10
 "$sp" swarm list | grep "^$id3 " >"$work/l3"
 grep -q "^$id3 .* protected " "$work/l3" || fail "second ingest did not complete: $(cat "$work/l3")"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null

@@ -30,9 +30,6 @@ cleanup() {
 	rm -rf "$work" "/var/run/dpdk/spg$$"* "/dev/shm/superpeer-spg$$.keyring"
 }
 trap cleanup EXIT
-failures=0 cases=0
-fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
-begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
 
 [ "$(id -u)" = 0 ] || { echo "needs root for network namespaces" >&2; exit 77; }
 ip netns add "$nr" 2>/dev/null && ip netns add "$ns" 2>/dev/null ||
@@ -106,10 +103,7 @@ ingest() {
 	id=$(cat "$work/id$1")
 	"$sp" swarm ingest "$work/store$1/manifest" --public "$pub" --from "$2" --open ||
 		{ fail "swarm ingest from $2"; return; }
-	for _ in $(seq 300); do
-		"$sp" swarm list | grep "^$id " | grep -qv ingesting && break
-		sleep 0.1
-	done
+	ingest_wait "$id" 30
 	"$sp" swarm list | grep "^$id " >"$work/list"
 	grep -q "^$id .* open " "$work/list" ||
 		{ fail "ingest from $2 did not complete: $(cut -c1-200 "$work/list")"

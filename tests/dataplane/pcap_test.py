@@ -6,7 +6,7 @@
 
 scapy writes the input (ARP requests, ICMP echo, the echo frame cut at every length, bad IPv4
 checksums and lengths, fragments, IP options, wrong ports, IPv6, VLAN, a PPSPP handshake and
-request); the data plane reads it through net_pcap and writes what it sends to another pcap;
+request; then the answered requests again tagged for the VLAN given with --vlan); the data plane reads it through net_pcap and writes what it sends to another pcap;
 then every output packet is checked field by field (addresses, opcodes, TTL, identifiers,
 payload, and checksums recomputed by scapy), and the exit summary must count each refused
 frame under its own reason. Exit 0, 1, or 77 without scapy.
@@ -53,7 +53,7 @@ def check(cond, msg):
         print("FAIL case %d: %s" % (case_no, msg))
 
 
-def run(work, frames):
+def run(work, frames, extra=()):
     wrpcap(os.path.join(work, "in.pcap"), frames)
     out = os.path.join(work, "out.pcap")
     if os.path.exists(out):
@@ -63,7 +63,7 @@ def run(work, frames):
             "net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s" % (work, out), "--",
             "--store", os.path.join(work, "store"), "--public",
             os.path.join(work, "key", "provider.pub"), "--ip", US, "--ip6", US6,
-            "--keyring", "sppcap%d" % os.getpid()]
+            "--keyring", "sppcap%d" % os.getpid()] + list(extra)
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # net_pcap reads the whole file at once; the summary comes on SIGTERM.
@@ -142,8 +142,8 @@ def main():
                          Raw(b"q")],
             "udp_bad": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) /
                         UDP(dport=6778, len=200) / Raw(b"q")],
-            "ethertype": [Ether(dst=MAC, src=PEER) / Dot1Q(vlan=3) / IP(src=THEM, dst=US) /
-                          ICMP()],
+            "ethertype": [Ether(dst=MAC, src=PEER, type=0x88cc) / Raw(b"lldp" * 10)],
+            "vlan": [Ether(dst=MAC, src=PEER) / Dot1Q(vlan=3) / IP(src=THEM, dst=US) / ICMP()],
             "nd_bad": [Ether(dst=SOLICITED_MAC, src=PEER) / IPv6(src=THEM6, dst=SOLICITED, hlim=64) /
                        ICMPv6ND_NS(tgt=US6)],
             "icmp6_checksum": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
@@ -228,6 +228,30 @@ def main():
         rx = int(re.search(r"rx (\d+) packets", text).group(1)) if "rx " in text else -1
         check(rx == len(frames), "rx %d of %d frames" % (rx, len(frames)))
         print("\n".join(l for l in text.splitlines() if l.startswith(("drop", "ppspp", "super"))))
+
+        # --vlan 100 on a port without VLAN offloads (net_pcap): tags taken off and put on in
+        # software. The same four requests tagged 100 get the same exact answers, tagged 100;
+        # untagged and VLAN 200 frames are counted as "vlan".
+        tag = lambda f, vid: Ether(dst=f[Ether].dst, src=f[Ether].src) / Dot1Q(vlan=vid) / \
+            f[Ether].payload
+        text, out = run(work, [tag(f, 100) for f in good] + [echo, tag(echo, 200)],
+                        ["--vlan", "100"])
+        c = counters(text)
+        case("--vlan 100: ARP, echo, NS and echo6 tagged 100 answered, tagged 100, exactly")
+        check(len(out) == 4, "%d packets out: %s" % (len(out), [p.summary() for p in out]))
+        check(all(Dot1Q in p and p[Dot1Q].vlan == 100 and p[Ether].src == MAC and
+                  p[Ether].dst == PEER for p in out), "tags: %s" % [p.summary() for p in out])
+        kinds = sorted("arp" if ARP in p else "echo" if ICMP in p else
+                       "na" if ICMPv6ND_NA in p else "echo6" if ICMPv6EchoReply in p else "?"
+                       for p in out)
+        check(kinds == ["arp", "echo", "echo6", "na"], "answers: %s" % kinds)
+        check(all(cksum_ok(p) for p in out), "a checksum is wrong")
+        for p in out:
+            if ICMP in p:
+                check(p[IP].src == US and p[IP].dst == THEM and p[IP].id == 4242 and
+                      bytes(p[ICMP].payload) == bytes(range(56)), "echo reply " + p.summary())
+        case("--vlan 100: an untagged frame and one of VLAN 200 counted as vlan")
+        check(c.get("vlan", 0) == 2, "vlan: %d counted, 2 expected" % c.get("vlan", 0))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         for d in os.listdir("/var/run/dpdk") if os.path.isdir("/var/run/dpdk") else []:

@@ -55,6 +55,8 @@ static const struct {
 		"t.ini:2: gateway '224.0.0.1': not a unicast IPv4 address"},
 	{"[dataplane]\ngateway6 = ::\n", "t.ini:2: gateway6 '::': not a unicast IPv6 address"},
 	{"[dataplane]\nip = 10.0.0.1\nneigh-reachable = 0\nneigh_reachable = 3600\n", NULL},
+	{"[dataplane]\nip = 10.0.0.1\nvlan = 4094\n", NULL},
+	{"[dataplane]\nvlan = 4095\n", "t.ini:2: vlan '4095': a number from 0 to 4094"},
 	{"[dataplane]\nneigh-reachable = 3601\n",
 		"t.ini:2: neigh-reachable '3601': a number from 0 to 3600"},
 	/* The first error wins; later ones are not reported. */
