@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,4 +221,107 @@ const uint8_t *chunk_store_chunk(const struct chunk_store *s, uint64_t i, size_t
 	*len = s->m.content_len - off < s->m.chunk_size ? (size_t)(s->m.content_len - off)
 							: s->m.chunk_size;
 	return s->chunks + off;
+}
+
+/* All of buf to fd, then fsync. */
+static int store_write_file(int dirfd, const char *name, const void *a, size_t alen,
+	const void *b, size_t blen)
+{
+	const void *part[2] = {a, b};
+	size_t plen[2] = {alen, blen};
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (int k = 0; k < 2 && rc == 0; k++) {
+		const uint8_t *p = part[k];
+		size_t left = plen[k];
+
+		while (left > 0) {
+			ssize_t w = write(fd, p, left > ((size_t)8 << 20) ? (size_t)8 << 20 : left);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = w < 0 ? -errno : -EIO;
+				break;
+			}
+			p += w;
+			left -= (size_t)w;
+		}
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int chunk_store_save(const struct chunk_store *s, const char *manifest, size_t len,
+	const char *dir, char *err, size_t cap)
+{
+	char parent[PATH_MAX], tmp[PATH_MAX + 16];
+	struct store_tree_header h;
+	struct stat st;
+	const char *what = "";
+	int pfd = -1, tfd = -1, rc;
+
+	if (strlen(dir) >= sizeof(parent) || dir[0] != '/') {
+		snprintf(err, cap, "%.200s: an absolute path, shorter than %d bytes", dir, PATH_MAX);
+		return -EINVAL;
+	}
+	if (stat(dir, &st) == 0 || errno != ENOENT) {
+		snprintf(err, cap, "%.200s: exists already", dir);
+		return -EEXIST;
+	}
+	memcpy(parent, dir, strlen(dir) + 1);
+	snprintf(tmp, sizeof(tmp), "%s.partXXXXXX", dir);
+	if (mkdtemp(tmp) == NULL) {
+		rc = -errno;
+		snprintf(err, cap, "%.200s: cannot make a directory beside it: %s", dir,
+			strerror(-rc));
+		return rc;
+	}
+	tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = open(dirname(parent), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = tfd < 0 || pfd < 0 ? -errno : 0;
+	store_tree_header_fill(&h, s->m.hash, s->m.chunk_size, s->m.content_len);
+	if (rc == 0) {
+		what = STORE_CHUNKS_FILE;
+		rc = store_write_file(tfd, STORE_CHUNKS_FILE, s->chunks, s->m.content_len, NULL, 0);
+	}
+	if (rc == 0) {
+		what = STORE_TREE_FILE;
+		rc = store_write_file(tfd, STORE_TREE_FILE, &h, sizeof(h), s->tree.nodes,
+			s->tree.n_bins * s->tree.hash_len);
+	}
+	if (rc == 0) {
+		what = STORE_MANIFEST_FILE;
+		rc = store_write_file(tfd, STORE_MANIFEST_FILE, manifest, len, NULL, 0);
+	}
+	if (rc == 0 && fsync(tfd) != 0)
+		rc = -errno;
+	if (rc == 0) {
+		what = "rename";
+		rc = renameat(AT_FDCWD, tmp, AT_FDCWD, dir) == 0 ? 0 : -errno;
+	}
+	if (rc == 0) {
+		/* In place: only its durability is in question from here on. */
+		if (fsync(pfd) != 0) {
+			rc = -errno;
+			snprintf(err, cap, "%.200s: fsync of its parent: %s", dir, strerror(-rc));
+		}
+	} else {
+		snprintf(err, cap, "%.200s: %s: %s", dir, what, strerror(-rc));
+		if (tfd >= 0) {
+			unlinkat(tfd, STORE_CHUNKS_FILE, 0);
+			unlinkat(tfd, STORE_TREE_FILE, 0);
+			unlinkat(tfd, STORE_MANIFEST_FILE, 0);
+		}
+		rmdir(tmp);
+	}
+	if (tfd >= 0)
+		close(tfd);
+	if (pfd >= 0)
+		close(pfd);
+	return rc;
 }

@@ -46,6 +46,16 @@ struct chunk_store {
 int chunk_store_open(struct chunk_store *s, struct crypto_engine *e, const char *dir,
 	const uint8_t pub[static ED25519_PUBLIC_LEN], char *err, size_t cap);
 void chunk_store_close(struct chunk_store *s);
+
+/*
+ * Writes s as a packed store (include/store_format.h) in the new directory dir, whose parent
+ * must exist and dir itself must not: the three files go to a temporary directory next to
+ * it, each fsync'd, which is then renamed to dir (and the parent fsync'd), so dir is either
+ * a whole store or absent. manifest: the signed manifest's text, len bytes. 0, or a negative
+ * errno with one line in err. Blocking I/O: for a thread of its own, not a worker.
+ */
+int chunk_store_save(const struct chunk_store *s, const char *manifest, size_t len,
+	const char *dir, char *err, size_t cap);
 /*
  * A provider's public key file (64 hex digits, as superpeer keygen writes it) into pub.
  * 0, or -1 with one line in err naming the file.

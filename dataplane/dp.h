@@ -178,6 +178,8 @@ struct dp_neigh {
 struct dp_ingest {
 	struct ppspp_leecher l; /* runs on the owner's crypto engine */
 	struct manifest m;
+	char *manifest_text; /* the signed text of m (malloc'd), for `swarm save` */
+	size_t manifest_len;
 	uint8_t *content; /* m.content_len bytes (anonymous mapping), verified chunks only */
 	size_t map_len;
 	uint8_t peer[16];

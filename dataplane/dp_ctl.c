@@ -91,6 +91,7 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 	e->id_len = (uint8_t)hash_len(s->store.m.hash);
 	memcpy(e->id, s->store.m.swarm_id, e->id_len);
 	e->open = s->open;
+	e->save = __atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE);
 	e->chunks = s->store.tree.n_chunks;
 	e->chunk_size = s->store.m.chunk_size;
 	e->size = s->store.m.content_len;
@@ -190,6 +191,16 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		snprintf(why, cap, "%.80s: not signed by the given provider key", in->manifest);
 		rc = -EPERM;
 	}
+	if (rc == 0) {
+		ing->manifest_len = strnlen(text, sizeof(text));
+		ing->manifest_text = malloc(ing->manifest_len);
+		if (ing->manifest_text == NULL) {
+			snprintf(why, cap, "out of memory");
+			rc = -ENOMEM;
+		} else {
+			memcpy(ing->manifest_text, text, ing->manifest_len);
+		}
+	}
 	if (rc != 0)
 		goto fail;
 	hl = hash_len(ing->m.hash);
@@ -251,6 +262,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 fail:
 	if (ing->content != NULL)
 		munmap(ing->content, ing->map_len);
+	free(ing->manifest_text);
 	rte_free(ing);
 	return rc;
 }
@@ -264,6 +276,7 @@ static void dp_ctl_ingest_drop(struct dp_ctl *c, struct dp_swarm *s, bool keep_c
 	__atomic_store_n(&s->ingest, NULL, __ATOMIC_RELEASE);
 	rte_rcu_qsbr_synchronize(c->sas.qsbr, c->self_tid);
 	ppspp_leecher_fini(&ing->l);
+	free(ing->manifest_text);
 	if (!keep_content)
 		munmap(ing->content, ing->map_len);
 	rte_free(ing);
@@ -302,6 +315,10 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 		return;
 	}
 	s->open = ing->open;
+	s->manifest_text = ing->manifest_text;
+	s->manifest_len = ing->manifest_len;
+	ing->manifest_text = NULL;
+	s->save_state = KR_SAVE_NONE;
 	c->ingested++;
 	dp_ctl_ingest_drop(c, s, true);
 	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
@@ -421,6 +438,18 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 		return 0;
 	case KR_SWARM_INGEST:
 		return dp_ctl_ingest_start(c, &m->u.ingest, why, cap);
+	case KR_SWARM_SAVE: {
+		const struct kr_swarm_save *sv = &m->u.save;
+
+		rc = sv->id_len == 0 || sv->id_len > KR_SWARM_ID_MAX ?
+			     -1 :
+			     swarm_table_find(&c->swarms, sv->id, sv->id_len);
+		if (rc < 0) {
+			snprintf(why, cap, "no such swarm served");
+			return -ENOENT;
+		}
+		return swarm_table_save(&c->swarms, (unsigned)rc, sv->dir, why, cap);
+	}
 	case KR_PEER_POLICY: {
 		const struct kr_peer_policy *pp = &m->u.policy;
 		uint64_t v = 0;

@@ -10,6 +10,7 @@
 #ifndef SUPERPEER_SWARM_TABLE_H
 #define SUPERPEER_SWARM_TABLE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +33,14 @@ struct dp_swarm {
 	struct dp_ingest *ingest;
 	uint8_t ingest_id[32];
 	enum hash_alg ingest_hash;
+	/* An ingested swarm's signed manifest (a store on disk has its own file); malloc'd. */
+	char *manifest_text;
+	size_t manifest_len;
+	/* KR_SWARM_SAVE: a thread writing the store to save_dir; joined before the store goes. */
+	pthread_t saver;
+	bool saver_started;
+	uint8_t save_state; /* enum kr_save_state; the saver stores it with release */
+	char save_dir[KR_PATH_MAX];
 };
 
 struct swarm_table {
@@ -54,6 +63,12 @@ int swarm_table_del(struct swarm_table *t, const uint8_t *id, size_t id_len,
 	struct rte_rcu_qsbr *qsbr, unsigned self);
 /* Writer, at exit (workers stopped): closes every store. */
 void swarm_table_close(struct swarm_table *t);
+/*
+ * Writer: starts writing the live swarm in slot to dir (chunk_store_save) in a thread of its
+ * own. 0, or -errno with one line in why (a save of it still running, dir taken, ...).
+ */
+int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char *why,
+	size_t cap);
 
 /* Writer: the slot ingesting swarm id, or -1. */
 int swarm_table_find_ingest(const struct swarm_table *t, const uint8_t *id, size_t id_len);

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 3u
+#define KR_ABI_VERSION 4u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -66,6 +66,7 @@ enum kr_cmd {
 	KR_RESYNC_DONE = 9, /* no body: control has replayed its state after KR_EV_RESYNC */
 	KR_SWARM_INGEST = 10, /* body: kr_ingest; the swarm is served once complete */
 	KR_PEER_POLICY = 11,  /* body: kr_peer_policy; set (or, with KR_F_DELETE, drop) */
+	KR_SWARM_SAVE = 12,   /* body: kr_swarm_save; a served swarm written as a packed store */
 };
 
 /* Events, data plane -> control. */
@@ -159,7 +160,8 @@ struct kr_swarm_info {
 	uint8_t id_len;
 	uint8_t open;
 	uint8_t state; /* enum kr_swarm_state */
-	uint8_t pad[5];
+	uint8_t save;  /* enum kr_save_state: the last KR_SWARM_SAVE of this swarm */
+	uint8_t pad[4];
 	uint64_t chunks, chunk_size, size;
 	uint64_t channels_opened; /* handshakes accepted since the swarm was added */
 	uint64_t chunks_sent, bytes_sent;
@@ -171,6 +173,27 @@ struct kr_swarm_info {
 	uint8_t pad2[6];
 };
 static_assert(sizeof(struct kr_swarm_info) == 192, "kr_swarm_info layout");
+
+enum kr_save_state {
+	KR_SAVE_NONE = 0,
+	KR_SAVE_RUNNING = 1,
+	KR_SAVE_DONE = 2,
+	KR_SAVE_FAILED = 3, /* the data plane's output says why */
+};
+
+/*
+ * Write a served swarm (an ingested one, typically) to dir as a packed store
+ * (include/store_format.h): dir, absolute, must not exist; its parent must. The data plane
+ * writes it in a thread of its own while it goes on serving; kr_swarm_info.save tells how it
+ * went. A `swarm del` waits for a running save.
+ */
+struct kr_swarm_save {
+	uint8_t id[KR_SWARM_ID_MAX];
+	uint8_t id_len;
+	uint8_t pad[7];
+	char dir[KR_PATH_MAX];
+};
+static_assert(sizeof(struct kr_swarm_save) == 296, "kr_swarm_save layout");
 
 /*
  * Fetch a swarm from a peer into the data plane: the manifest (checked against the provider
@@ -243,6 +266,7 @@ struct kr_msg {
 		struct kr_sa_id sa_id;
 		struct kr_swarm swarm;
 		struct kr_ingest ingest;
+		struct kr_swarm_save save;
 		struct kr_peer_policy policy;
 		struct kr_list_req list;
 		struct kr_alarm alarm;

@@ -4,6 +4,7 @@
  * packed store (checked there against the provider's public key), del by swarm ID, list.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,10 +23,17 @@ static void swarm_usage(FILE *f)
 		"usage: superpeer swarm [--keyring NAME] COMMAND\n"
 		"  add STORE-DIR --public PUBFILE [--open] [--id SWARM-ID]\n"
 		"  del SWARM-ID\n"
-		"  list\n\n"
+		"  list\n"
+		"  ingest MANIFEST --public PUBFILE --from ADDR:PORT [--esp-port N] [--open]\n"
+		"  save SWARM-ID DIR\n\n"
 		"add: the data plane opens the packed store and checks its manifest against the\n"
 		"provider's public key (and, with --id, that it is that swarm). Peers reach it\n"
-		"through ESP; --open lets plain PPSPP fetch it too.\n");
+		"through ESP; --open lets plain PPSPP fetch it too.\n"
+		"ingest: the data plane fetches the swarm from the peer at ADDR:PORT, verifies\n"
+		"every chunk, and serves it once complete.\n"
+		"save: the data plane writes a served swarm (an ingested one, say) as a packed\n"
+		"store in the new directory DIR, in the background; `list` shows saving, saved\n"
+		"or save-failed (the data plane's output says why).\n");
 }
 
 static int swarm_add(struct keyring *kr, int argc, char **argv)
@@ -85,9 +93,13 @@ static void swarm_print_info(const void *entry)
 		return;
 	}
 	printf("%s %s %" PRIu64 " bytes %" PRIu64 " chunks of %" PRIu64 " %s channels %" PRIu64
-	       " chunks-sent %" PRIu64 " bytes-sent %" PRIu64 "\n",
+	       " chunks-sent %" PRIu64 " bytes-sent %" PRIu64 "%s\n",
 	       id, s->name, s->size, s->chunks, s->chunk_size, s->open ? "open" : "protected",
-	       s->channels_opened, s->chunks_sent, s->bytes_sent);
+	       s->channels_opened, s->chunks_sent, s->bytes_sent,
+	       s->save == KR_SAVE_RUNNING ? " saving" :
+	       s->save == KR_SAVE_DONE	  ? " saved" :
+	       s->save == KR_SAVE_FAILED  ? " save-failed" :
+					    "");
 }
 
 static int swarm_ingest(struct keyring *kr, int argc, char **argv)
@@ -141,6 +153,33 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 	return 0;
 }
 
+/* save SWARM-ID DIR: DIR made absolute (its parent must exist; the data plane checks DIR). */
+static int swarm_save(struct keyring *kr, const char *id, const char *dir)
+{
+	struct kr_msg m = {.type = KR_SWARM_SAVE, .len = sizeof(struct kr_swarm_save)};
+	struct kr_swarm_save *sv = &m.u.save;
+	char parent[PATH_MAX], base[PATH_MAX], abs[PATH_MAX], why[256];
+	int n = esp_arg_hex(id, sv->id, sizeof(sv->id)), rc;
+
+	if (n != 20 && n != 32)
+		return tool_err("save: the swarm ID is 40 or 64 hex digits");
+	sv->id_len = (uint8_t)n;
+	snprintf(parent, sizeof(parent), "%s", dir);
+	snprintf(base, sizeof(base), "%s", dir);
+	if (realpath(dirname(parent), abs) == NULL)
+		return tool_err("save: the parent of %s: %s", dir, strerror(errno));
+	if (strcmp(basename(base), ".") == 0 || strcmp(basename(base), "..") == 0 ||
+	    strcmp(basename(base), "/") == 0)
+		return tool_err("save: %s: name a new directory", dir);
+	if ((size_t)snprintf(sv->dir, sizeof(sv->dir), "%s/%s", strcmp(abs, "/") == 0 ? "" : abs,
+			     basename(base)) >= sizeof(sv->dir))
+		return tool_err("save: %s: path longer than %zu bytes", dir, sizeof(sv->dir) - 1);
+	rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS);
+	if (rc != 0)
+		return tool_err("save: %s", why);
+	return 0;
+}
+
 int tool_swarm_main(int argc, char **argv)
 {
 	struct keyring kr;
@@ -175,6 +214,8 @@ int tool_swarm_main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[1], "ingest") == 0) {
 		rc = swarm_ingest(&kr, argc, argv);
+	} else if (strcmp(argv[1], "save") == 0 && argc == 4) {
+		rc = swarm_save(&kr, argv[2], argv[3]);
 	} else if (strcmp(argv[1], "list") == 0) {
 		rc = tool_keyring_list(&kr, KR_SWARM_LIST, sizeof(struct kr_swarm_info),
 				       swarm_print_info, SWARM_TIMEOUT_MS);

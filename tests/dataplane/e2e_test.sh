@@ -16,7 +16,9 @@
 # `sa show --xfrm`; the SA deleted (then refused as bad_spi); the swarm deleted and added
 # again as open with `superpeer swarm`; ingest: the data plane fetches a swarm from
 # `superpeer seed` in the namespace and serves it on (fetched back byte-identical), and from a
-# seeder whose chunks were altered: the forged chunks are never stored, are counted against
+# seeder whose chunks were altered (`swarm save` writes the ingested one to disk, where
+# `superpeer verify` checks it, byte-identical to `superpeer pack`'s store, and it is served
+# again from there); the forged chunks are never stored, are counted against
 # that peer and reported (`superpeer monitor`), and the ingest is cancelled; a new ingest from
 # the same source then completes; `superpeer stats`.
 # Last, with room for one channel, a peer rate limit and short timers: a second peer is
@@ -273,6 +275,25 @@ kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" \
 	--peer 10.77.0.1:6778 -o "$work/out2" >/dev/null || fail "fetch of the ingested swarm"
 cmp -s "$work/out2" "$work/content2" || fail "ingested content differs"
+
+begin "swarm save: the ingested swarm written as a packed store, served again from disk"
+"$sp" swarm save "$id2" "$work/store2" 2>"$work/save.err" && fail "saved over a directory"
+grep -q "exists already" "$work/save.err" || fail "refusal: $(cat "$work/save.err")"
+"$sp" swarm save "$id2" "$work/nodir/saved" 2>"$work/save.err" && fail "saved without a parent"
+"$sp" swarm save "$id2" "$work/saved" || fail "swarm save"
+for _ in $(seq 100); do "$sp" swarm list | grep "^$id2 " | grep -q " saving$" || break; sleep 0.1; done
+"$sp" swarm list | grep "^$id2 " | grep -q " saved$" ||
+	fail "not saved: $("$sp" swarm list | grep "^$id2 ") $(grep "not saved" "$work/dp.out")"
+"$sp" verify --public "$pub" "$work/saved" || fail "the saved store does not verify"
+cmp -s "$work/saved/chunks" "$work/content2" || fail "saved chunks differ"
+cmp -s "$work/saved/manifest" "$work/store2/manifest" || fail "saved manifest differs"
+cmp -s "$work/saved/tree" "$work/store2/tree" || fail "saved tree differs from superpeer pack's"
+ls -d "$work"/saved.part* 2>/dev/null && fail "a temporary directory was left"
+"$sp" swarm del "$id2" || fail "swarm del"
+"$sp" swarm add "$work/saved" --public "$pub" --open || fail "swarm add of the saved store"
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" \
+	--peer 10.77.0.1:6778 -o "$work/out2b" >/dev/null || fail "fetch from the saved store"
+cmp -s "$work/out2b" "$work/content2" || fail "content served from the saved store differs"
 
 begin "ingest from a peer serving forged chunks: never stored, counted against it, reported"
 head -c $((1 << 20)) /dev/urandom >"$work/content3"

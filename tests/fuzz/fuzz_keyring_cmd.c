@@ -64,6 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * wander the file system (it is refused all the same, just slowly). */
 		if (m.type == KR_SWARM_ADD)
 			m.u.swarm.store[0] = '\0';
+		if (m.type == KR_SWARM_SAVE) /* nor create directories */
+			m.u.save.dir[0] = '\0';
 		dp_ctl_apply(&ctl, &m, why, sizeof(why), &reply_len);
 		if (reply_len > KR_REPLY_CAP || ctl.sas.n > ctl.sas.cap ||
 			memchr(why, '\0', sizeof(why)) == NULL)
