@@ -45,7 +45,7 @@
 	_(ICMP_OTHER, "icmp_other", "ICMP other than echo request")                                \
 	_(TOO_BIG, "too_big", "echo request whose reply would not fit our MTU")                    \
 	_(IP6_BAD_HDR, "ip6_bad_header", "IPv6 version or payload length")                         \
-	_(IP6_EXT, "ip6_ext_header", "IPv6 extension header (not parsed in this slice)")           \
+	_(IP6_EXT, "ip6_ext_header", "IPv6 fragment, AH, routing left, option not to skip")        \
 	_(ICMP6_CKSUM, "icmp6_checksum", "ICMPv6 checksum wrong")                                  \
 	_(ICMP6_OTHER, "icmp6_other", "ICMPv6 other than echo request or a solicitation for us")   \
 	_(ND_BAD, "nd_bad", "Neighbor Solicitation with hop limit != 255 or malformed")            \

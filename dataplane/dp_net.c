@@ -348,11 +348,58 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 	dp_net_tx(w, m);
 }
 
+/*
+ * The options of a Hop-by-Hop or Destination Options header (RFC 8200 4.2): Pad1 and PadN
+ * are all we know; an unknown option whose two high bits say "skip" is skipped, any other
+ * makes us drop the packet (we send no Parameter Problem).
+ */
+static bool dp_ip6_opts_ok(const uint8_t *o, uint32_t len)
+{
+	uint32_t i = 2;
+
+	while (i < len) {
+		if (o[i] == 0) { /* Pad1 */
+			i++;
+			continue;
+		}
+		if (i + 2 > len || i + 2 + o[i + 1] > len)
+			return false;
+		if (o[i] != 1 && (o[i] >> 6) != 0)
+			return false;
+		i += 2u + o[i + 1];
+	}
+	return true;
+}
+
+/*
+ * Steps over the extension headers a host must accept before UDP or ESP (RFC 8200 4.1):
+ * Hop-by-Hop first, Destination Options, a Routing header with no segments left; *nh, *l4 and
+ * *len then name the upper layer. Anything else is left in *nh for the caller to refuse.
+ * DP_DROP_COUNT when all is well, else the reason to drop.
+ */
+static enum dp_drop dp_ip6_ext_skip(uint8_t *nh, uint8_t **l4, uint32_t *len)
+{
+	for (unsigned k = 0; k < 4 && (*nh == 60 || *nh == 43 || (*nh == 0 && k == 0)); k++) {
+		const uint8_t *h = *l4;
+		uint32_t hlen;
+
+		if (*len < 8 || (hlen = ((uint32_t)h[1] + 1) * 8) > *len)
+			return DP_DROP_IP6_BAD_HDR;
+		if (*nh == 43 ? h[3] != 0 : !dp_ip6_opts_ok(h, hlen))
+			return DP_DROP_IP6_EXT;
+		*nh = h[0];
+		*l4 += hlen;
+		*len -= hlen;
+	}
+	return DP_DROP_COUNT;
+}
+
 static void dp_ip6_input(
 	struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint32_t len)
 {
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
 	uint32_t l4len;
+	uint8_t nh, *l4;
 
 	if (!w->cfg->has_ip6) {
 		dp_net_drop(w, m, DP_DROP_ETHERTYPE);
@@ -373,7 +420,21 @@ static void dp_ip6_input(
 		dp_net_drop(w, m, DP_DROP_NOT_FOR_US);
 		return;
 	}
-	switch (ip6->proto) {
+	nh = ip6->proto;
+	l4 = (uint8_t *)(ip6 + 1);
+	if (nh == 0 || nh == 43 || nh == 60) {
+		enum dp_drop why = dp_ip6_ext_skip(&nh, &l4, &l4len);
+
+		if (why != DP_DROP_COUNT) {
+			dp_net_drop(w, m, why);
+			return;
+		}
+		if (nh == IPPROTO_ICMPV6) { /* answers are built on the header in place */
+			dp_net_drop(w, m, DP_DROP_IP6_EXT);
+			return;
+		}
+	}
+	switch (nh) {
 	case IPPROTO_ICMPV6:
 		dp_icmp6_input(w, m, eth, ip6, l4len);
 		break;
@@ -382,22 +443,23 @@ static void dp_ip6_input(
 			dp_net_drop(w, m, DP_DROP_NOT_FOR_US); /* UDP to a multicast group */
 			break;
 		}
-		dp_udp_input(
-			w, m, eth, (struct rte_udp_hdr *)(ip6 + 1), l4len, ip6->src_addr, true);
+		dp_udp_input(w, m, eth, (struct rte_udp_hdr *)l4, l4len, ip6->src_addr, true);
 		break;
 	case IPPROTO_ESP:
 		if (memcmp(ip6->dst_addr, w->cfg->ip6, 16) != 0) {
 			dp_net_drop(w, m, DP_DROP_NOT_FOR_US);
 			break;
 		}
-		dp_esp_input(w, m, eth, (uint8_t *)(ip6 + 1), l4len, ip6->src_addr, true);
+		dp_esp_input(w, m, eth, l4, l4len, ip6->src_addr, true);
 		break;
-	case 0:
-	case 43:
-	case 44:
-	case 51:
-	case 60:
-	case 135:
+	case 0:	  /* Hop-by-Hop anywhere but first */
+	case 43:  /* Routing with segments left */
+	case 44:  /* Fragment: not reassembled */
+	case 51:  /* AH */
+	case 60:  /* Destination Options past the limit */
+	case 135: /* Mobility */
+	case 139: /* HIP */
+	case 140: /* Shim6 */
 		dp_net_drop(w, m, DP_DROP_IP6_EXT);
 		break;
 	default:

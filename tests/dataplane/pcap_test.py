@@ -23,8 +23,9 @@ import time
 try:
     from scapy.all import (ARP, ICMP, IP, UDP, Dot1Q, Ether, ICMPv6EchoReply,
                            ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,
-                           ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrHopByHop, Raw, raw, rdpcap,
-                           wrpcap)
+                           ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                           IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, HBHOptUnknown, PadN, Raw, raw,
+                           rdpcap, wrpcap)
 except ImportError:
     print("python3-scapy is not installed", file=sys.stderr)
     sys.exit(77)
@@ -104,6 +105,8 @@ def main():
                         os.path.join(work, "store"), os.path.join(work, "content")],
                        check=True, stdout=subprocess.DEVNULL, timeout=30)
 
+        # A PPSPP datagram the codec refuses (a handshake cut short).
+        BADPP = Raw(struct.pack(">I", 5) + b"\x08" + struct.pack(">II", 0, 3))
         arp_req = Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER) / ARP(
             op=1, hwsrc=PEER, psrc=THEM, hwdst="00:00:00:00:00:00", pdst=US)
         echo = Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, ttl=7, id=4242) / ICMP(
@@ -151,11 +154,34 @@ def main():
             "icmp6_other": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
                             ICMPv6EchoReply()],
             "ip6_ext_header": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
-                               IPv6ExtHdrHopByHop() / ICMPv6EchoRequest()],
+                               IPv6ExtHdrHopByHop() / ICMPv6EchoRequest(),
+                               # a fragment, a routing header with a segment left, an option
+                               # whose type says "discard if unknown" (RFC 8200 4.2)
+                               Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                               IPv6ExtHdrFragment(m=1) / UDP(sport=7000, dport=6778) / BADPP,
+                               Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                               IPv6ExtHdrRouting(segleft=1, addresses=["fd00::7"]) /
+                               UDP(sport=7000, dport=6778) / BADPP,
+                               Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                               IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x42,
+                                                                         optdata=b"ab")]) /
+                               UDP(sport=7000, dport=6778) / BADPP],
             "ip6_bad_header": [Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6, plen=900) /
-                               ICMPv6EchoRequest()],
+                               ICMPv6EchoRequest(),
+                               # a Hop-by-Hop header claiming 48 bytes of a payload of 8
+                               Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6, nh=0) /
+                               Raw(bytes([17, 5, 1, 4, 0, 0, 0, 0]))],
+            # A malformed datagram reaches the PPSPP parser whatever headers a host must step
+            # over came first: Hop-by-Hop (PadN), Destination Options, Routing with none left.
             "ppspp": [Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) / UDP(sport=7000, dport=6778) /
-                      Raw(struct.pack(">I", 5) + b"\x08" + struct.pack(">II", 0, 3))],
+                      BADPP,
+                      Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                      IPv6ExtHdrHopByHop(options=[PadN(optdata=b"\x00" * 4)]) /
+                      UDP(sport=7000, dport=6778) / BADPP,
+                      Ether(dst=MAC, src=PEER) / IPv6(src=THEM6, dst=US6) /
+                      IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x3e, optdata=b"ab")]) /
+                      IPv6ExtHdrDestOpt() / IPv6ExtHdrRouting(segleft=0, addresses=[]) /
+                      UDP(sport=7000, dport=6778) / BADPP],
         }
         # The echo frame cut short at every length below its full size: each is "short"
         # (below the Ethernet or IPv4 header) or "ip_bad_header" (total length past the end).
