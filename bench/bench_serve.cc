@@ -36,6 +36,15 @@ void BM_ingest_esp_burst32(benchmark::State &st) { run<bench_ingest_burst>(st); 
 BENCHMARK(BM_serve_esp_burst32)->Arg(1024)->Arg(4096)->Arg(8192);
 BENCHMARK(BM_ingest_esp_burst32)->Arg(1024)->Arg(4096)->Arg(8192);
 
+// The same work on 1 and 2 threads at once, each with its own swarm, SAs and crypto engine
+// (as each worker has), wall-clock rates summed over the threads: how the per-core work
+// scales when cores share caches and memory. bench/run.sh runs these unpinned.
+void BM_serve_esp_burst32_mt(benchmark::State &st) { run<bench_serve_burst>(st); }
+void BM_ingest_esp_burst32_mt(benchmark::State &st) { run<bench_ingest_burst>(st); }
+
+BENCHMARK(BM_serve_esp_burst32_mt)->Arg(1024)->Arg(8192)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_ingest_esp_burst32_mt)->Arg(1024)->Arg(8192)->Threads(1)->Threads(2)->UseRealTime();
+
 } // namespace
 
 BENCHMARK_MAIN();

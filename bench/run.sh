@@ -28,8 +28,12 @@ taskset -c "$cpu" "$build/bench/bench_merkle" --benchmark_min_time=0.5 \
 	--benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
 	--benchmark_format=json >"$out/merkle.json"
 taskset -c "$cpu" "$build/bench/bench_serve" --benchmark_min_time=0.5 \
+	--benchmark_filter='_burst32/' --benchmark_repetitions=3 \
+	--benchmark_report_aggregates_only=true --benchmark_format=json >"$out/serve.json"
+# 1 and 2 threads, not pinned (each thread needs a core of its own).
+"$build/bench/bench_serve" --benchmark_min_time=0.5 --benchmark_filter='_mt/' \
 	--benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
-	--benchmark_format=json >"$out/serve.json"
+	--benchmark_format=json >"$out/serve_mt.json"
 
 # The whole command on a file: read, copy to the store, hash, write the tree, fsync, sign.
 # The store goes beside the content (same file system as $TMPDIR). Not pinned: pack reads on
@@ -65,7 +69,7 @@ pack_once() { # hash chunk
 rm -rf "$out/store" "$out/copy" "$out/content"
 
 python3 - "$out/ours.json" "$out/openssl.txt" "$out/merkle.json" "$out/pack.txt" "$pack_mib" \
-	"$out/serve.json" <<'PY'
+	"$out/serve.json" "$out/serve_mt.json" <<'PY'
 import json, sys, platform, subprocess
 ours = json.load(open(sys.argv[1]))
 ossl = {}
@@ -139,6 +143,24 @@ for s in (1024, 4096, 8192):
     f = lambda v: "–" if v is None else f"{v/1e9:.2f} GB/s"
     r = lambda a, b: "–" if not a or not b else f"{100*a/b:.0f} %"
     print(f"| {s} B | {f(sv)} | {f(seal)} | {r(sv, seal)} | {f(ig)} | {f(ceil_in)} | {r(ig, ceil_in)} |")
+print()
+
+print("### The same work on 1 and 2 cores at once (bench_serve *_mt, wall-clock rates summed)\n")
+print("| work | chunk | 1 thread | 2 threads | 2 / 1 |")
+print("|---|---|---|---|---|")
+mt = {}
+for b in json.load(open(sys.argv[7]))["benchmarks"]:
+    if b.get("aggregate_name") == "median":
+        # run_name: BM_serve_esp_burst32_mt/1024/real_time/threads:2
+        parts = b["run_name"].split("/")
+        mt[(parts[0], int(parts[1]), int(parts[-1].split(":")[1]))] = b["bytes_per_second"]
+for name, what in (("BM_serve_esp_burst32_mt", "serve (PPSPP + ESP seal)"),
+                   ("BM_ingest_esp_burst32_mt", "ingest (ESP open + PPSPP + Merkle)")):
+    for s in (1024, 8192):
+        one, two = mt.get((name, s, 1)), mt.get((name, s, 2))
+        f = lambda v: "–" if v is None else f"{v/1e9:.2f} GB/s"
+        ratio = f"{two/one:.2f}" if one and two else "–"
+        print(f"| {what} | {s} B | {f(one)} | {f(two)} | {ratio} |")
 print()
 
 mib = int(sys.argv[5])
