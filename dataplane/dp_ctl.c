@@ -662,6 +662,11 @@ static int dp_ctl_tel_swarms(const char *cmd, const char *params, struct rte_tel
 		rte_tel_data_add_dict_u64(e, "channels_opened", info.channels_opened);
 		rte_tel_data_add_dict_u64(e, "chunks_sent", info.chunks_sent);
 		rte_tel_data_add_dict_u64(e, "bytes_sent", info.bytes_sent);
+		rte_tel_data_add_dict_string(e, "save",
+			info.save == KR_SAVE_RUNNING ? "saving" :
+			info.save == KR_SAVE_DONE    ? "saved" :
+			info.save == KR_SAVE_FAILED  ? "failed" :
+						       "none");
 		rte_tel_data_add_dict_container(d, id, e, 0);
 	}
 	pthread_mutex_unlock(&c->lock);

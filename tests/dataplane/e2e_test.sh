@@ -284,6 +284,8 @@ grep -q "exists already" "$work/save.err" || fail "refusal: $(cat "$work/save.er
 for _ in $(seq 100); do "$sp" swarm list | grep "^$id2 " | grep -q " saving$" || break; sleep 0.1; done
 "$sp" swarm list | grep "^$id2 " | grep -q " saved$" ||
 	fail "not saved: $("$sp" swarm list | grep "^$id2 ") $(grep "not saved" "$work/dp.out")"
+"$sp" stats | grep "^  $id2 " | grep -q " save saved" ||
+	fail "telemetry: $("$sp" stats | grep "^  $id2 ")"
 "$sp" verify --public "$pub" "$work/saved" || fail "the saved store does not verify"
 cmp -s "$work/saved/chunks" "$work/content2" || fail "saved chunks differ"
 cmp -s "$work/saved/manifest" "$work/store2/manifest" || fail "saved manifest differs"

@@ -8,7 +8,7 @@
  * The EAL runs without hugepages, PCI or shared files; the worker has no port (answers are
  * checked and freed here). One swarm (open, so plain PPSPP reaches the channel too) and one
  * SA pair for any peer (inbound SPI 0x1001, outbound 0x2002, key 00..0f, salt 10..13), in the
- * real SA and swarm tables. Input: the frame.
+ * real SA and swarm tables. Input: the frame; one of odd length is taken with vlan = 100.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m->pkt_len = (uint32_t)size;
 	drops_before = fuzz_drops(w);
 	w->n_tx = 0;
+	/* Odd lengths run with vlan = 100 (the tag taken off and put on in software). */
+	cfg.vlan_id = size & 1 ? 100 : 0;
 	dp_net_input(w, m);
 	dp_esp_flush(w);
 	dp_ingest_flush(w);
@@ -152,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_drops(w) > drops_before + 1 + w->drops[DP_DROP_NO_MBUF])
 		abort();
 	for (unsigned i = 0; i < w->n_tx; i++) {
-		if (rte_pktmbuf_pkt_len(w->tx[i]) > (uint32_t)w->cfg->mtu + 14)
+		if (rte_pktmbuf_pkt_len(w->tx[i]) > (uint32_t)w->cfg->mtu + 14 + (cfg.vlan_id ? 4 : 0))
 			abort();
 		rte_pktmbuf_free(w->tx[i]);
 	}
