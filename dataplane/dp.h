@@ -19,8 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_config.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <rte_udp.h>
 
 #include "chunk_store.h"
@@ -66,6 +68,7 @@
 	_(PEER_BLOCKED, "peer_blocked", "datagram from an address a peer policy blocks")           \
 	_(PEERS_FULL, "peers_full", "no room for another peer on this worker")                     \
 	_(TX_FULL, "tx_full", "transmit queue full")                                               \
+	_(STEER_FULL, "steer_full", "an ingest source's frame for a worker whose queue was full")   \
 	_(NO_MBUF, "no_mbuf", "mbuf pool exhausted")
 
 enum dp_drop {
@@ -87,6 +90,7 @@ enum {
 	 * paused resume in turn as the port drains (docs/dataplane.md, "Transmit backpressure").
 	 */
 	DP_TX_MAX = 512,
+	DP_STEER_SLOTS = 1024, /* frames waiting in a worker's steer ring */
 	DP_SEAL_ROOM = 32,
 	DP_BLOCKED_MAX = 256,
 };
@@ -117,6 +121,9 @@ struct dp_config {
 	uint64_t swarm_rate;	 /* bytes/s of DATA per swarm on each worker; 0 = no limit */
 	struct sa_table *sas;
 	struct swarm_table *swarms;
+	/* Every worker by lcore (NULL elsewhere), for frames steered to an ingest's owner. */
+	struct dp_worker *by_lcore[RTE_MAX_LCORE];
+	unsigned n_workers;
 	struct rte_hash *policies; /* peer address -> DP_POL_* value (dp_ctl.c); may be NULL */
 	struct rte_ether_addr mac;
 };
@@ -231,6 +238,10 @@ struct dp_worker {
 	struct dp_neigh *neigh;
 	uint64_t neigh_learned;
 	uint64_t neigh_probes; /* requests re-confirming a stale neighbour */
+	/* Frames of an ingest source that RSS brought here while another worker owns the
+	 * ingest: handed to it through its steer ring (multi-producer, drained by its owner). */
+	struct rte_ring *steer;
+	uint64_t steered;
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
 	uint64_t drops[DP_DROP_COUNT];
@@ -314,6 +325,13 @@ void dp_ppspp_tx_resume(struct dp_worker *w);
 void dp_ppspp_sweep(struct dp_worker *w);
 
 /* dp_ppspp.c: UDP to us (after IPv4/IPv6); src is the peer (IPv4-mapped for IPv4). */
+/*
+ * dp_ingest.c: with several workers, a frame from the source of an ingest another worker owns
+ * goes to that worker (true: m is no longer the caller's). src: the peer's address (IPv6 or
+ * IPv4-mapped), sport its UDP port, dport ours.
+ */
+bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[16],
+	uint16_t sport, uint16_t dport);
 void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 	struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6);
 /* dp_ppspp.c: the rx burst's ESP packets opened in one burst, then on to PPSPP. */

@@ -258,6 +258,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 	ing->gen = s->gen + 1;
 	__atomic_store_n(&s->gen, ing->gen, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->ingest, ing, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->swarms.n_ingests, c->swarms.n_ingests + 1, __ATOMIC_RELEASE);
 	return 0;
 fail:
 	if (ing->content != NULL)
@@ -274,6 +275,7 @@ static void dp_ctl_ingest_drop(struct dp_ctl *c, struct dp_swarm *s, bool keep_c
 
 	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->ingest, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->swarms.n_ingests, c->swarms.n_ingests - 1, __ATOMIC_RELEASE);
 	rte_rcu_qsbr_synchronize(c->sas.qsbr, c->self_tid);
 	ppspp_leecher_fini(&ing->l);
 	free(ing->manifest_text);

@@ -28,6 +28,38 @@ static struct dp_ingest *dp_ingest_of(struct dp_worker *w, const struct dp_peer 
 	return ing;
 }
 
+bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[16],
+	uint16_t sport, uint16_t dport)
+{
+	const struct swarm_table *st = w->cfg->swarms;
+
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
+		const struct dp_ingest *ing = __atomic_load_n(&st->slot[i].ingest, __ATOMIC_ACQUIRE);
+		struct dp_worker *to;
+		uint16_t o;
+
+		if (ing == NULL || memcmp(ing->peer, src, 16) != 0 ||
+			(ing->encap_port != 0 ? sport != ing->encap_port || dport != w->cfg->esp_port
+					      : sport != ing->port || dport != w->cfg->udp_port))
+			continue;
+		o = __atomic_load_n(&ing->owner, __ATOMIC_RELAXED);
+		if (o == DP_SA_NO_OWNER || o == w->lcore || o >= RTE_MAX_LCORE ||
+			(to = w->cfg->by_lcore[o]) == NULL)
+			return false;
+		/* Counted where it is handled, not twice. */
+		w->rx_pkts--;
+		w->rx_bytes -= rte_pktmbuf_pkt_len(m);
+		if (rte_ring_mp_enqueue(to->steer, m) != 0) {
+			w->rx_pkts++;
+			dp_net_drop(w, m, DP_DROP_STEER_FULL);
+		} else {
+			w->steered++;
+		}
+		return true;
+	}
+	return false;
+}
+
 bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
 	const uint8_t *dgram, size_t len)
 {

@@ -111,6 +111,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
 			{"neighbour_probes", offsetof(struct dp_worker, neigh_probes)},
+			{"ingest_steered", offsetof(struct dp_worker, steered)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
@@ -159,6 +160,7 @@ static void dp_summary(void)
 			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers closed by policy", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours probed again", offsetof(struct dp_worker, neigh_probes)},
+			{"ingest frames steered to their owner", offsetof(struct dp_worker, steered)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
@@ -418,6 +420,9 @@ int main(int argc, char **argv)
 	}
 	ctl.workers = dp_workers;
 	ctl.n_workers = dp_n_workers;
+	for (unsigned i = 0; i < dp_n_workers; i++)
+		cfg.by_lcore[dp_workers[i]->lcore] = dp_workers[i];
+	cfg.n_workers = dp_n_workers;
 	{
 		struct kr_header *h = ctl.kr.h;
 

@@ -824,6 +824,11 @@ void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr 
 	plen = l4len - (uint32_t)sizeof(*udp);
 	dport = rte_be_to_cpu_16(udp->dst_port);
 	sport = rte_be_to_cpu_16(udp->src_port);
+	/* Several workers, an ingest running: its source's frames go to the ingest's owner. */
+	if (w->cfg->n_workers > 1 &&
+		__atomic_load_n(&w->cfg->swarms->n_ingests, __ATOMIC_RELAXED) != 0 &&
+		dp_ingest_steer(w, m, src, sport, dport))
+		return;
 	if (dport == w->cfg->esp_port) {
 		enum esp_drop c = esp_udp_classify(pay, plen);
 

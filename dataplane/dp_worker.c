@@ -44,9 +44,19 @@ struct dp_worker *dp_worker_new(
 	w->tx_wait_cap = 2 * (w->peers_mask + 1u);
 	w->tx_wait = rte_zmalloc_socket("dp_tx_wait", sizeof(*w->tx_wait) * w->tx_wait_cap,
 		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
-	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL ||
+	{
+		static unsigned made; /* ring names are unique per process */
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "dp_steer%u_%u", lcore,
+			__atomic_fetch_add(&made, 1, __ATOMIC_RELAXED));
+		w->steer = rte_ring_create(name, DP_STEER_SLOTS, (int)rte_lcore_to_socket_id(lcore),
+			RING_F_SC_DEQ);
+	}
+	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL || w->steer == NULL ||
 		crypto_engine_init(&w->eng) != 0) {
 		/* crypto_engine_init is last: nothing of the engine to undo here. */
+		rte_ring_free(w->steer);
 		rte_free(w->peers);
 		rte_free(w->neigh);
 		rte_free(w->tx_wait);
@@ -61,6 +71,13 @@ void dp_worker_free(struct dp_worker *w)
 	if (w == NULL)
 		return;
 	crypto_engine_fini(&w->eng);
+	if (w->steer != NULL) {
+		struct rte_mbuf *m;
+
+		while (rte_ring_dequeue(w->steer, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(w->steer);
+	}
 	rte_free(w->peers);
 	rte_free(w->neigh);
 	rte_free(w->tx_wait);
@@ -123,6 +140,10 @@ int dp_worker_loop(void *arg)
 			t0 = hk_next - hk_interval;
 		}
 		n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
+		/* Frames other workers steered here (an ingest this worker owns). */
+		if (n < DP_BURST && !rte_ring_empty(w->steer))
+			n += (uint16_t)rte_ring_sc_dequeue_burst(
+				w->steer, (void **)(pkts + n), DP_BURST - n, NULL);
 		if (n == 0 && (w->n_tx > 0 || w->tx_wait_n > 0)) {
 			/* Nothing came in, but frames or peers wait for the port: not idle. */
 			dp_tx_flush(w);

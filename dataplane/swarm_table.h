@@ -46,6 +46,7 @@ struct dp_swarm {
 struct swarm_table {
 	struct dp_swarm slot[DP_MAX_SWARMS];
 	unsigned n;
+	unsigned n_ingests; /* slots with an ingest hung on them; workers read it relaxed */
 };
 
 /*

@@ -124,12 +124,18 @@ void ring_rig_fini(struct ring_rig *r)
 uint8_t *ring_rig_udp4(
 	struct ring_rig *r, struct rte_mbuf *m, uint16_t sport, uint16_t dport, size_t len)
 {
+	return ring_rig_udp4_to(&r->cfg.mac, m, sport, dport, len);
+}
+
+uint8_t *ring_rig_udp4_to(const struct rte_ether_addr *dp_mac, struct rte_mbuf *m,
+	uint16_t sport, uint16_t dport, size_t len)
+{
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 
 	memcpy(eth->src_addr.addr_bytes, peer_mac, 6);
-	eth->dst_addr = r->cfg.mac;
+	eth->dst_addr = *dp_mac;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = RTE_IPV4_VHL_DEF;

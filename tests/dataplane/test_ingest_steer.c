@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An ingest with two workers, its source's frames arriving on the queue of the worker that
+ * does NOT own the ingest (as RSS may put them): they must be steered to the owner, and the
+ * ingest must complete with every chunk verified.
+ *
+ *   test thread (lcore 0): key-ring drainer + the source, a PPSPP seeder of a packed store
+ *        |  frames to the non-owner's rx ring         ^ frames from both tx rings
+ *   [ worker A: queue 0, lcore 1 ]   [ worker B: queue 1, lcore 2 ]   one net_ring port
+ *
+ * Lcores 1 and 2 share CPU 1 (--lcores), so this runs on a 2-core machine. The store is made
+ * by `superpeer pack` (argv[1]). Bounded: 60 s. Exit 0, 1, or 77 with fewer than 2 cores.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "check.h"
+#include "dp.h"
+#include "dp_ctl.h"
+#include "ppspp_seeder.h"
+#include "ring_rig.h"
+
+enum { SRC_PORT = 7100, N_CHUNKS = 2048, CHUNK = 1024 };
+
+static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 2}; /* ring_rig.c's peer */
+
+struct steer_test {
+	struct rte_mempool *pool;
+	struct rte_ring *rx[2], *tx[2];
+	struct dp_config cfg;
+	struct dp_ctl ctl;
+	struct dp_worker *w[2];
+	struct crypto_engine eng;
+	struct chunk_store src;
+	struct seeder_channel ch;
+	uint32_t next_id;
+	char name[64], dir[64];
+};
+
+static int setup_port(struct steer_test *t)
+{
+	struct rte_eth_conf conf = {0};
+	int port;
+
+	for (int q = 0; q < 2; q++) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "rx%d", q);
+		t->rx[q] = rte_ring_create(n, 16384, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(n, sizeof(n), "tx%d", q);
+		t->tx[q] = rte_ring_create(n, 16384, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (t->rx[q] == NULL || t->tx[q] == NULL)
+			return -1;
+	}
+	port = rte_eth_from_rings(t->name, t->rx, 2, t->tx, 2, 0);
+	if (port < 0 || rte_eth_dev_configure((uint16_t)port, 2, 2, &conf) != 0)
+		return -1;
+	for (uint16_t q = 0; q < 2; q++)
+		if (rte_eth_rx_queue_setup((uint16_t)port, q, 1024, 0, NULL, t->pool) != 0 ||
+			rte_eth_tx_queue_setup((uint16_t)port, q, 1024, 0, NULL) != 0)
+			return -1;
+	if (rte_eth_dev_start((uint16_t)port) != 0 ||
+		rte_eth_macaddr_get((uint16_t)port, &t->cfg.mac) != 0)
+		return -1;
+	t->cfg.port_id = (uint16_t)port;
+	return 0;
+}
+
+/* One datagram of the source's to the data plane, into queue q's rx ring. */
+static void send_dgram(struct steer_test *t, int q, const uint8_t *d, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t->pool);
+
+	CHECK(m != NULL);
+	if (m == NULL)
+		return;
+	memcpy(ring_rig_udp4_to(&t->cfg.mac, m, SRC_PORT, 6778, len), d, len);
+	while (rte_ring_enqueue(t->rx[q], m) != 0)
+		usleep(10);
+}
+
+/* The source: every datagram the data plane sent to it, answered on queue q's rx ring. */
+static void serve_source(struct steer_test *t, int q)
+{
+	struct rte_mbuf *ms[32];
+	static uint8_t out[2048];
+
+	for (int k = 0; k < 2; k++) {
+		unsigned n = rte_ring_dequeue_burst(t->tx[k], (void **)ms, 32, NULL);
+
+		for (unsigned i = 0; i < n; i++) {
+			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(ms[i], struct rte_ether_hdr *);
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+			struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+			const uint8_t *id;
+			const uint8_t *d = (const uint8_t *)(udp + 1);
+			size_t len;
+
+			if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+				ip->next_proto_id != IPPROTO_UDP ||
+				udp->dst_port != rte_cpu_to_be_16(SRC_PORT)) {
+				rte_pktmbuf_free(ms[i]);
+				continue;
+			}
+			len = rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp);
+			if (seeder_handshake_swarm(d, len, &id) > 0 && t->ch.peer_id == 0) {
+				do
+					t->next_id++;
+				while (t->next_id == 0);
+				seeder_channel_init(&t->ch, &t->src, t->next_id);
+			}
+			seeder_clock(&t->ch, ring_rig_now_us());
+			(void)seeder_input(&t->ch, d, len);
+			rte_pktmbuf_free(ms[i]);
+		}
+	}
+	for (int k = 0; k < 64; k++) {
+		int n = seeder_output(&t->ch, out, 1400, ring_rig_now_us());
+
+		if (n <= 0)
+			break;
+		send_dgram(t, q, out, (size_t)n);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *eal[] = {"test", "--lcores", "0@0,1@1,2@1", "--no-huge", "-m", "256", "--no-pci",
+		"--log-level", "1", "--file-prefix", NULL, NULL};
+	static struct steer_test t;
+	uint8_t pub[ED25519_PUBLIC_LEN];
+	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
+	char cmd[512], err[256], why[128] = "", path[128];
+	uint32_t reply_len = 0;
+	const struct dp_ingest *ing;
+	uint64_t end;
+	int owner = -1, rc;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_ingest_steer SUPERPEER\n");
+		return 2;
+	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		fprintf(stderr, "needs 2 cores (the workers and the source): skipped\n");
+		return 77;
+	}
+	snprintf(t.name, sizeof(t.name), "spsteer%d", (int)getpid());
+	eal[10] = t.name;
+	snprintf(t.dir, sizeof(t.dir), "/tmp/spsteerXXXXXX");
+	if (mkdtemp(t.dir) == NULL)
+		return 1;
+	snprintf(cmd, sizeof(cmd),
+		"%s keygen -o %s/key >/dev/null && head -c %d /dev/urandom >%s/content && "
+		"%s pack --key %s/key/provider.key -o %s/store %s/content >/dev/null",
+		argv[1], t.dir, N_CHUNKS * CHUNK - 100, t.dir, argv[1], t.dir, t.dir, t.dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "could not make the store\n");
+		return 1;
+	}
+	if (rte_eal_init(11, eal) < 0 || rte_lcore_count() != 3) {
+		fprintf(stderr, "EAL init (3 lcores on 2 CPUs) failed\n");
+		return 1;
+	}
+	t.pool = rte_pktmbuf_pool_create("pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	snprintf(path, sizeof(path), "%s/key/provider.pub", t.dir);
+	if (t.pool == NULL || crypto_engine_init(&t.eng) != 0 ||
+		chunk_store_pub_read(path, pub, err, sizeof(err)) != 0) {
+		fprintf(stderr, "setup: %s\n", err);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/store", t.dir);
+	if (chunk_store_open(&t.src, &t.eng, path, pub, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	t.cfg = (struct dp_config){.udp_port = 6778, .esp_port = 4500, .mtu = 1500,
+		.idle_polls = 64, .idle_sleep_us = 50};
+	memcpy(&t.cfg.ip4, ring_rig_dp_ip, 4);
+	if (setup_port(&t) != 0 || dp_ctl_init(&t.ctl, t.name, 64, 2, err, sizeof(err)) != 0) {
+		fprintf(stderr, "port or key ring: %s\n", err);
+		return 1;
+	}
+	t.cfg.sas = &t.ctl.sas;
+	t.cfg.swarms = &t.ctl.swarms;
+	memcpy(t.ctl.kr.h->ip4, &t.cfg.ip4, 4); /* what the data plane says it is (dp_main.c) */
+	for (unsigned q = 0; q < 2; q++) {
+		uint8_t a[16] = {[10] = 0xff, [11] = 0xff};
+
+		memcpy(a + 12, ring_rig_peer_ip, 4);
+		t.w[q] = dp_worker_new(&t.cfg, t.pool, q + 1, (uint16_t)q);
+		if (t.w[q] == NULL)
+			return 1;
+		/* The source's MAC known beforehand: this test is about where frames go. */
+		dp_neigh_learn(t.w[q], a, (const struct rte_ether_addr *)peer_mac, false);
+		t.cfg.by_lcore[q + 1] = t.w[q];
+	}
+	t.cfg.n_workers = 2;
+	t.ctl.workers = t.w;
+	t.ctl.n_workers = 2;
+	for (unsigned q = 0; q < 2; q++)
+		if (rte_eal_remote_launch(dp_worker_loop, t.w[q], q + 1) != 0)
+			return 1;
+
+	m.u.ingest.peer[10] = m.u.ingest.peer[11] = 0xff;
+	memcpy(m.u.ingest.peer + 12, ring_rig_peer_ip, 4);
+	m.u.ingest.peer_port = SRC_PORT;
+	m.u.ingest.open = 1;
+	memcpy(m.u.ingest.provider_pub, pub, sizeof(pub));
+	snprintf(m.u.ingest.manifest, sizeof(m.u.ingest.manifest), "%s/store/manifest", t.dir);
+	pthread_mutex_lock(&t.ctl.lock);
+	rc = dp_ctl_apply(&t.ctl, &m, why, sizeof(why), &reply_len);
+	pthread_mutex_unlock(&t.ctl.lock);
+	CHECKF(rc == 0, "ingest refused: %s", why);
+	ing = t.ctl.swarms.slot[0].ingest;
+
+	/* Until complete (served) or 60 s: the source answers on the other worker's queue. */
+	end = ring_rig_now_us() + 60 * 1000000ull;
+	while (rc == 0 && ring_rig_now_us() < end && !t.ctl.swarms.slot[0].live) {
+		dp_ctl_poll(&t.ctl);
+		if (owner < 0 && ing != NULL &&
+			__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) != DP_SA_NO_OWNER)
+			owner = __atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) == 1 ? 0 : 1;
+		if (owner >= 0)
+			serve_source(&t, 1 - owner); /* the queue of the worker that does not own it */
+		usleep(100);
+	}
+	CHECKF(t.ctl.swarms.slot[0].live, "ingest not complete in 60 s (owner queue %d)", owner);
+	dp_stop = true;
+	rte_eal_mp_wait_lcore();
+	if (owner >= 0) {
+		const struct dp_worker *a = t.w[1 - owner], *b = t.w[owner];
+
+		printf("owner: worker on queue %d; steered %llu frames; chunks ingested %llu\n",
+			owner, (unsigned long long)a->steered,
+			(unsigned long long)(a->chunks_ingested + b->chunks_ingested));
+		CHECKF(a->steered > 0, "nothing steered");
+		CHECKF(b->chunks_ingested == N_CHUNKS && a->chunks_ingested == 0,
+			"chunks ingested: owner %llu, other %llu",
+			(unsigned long long)b->chunks_ingested, (unsigned long long)a->chunks_ingested);
+		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
+			CHECKF(a->drops[k] == 0 && b->drops[k] == 0, "drop %s: %llu + %llu",
+				dp_drop_names[k], (unsigned long long)a->drops[k],
+				(unsigned long long)b->drops[k]);
+	}
+	if (t.ctl.swarms.slot[0].live)
+		CHECK(memcmp(t.ctl.swarms.slot[0].store.chunks, t.src.chunks,
+			      t.src.m.content_len) == 0);
+	dp_port_fini(t.cfg.port_id);
+	dp_ctl_fini(&t.ctl);
+	for (unsigned q = 0; q < 2; q++)
+		dp_worker_free(t.w[q]);
+	chunk_store_close(&t.src);
+	crypto_engine_fini(&t.eng);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t.dir);
+	(void)system(cmd);
+	rte_eal_cleanup();
+	return check_exit();
+}
