@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,10 @@
 
 static struct dp_worker *dp_workers[DP_MAX_WORKERS];
 static unsigned dp_n_workers;
+/* The telemetry thread reads the workers' counters under this; at exit they are taken away
+ * under it before they are freed. */
+static pthread_mutex_t dp_tel_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool dp_tel_gone;
 
 static void dp_on_signal(int sig)
 {
@@ -81,6 +86,11 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 
 	(void)cmd;
 	(void)params;
+	pthread_mutex_lock(&dp_tel_lock);
+	if (dp_tel_gone) {
+		pthread_mutex_unlock(&dp_tel_lock);
+		return -1; /* stopping: the workers are gone */
+	}
 	/* Counters are per worker and only ever grow; a racy read is at worst a little old. */
 	for (unsigned i = 0; i < dp_n_workers; i++) {
 		const struct dp_worker *w = dp_workers[i];
@@ -134,6 +144,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[k]);
 		rte_tel_data_add_dict_u64(d, name, drops[k]);
 	}
+	pthread_mutex_unlock(&dp_tel_lock);
 	return 0;
 }
 
@@ -471,6 +482,13 @@ int main(int argc, char **argv)
 	}
 	dp_summary();
 	dp_port_fini(cfg.port_id);
+	/* No telemetry handler (ours or the key ring's) may read a worker from here on. */
+	pthread_mutex_lock(&dp_tel_lock);
+	dp_tel_gone = true;
+	pthread_mutex_unlock(&dp_tel_lock);
+	pthread_mutex_lock(&ctl.lock);
+	ctl.n_workers = 0;
+	pthread_mutex_unlock(&ctl.lock);
 	for (unsigned i = 0; i < dp_n_workers; i++)
 		dp_worker_free(dp_workers[i]);
 	dp_ctl_fini(&ctl);
