@@ -224,8 +224,8 @@ const uint8_t *chunk_store_chunk(const struct chunk_store *s, uint64_t i, size_t
 }
 
 /* All of buf to fd, then fsync. */
-static int store_write_file(int dirfd, const char *name, const void *a, size_t alen,
-	const void *b, size_t blen)
+static int store_write_file(
+	int dirfd, const char *name, const void *a, size_t alen, const void *b, size_t blen)
 {
 	const void *part[2] = {a, b};
 	size_t plen[2] = {alen, blen};
@@ -256,8 +256,8 @@ static int store_write_file(int dirfd, const char *name, const void *a, size_t a
 	return rc;
 }
 
-int chunk_store_save(const struct chunk_store *s, const char *manifest, size_t len,
-	const char *dir, char *err, size_t cap)
+int chunk_store_save(const struct chunk_store *s, const char *manifest, size_t len, const char *dir,
+	char *err, size_t cap)
 {
 	char parent[PATH_MAX], tmp[PATH_MAX + 16];
 	struct store_tree_header h;
@@ -266,7 +266,8 @@ int chunk_store_save(const struct chunk_store *s, const char *manifest, size_t l
 	int pfd = -1, tfd = -1, rc;
 
 	if (strlen(dir) >= sizeof(parent) || dir[0] != '/') {
-		snprintf(err, cap, "%.200s: an absolute path, shorter than %d bytes", dir, PATH_MAX);
+		snprintf(
+			err, cap, "%.200s: an absolute path, shorter than %d bytes", dir, PATH_MAX);
 		return -EINVAL;
 	}
 	if (stat(dir, &st) == 0 || errno != ENOENT) {

@@ -54,8 +54,8 @@ void chunk_store_close(struct chunk_store *s);
  * a whole store or absent. manifest: the signed manifest's text, len bytes. 0, or a negative
  * errno with one line in err. Blocking I/O: for a thread of its own, not a worker.
  */
-int chunk_store_save(const struct chunk_store *s, const char *manifest, size_t len,
-	const char *dir, char *err, size_t cap);
+int chunk_store_save(const struct chunk_store *s, const char *manifest, size_t len, const char *dir,
+	char *err, size_t cap);
 /*
  * A provider's public key file (64 hex digits, as superpeer keygen writes it) into pub.
  * 0, or -1 with one line in err naming the file.

@@ -84,8 +84,8 @@ static int path(const char *key, const char *value, char *out, size_t size, char
  * ip = A.B.C.D[/N], ip6 = X:Y::Z[/N]. The prefix says which peers are on the link; without one
  * every peer is (the behaviour before gateways existed), and then no gateway may be set.
  */
-static int addr_prefix(struct dp_options *o, const char *key, const char *value, char *err,
-	size_t cap)
+static int addr_prefix(
+	struct dp_options *o, const char *key, const char *value, char *err, size_t cap)
 {
 	bool v6 = key_is(key, "ip6");
 	char text[INET6_ADDRSTRLEN + 4];
@@ -104,7 +104,7 @@ static int addr_prefix(struct dp_options *o, const char *key, const char *value,
 		errno = 0;
 		plen = strtoul(slash + 1, &end, 10);
 		if (errno != 0 || end == slash + 1 || *end != '\0' || slash[1] == '-' ||
-		    plen == 0 || plen > (v6 ? 128u : 32u))
+			plen == 0 || plen > (v6 ? 128u : 32u))
 			goto bad;
 	}
 	if (v6) {
@@ -137,7 +137,7 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		return addr_prefix(o, key, value, err, cap);
 	if (key_is(key, "gateway")) {
 		if (inet_pton(AF_INET, value, &o->gw4) != 1 || o->gw4 == 0 ||
-		    (ntohl(o->gw4) >> 28) >= 14) {
+			(ntohl(o->gw4) >> 28) >= 14) {
 			snprintf(err, cap, "gateway '%.40s': not a unicast IPv4 address", value);
 			return -EINVAL;
 		}
@@ -147,7 +147,7 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		static const uint8_t zero[16];
 
 		if (inet_pton(AF_INET6, value, o->gw6) != 1 || o->gw6[0] == 0xff ||
-		    memcmp(o->gw6, zero, 16) == 0) {
+			memcmp(o->gw6, zero, 16) == 0) {
 			snprintf(err, cap, "gateway6 '%.40s': not a unicast IPv6 address", value);
 			return -EINVAL;
 		}
@@ -326,14 +326,17 @@ int dp_options_check(const struct dp_options *o, char *err, size_t cap)
 		return -1;
 	}
 	if (o->gw4 != 0 && (o->prefix4 == 0 || !dp_same_prefix4(o->gw4, o->ip4, o->prefix4))) {
-		snprintf(err, cap, "gateway: needs ip = A.B.C.D/N with the gateway inside that "
-				   "prefix (on the link)");
+		snprintf(err, cap,
+			"gateway: needs ip = A.B.C.D/N with the gateway inside that "
+			"prefix (on the link)");
 		return -1;
 	}
-	if (o->has_gw6 && (o->prefix6 == 0 || (!(o->gw6[0] == 0xfe && (o->gw6[1] & 0xc0) == 0x80) &&
-						  !dp_same_prefix6(o->gw6, o->ip6, o->prefix6)))) {
-		snprintf(err, cap, "gateway6: needs ip6 = ADDR/N, and a gateway that is link-local "
-				   "(fe80::/10) or inside that prefix");
+	if (o->has_gw6 &&
+		(o->prefix6 == 0 || (!(o->gw6[0] == 0xfe && (o->gw6[1] & 0xc0) == 0x80) &&
+					    !dp_same_prefix6(o->gw6, o->ip6, o->prefix6)))) {
+		snprintf(err, cap,
+			"gateway6: needs ip6 = ADDR/N, and a gateway that is link-local "
+			"(fe80::/10) or inside that prefix");
 		return -1;
 	}
 	if (o->udp_port == o->esp_port) {

@@ -68,7 +68,7 @@
 	_(PEER_BLOCKED, "peer_blocked", "datagram from an address a peer policy blocks")           \
 	_(PEERS_FULL, "peers_full", "no room for another peer on this worker")                     \
 	_(TX_FULL, "tx_full", "transmit queue full")                                               \
-	_(STEER_FULL, "steer_full", "an ingest source's frame for a worker whose queue was full")   \
+	_(STEER_FULL, "steer_full", "an ingest source's frame for a worker whose queue was full")  \
 	_(NO_MBUF, "no_mbuf", "mbuf pool exhausted")
 
 enum dp_drop {
@@ -330,8 +330,8 @@ void dp_ppspp_sweep(struct dp_worker *w);
  * goes to that worker (true: m is no longer the caller's). src: the peer's address (IPv6 or
  * IPv4-mapped), sport its UDP port, dport ours.
  */
-bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[16],
-	uint16_t sport, uint16_t dport);
+bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[16], uint16_t sport,
+	uint16_t dport);
 void dp_udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 	struct rte_udp_hdr *udp, uint32_t l4len, const uint8_t src[16], bool v6);
 /* dp_ppspp.c: the rx burst's ESP packets opened in one burst, then on to PPSPP. */

@@ -174,11 +174,11 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		snprintf(why, cap, "no address of that family to fetch from");
 		return -EINVAL;
 	}
-	if (c->n_workers > 0 &&
-	    !dp_neigh_next_hop(c->workers[0]->cfg, in->peer, memcmp(in->peer, mapped, 12) != 0,
-		    nh)) {
-		snprintf(why, cap, "no route to the source: off the link and no gateway of that "
-				   "family (gateway = / gateway6 =)");
+	if (c->n_workers > 0 && !dp_neigh_next_hop(c->workers[0]->cfg, in->peer,
+					memcmp(in->peer, mapped, 12) != 0, nh)) {
+		snprintf(why, cap,
+			"no route to the source: off the link and no gateway of that "
+			"family (gateway = / gateway6 =)");
 		return -ENETUNREACH;
 	}
 	ing = rte_zmalloc("dp_ingest", sizeof(*ing), RTE_CACHE_LINE_SIZE);
@@ -443,9 +443,9 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 	case KR_SWARM_SAVE: {
 		const struct kr_swarm_save *sv = &m->u.save;
 
-		rc = sv->id_len == 0 || sv->id_len > KR_SWARM_ID_MAX ?
-			     -1 :
-			     swarm_table_find(&c->swarms, sv->id, sv->id_len);
+		rc = sv->id_len == 0 || sv->id_len > KR_SWARM_ID_MAX
+			     ? -1
+			     : swarm_table_find(&c->swarms, sv->id, sv->id_len);
 		if (rc < 0) {
 			snprintf(why, cap, "no such swarm served");
 			return -ENOENT;
@@ -665,10 +665,10 @@ static int dp_ctl_tel_swarms(const char *cmd, const char *params, struct rte_tel
 		rte_tel_data_add_dict_u64(e, "chunks_sent", info.chunks_sent);
 		rte_tel_data_add_dict_u64(e, "bytes_sent", info.bytes_sent);
 		rte_tel_data_add_dict_string(e, "save",
-			info.save == KR_SAVE_RUNNING ? "saving" :
-			info.save == KR_SAVE_DONE    ? "saved" :
-			info.save == KR_SAVE_FAILED  ? "failed" :
-						       "none");
+			info.save == KR_SAVE_RUNNING  ? "saving"
+			: info.save == KR_SAVE_DONE   ? "saved"
+			: info.save == KR_SAVE_FAILED ? "failed"
+						      : "none");
 		rte_tel_data_add_dict_container(d, id, e, 0);
 	}
 	pthread_mutex_unlock(&c->lock);

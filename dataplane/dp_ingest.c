@@ -28,19 +28,21 @@ static struct dp_ingest *dp_ingest_of(struct dp_worker *w, const struct dp_peer 
 	return ing;
 }
 
-bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[16],
-	uint16_t sport, uint16_t dport)
+bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[16], uint16_t sport,
+	uint16_t dport)
 {
 	const struct swarm_table *st = w->cfg->swarms;
 
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
-		const struct dp_ingest *ing = __atomic_load_n(&st->slot[i].ingest, __ATOMIC_ACQUIRE);
+		const struct dp_ingest *ing =
+			__atomic_load_n(&st->slot[i].ingest, __ATOMIC_ACQUIRE);
 		struct dp_worker *to;
 		uint16_t o;
 
 		if (ing == NULL || memcmp(ing->peer, src, 16) != 0 ||
-			(ing->encap_port != 0 ? sport != ing->encap_port || dport != w->cfg->esp_port
-					      : sport != ing->port || dport != w->cfg->udp_port))
+			(ing->encap_port != 0
+					? sport != ing->encap_port || dport != w->cfg->esp_port
+					: sport != ing->port || dport != w->cfg->udp_port))
 			continue;
 		o = __atomic_load_n(&ing->owner, __ATOMIC_RELAXED);
 		if (o == DP_SA_NO_OWNER || o == w->lcore || o >= RTE_MAX_LCORE ||

@@ -171,7 +171,8 @@ static void dp_summary(void)
 			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"peers closed by policy", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours probed again", offsetof(struct dp_worker, neigh_probes)},
-			{"ingest frames steered to their owner", offsetof(struct dp_worker, steered)},
+			{"ingest frames steered to their owner",
+				offsetof(struct dp_worker, steered)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)

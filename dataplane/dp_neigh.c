@@ -145,7 +145,7 @@ bool dp_neigh_next_hop(const struct dp_config *cfg, const uint8_t a[16], bool v6
 	memcpy(nh, a, 16);
 	if (v6) {
 		if ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || cfg->prefix6 == 0 ||
-		    dp_same_prefix6(a, cfg->ip6, cfg->prefix6))
+			dp_same_prefix6(a, cfg->ip6, cfg->prefix6))
 			return true;
 		if (!cfg->has_gw6)
 			return false;

@@ -480,8 +480,8 @@ static bool dp_mac_accepts(const struct dp_config *cfg, const struct rte_ether_a
  * 802.1Q: a frame of the configured VLAN has its tag taken off (or the port did that, the tag
  * in vlan_tci); anything else is dropped. Without a VLAN only untagged frames are taken.
  */
-static bool dp_vlan_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr **eth,
-	uint32_t *len)
+static bool dp_vlan_input(
+	struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr **eth, uint32_t *len)
 {
 	uint16_t want = w->cfg->vlan_id;
 

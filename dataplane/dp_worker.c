@@ -50,8 +50,8 @@ struct dp_worker *dp_worker_new(
 
 		snprintf(name, sizeof(name), "dp_steer%u_%u", lcore,
 			__atomic_fetch_add(&made, 1, __ATOMIC_RELAXED));
-		w->steer = rte_ring_create(name, DP_STEER_SLOTS, (int)rte_lcore_to_socket_id(lcore),
-			RING_F_SC_DEQ);
+		w->steer = rte_ring_create(
+			name, DP_STEER_SLOTS, (int)rte_lcore_to_socket_id(lcore), RING_F_SC_DEQ);
 	}
 	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL || w->steer == NULL ||
 		crypto_engine_init(&w->eng) != 0) {

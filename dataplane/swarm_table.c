@@ -45,8 +45,8 @@ static void *swarm_saver(void *arg)
 {
 	struct dp_swarm *s = arg;
 	char err[320];
-	int rc = chunk_store_save(&s->store, s->manifest_text, s->manifest_len, s->save_dir, err,
-		sizeof(err));
+	int rc = chunk_store_save(
+		&s->store, s->manifest_text, s->manifest_len, s->save_dir, err, sizeof(err));
 
 	if (rc == 0)
 		printf("superpeer-dataplane: swarm %.63s saved to %s\n", s->store.m.name,
@@ -54,8 +54,7 @@ static void *swarm_saver(void *arg)
 	else
 		printf("superpeer-dataplane: swarm %.63s not saved: %s\n", s->store.m.name, err);
 	fflush(stdout);
-	__atomic_store_n(&s->save_state, rc == 0 ? KR_SAVE_DONE : KR_SAVE_FAILED,
-		__ATOMIC_RELEASE);
+	__atomic_store_n(&s->save_state, rc == 0 ? KR_SAVE_DONE : KR_SAVE_FAILED, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -91,8 +90,7 @@ static int swarm_manifest_read(struct dp_swarm *s, char *why, size_t cap)
 	return 0;
 }
 
-int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char *why,
-	size_t cap)
+int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char *why, size_t cap)
 {
 	struct dp_swarm *s = &t->slot[slot];
 	int rc;

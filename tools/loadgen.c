@@ -77,7 +77,8 @@ static void usage(FILE *f)
 		"line a second and a summary of the --seconds (default 10) after the first\n"
 		"--warmup (default 1) seconds: chunks/s, Gbit/s of chunk payload, packets/s,\n"
 		"peers served, drops, chunks lost, and the loadgen's own busy share.\n"
-		"--seed DIR --public FILE: one peer (--ip, --peer-port) serves the packed store in\n"
+		"--seed DIR --public FILE: one peer (--ip, --peer-port) serves the packed store "
+		"in\n"
 		"DIR (its manifest signed by the key in FILE) to the data plane's ingest and\n"
 		"prints each complete ingest (first REQUEST to last ACK) and their total.\n"
 		"--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
@@ -556,7 +557,9 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		case 'W':
 		case 'L':
 			bad = lg_number(optarg, c == 's' ? 1 : 0, 86400, &v);
-			*(c == 's' ? &o->seconds : c == 'W' ? &o->warmup : &o->linger) = (unsigned)v;
+			*(c == 's'	   ? &o->seconds
+				: c == 'W' ? &o->warmup
+					   : &o->linger) = (unsigned)v;
 			break;
 		case 'O':
 			o->sa_out = optarg;

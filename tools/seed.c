@@ -36,16 +36,17 @@ static void seed_on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: superpeer seed --public PUBFILE [--listen ADDR:PORT] [--mtu BYTES]\n"
-		   "                      [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n"
-		   "                      STOREDIR\n\n"
-		   "Serves the packed store STOREDIR over PPSPP (RFC 7574) on UDP until SIGINT or\n"
-		   "SIGTERM. The manifest must be signed by PUBFILE's key. ADDR:PORT defaults to\n"
-		   "0.0.0.0:6778 (port 0: any free port); the address bound is printed first.\n"
-		   "With --sa-in/--sa-out every datagram travels as ESP in UDP (RFC 3948, AES-GCM,\n"
-		   "keys as `ip xfrm` writes them) and only that SA's peer is served.\n"
-		   "--mtu: largest UDP payload sent (default 1472 on IPv4, 1452 on IPv6:\n"
-		   "  a 1500-byte IP packet).\n");
+	fprintf(f,
+		"usage: superpeer seed --public PUBFILE [--listen ADDR:PORT] [--mtu BYTES]\n"
+		"                      [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n"
+		"                      STOREDIR\n\n"
+		"Serves the packed store STOREDIR over PPSPP (RFC 7574) on UDP until SIGINT or\n"
+		"SIGTERM. The manifest must be signed by PUBFILE's key. ADDR:PORT defaults to\n"
+		"0.0.0.0:6778 (port 0: any free port); the address bound is printed first.\n"
+		"With --sa-in/--sa-out every datagram travels as ESP in UDP (RFC 3948, AES-GCM,\n"
+		"keys as `ip xfrm` writes them) and only that SA's peer is served.\n"
+		"--mtu: largest UDP payload sent (default 1472 on IPv4, 1452 on IPv6:\n"
+		"  a 1500-byte IP packet).\n");
 }
 
 static struct seed_peer *seed_peer_find(struct seed_peer *peers, const struct sockaddr_storage *a,

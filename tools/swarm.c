@@ -94,12 +94,12 @@ static void swarm_print_info(const void *entry)
 	}
 	printf("%s %s %" PRIu64 " bytes %" PRIu64 " chunks of %" PRIu64 " %s channels %" PRIu64
 	       " chunks-sent %" PRIu64 " bytes-sent %" PRIu64 "%s\n",
-	       id, s->name, s->size, s->chunks, s->chunk_size, s->open ? "open" : "protected",
-	       s->channels_opened, s->chunks_sent, s->bytes_sent,
-	       s->save == KR_SAVE_RUNNING ? " saving" :
-	       s->save == KR_SAVE_DONE	  ? " saved" :
-	       s->save == KR_SAVE_FAILED  ? " save-failed" :
-					    "");
+		id, s->name, s->size, s->chunks, s->chunk_size, s->open ? "open" : "protected",
+		s->channels_opened, s->chunks_sent, s->bytes_sent,
+		s->save == KR_SAVE_RUNNING  ? " saving"
+		: s->save == KR_SAVE_DONE   ? " saved"
+		: s->save == KR_SAVE_FAILED ? " save-failed"
+					    : "");
 }
 
 static int swarm_ingest(struct keyring *kr, int argc, char **argv)
@@ -169,10 +169,10 @@ static int swarm_save(struct keyring *kr, const char *id, const char *dir)
 	if (realpath(dirname(parent), abs) == NULL)
 		return tool_err("save: the parent of %s: %s", dir, strerror(errno));
 	if (strcmp(basename(base), ".") == 0 || strcmp(basename(base), "..") == 0 ||
-	    strcmp(basename(base), "/") == 0)
+		strcmp(basename(base), "/") == 0)
 		return tool_err("save: %s: name a new directory", dir);
 	if ((size_t)snprintf(sv->dir, sizeof(sv->dir), "%s/%s", strcmp(abs, "/") == 0 ? "" : abs,
-			     basename(base)) >= sizeof(sv->dir))
+		    basename(base)) >= sizeof(sv->dir))
 		return tool_err("save: %s: path longer than %zu bytes", dir, sizeof(sv->dir) - 1);
 	rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS);
 	if (rc != 0)

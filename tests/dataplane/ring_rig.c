@@ -127,8 +127,8 @@ uint8_t *ring_rig_udp4(
 	return ring_rig_udp4_to(&r->cfg.mac, m, sport, dport, len);
 }
 
-uint8_t *ring_rig_udp4_to(const struct rte_ether_addr *dp_mac, struct rte_mbuf *m,
-	uint16_t sport, uint16_t dport, size_t len)
+uint8_t *ring_rig_udp4_to(const struct rte_ether_addr *dp_mac, struct rte_mbuf *m, uint16_t sport,
+	uint16_t dport, size_t len)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);

@@ -55,8 +55,8 @@ void ring_rig_fini(struct ring_rig *r);
 uint8_t *ring_rig_udp4(
 	struct ring_rig *r, struct rte_mbuf *m, uint16_t sport, uint16_t dport, size_t len);
 /* The same to a data plane whose MAC is dp_mac (a test with a port of its own). */
-uint8_t *ring_rig_udp4_to(const struct rte_ether_addr *dp_mac, struct rte_mbuf *m,
-	uint16_t sport, uint16_t dport, size_t len);
+uint8_t *ring_rig_udp4_to(const struct rte_ether_addr *dp_mac, struct rte_mbuf *m, uint16_t sport,
+	uint16_t dport, size_t len);
 /* Hands m to the data plane (waits while the rx ring is full). */
 void ring_rig_inject(struct ring_rig *r, struct rte_mbuf *m);
 uint64_t ring_rig_now_us(void);

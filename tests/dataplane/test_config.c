@@ -22,8 +22,10 @@ static const struct {
 	{"[dataplane]\nip = 10.0.0.1\n[swarm a]\nstore = /s\npublic = /p\nopen = yes\n", NULL},
 	{"[dataplane]\nip = 10.0.0.1\nmtu = 1279\n",
 		"t.ini:3: mtu '1279': a number from 1280 to 9000"},
-	{"[dataplane]\nip = 10.0.0.256\n", "t.ini:2: ip '10.0.0.256': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)"},
-	{"[dataplane]\nip6 = ff02::1\n", "t.ini:2: ip6 'ff02::1': not a unicast IPv6 address (ADDR or ADDR/1-128)"},
+	{"[dataplane]\nip = 10.0.0.256\n",
+		"t.ini:2: ip '10.0.0.256': not an IPv4 address (A.B.C.D or A.B.C.D/1-32)"},
+	{"[dataplane]\nip6 = ff02::1\n",
+		"t.ini:2: ip6 'ff02::1': not a unicast IPv6 address (ADDR or ADDR/1-128)"},
 	{"[dataplane]\nudp_port = 0\n", "t.ini:2: udp_port '0': a number from 1 to 65535"},
 	{"[dataplane]\nudp_port = -5\n", "t.ini:2: udp_port '-5': a number from 1 to 65535"},
 	{"[dataplane]\nmtu = 1500x\n", "t.ini:2: mtu '1500x': a number from 1280 to 9000"},
@@ -31,7 +33,7 @@ static const struct {
 	{"[dataplane]\nmax-peers = 1000\n", "t.ini:2: max-peers '1000': a power of two"},
 	{"[dataplane]\nmax-peers = 131072\nmax-channels = 100000\nledbat = no\n"
 	 "peer-rate = 1000000\nswarm-rate = 0\npeer-timeout = 5\nkeepalive = 2\n",
-	 NULL},
+		NULL},
 	{"[dataplane]\nledbat = perhaps\n", "t.ini:2: ledbat 'perhaps': yes or no"},
 	{"[nope]\nip = 10.0.0.1\n", "t.ini:2: unknown section [nope] (dataplane or swarm NAME)"},
 	{"[dataplane]\nip = 10.0.0.1\njust words\n",
@@ -122,13 +124,17 @@ int main(void)
 		} gw[] = {
 			{"[dataplane]\nip = 10.0.0.1/24\ngateway = 10.0.0.254\n", NULL},
 			{"[dataplane]\nip = 10.0.0.1\ngateway = 10.0.0.254\n",
-				"gateway: needs ip = A.B.C.D/N with the gateway inside that prefix (on "
+				"gateway: needs ip = A.B.C.D/N with the gateway inside that prefix "
+				"(on "
 				"the link)"},
 			{"[dataplane]\nip = 10.0.0.1/24\ngateway = 10.0.1.254\n",
-				"gateway: needs ip = A.B.C.D/N with the gateway inside that prefix (on "
+				"gateway: needs ip = A.B.C.D/N with the gateway inside that prefix "
+				"(on "
 				"the link)"},
-			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fd00::fe\n", NULL},
-			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fe80::1\n", NULL},
+			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fd00::fe\n",
+				NULL},
+			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fe80::1\n",
+				NULL},
 			{"[dataplane]\nip = 10.0.0.1\nip6 = fd00::1/64\ngateway6 = fd01::fe\n",
 				"gateway6: needs ip6 = ADDR/N, and a gateway that is link-local "
 				"(fe80::/10) or inside that prefix"},
@@ -142,7 +148,8 @@ int main(void)
 
 		for (size_t i = 0; i < sizeof(gw) / sizeof(gw[0]); i++) {
 			dp_options_init(&o, "superpeer");
-			CHECKF(dp_config_parse_string(&o, gw[i].text, "t.ini", err, sizeof(err)) == 0,
+			CHECKF(dp_config_parse_string(&o, gw[i].text, "t.ini", err, sizeof(err)) ==
+					0,
 				"gateway case %zu: %s", i + 1, err);
 			err[0] = '\0';
 			if (gw[i].err == NULL)

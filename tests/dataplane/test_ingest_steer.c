@@ -182,8 +182,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	t.cfg = (struct dp_config){.udp_port = 6778, .esp_port = 4500, .mtu = 1500,
-		.idle_polls = 64, .idle_sleep_us = 50};
+	t.cfg = (struct dp_config){.udp_port = 6778,
+		.esp_port = 4500,
+		.mtu = 1500,
+		.idle_polls = 64,
+		.idle_sleep_us = 50};
 	memcpy(&t.cfg.ip4, ring_rig_dp_ip, 4);
 	if (setup_port(&t) != 0 || dp_ctl_init(&t.ctl, t.name, 64, 2, err, sizeof(err)) != 0) {
 		fprintf(stderr, "port or key ring: %s\n", err);
@@ -230,7 +233,8 @@ int main(int argc, char **argv)
 			__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) != DP_SA_NO_OWNER)
 			owner = __atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) == 1 ? 0 : 1;
 		if (owner >= 0)
-			serve_source(&t, 1 - owner); /* the queue of the worker that does not own it */
+			serve_source(
+				&t, 1 - owner); /* the queue of the worker that does not own it */
 		usleep(100);
 	}
 	CHECKF(t.ctl.swarms.slot[0].live, "ingest not complete in 60 s (owner queue %d)", owner);
@@ -245,7 +249,8 @@ int main(int argc, char **argv)
 		CHECKF(a->steered > 0, "nothing steered");
 		CHECKF(b->chunks_ingested == N_CHUNKS && a->chunks_ingested == 0,
 			"chunks ingested: owner %llu, other %llu",
-			(unsigned long long)b->chunks_ingested, (unsigned long long)a->chunks_ingested);
+			(unsigned long long)b->chunks_ingested,
+			(unsigned long long)a->chunks_ingested);
 		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 			CHECKF(a->drops[k] == 0 && b->drops[k] == 0, "drop %s: %llu + %llu",
 				dp_drop_names[k], (unsigned long long)a->drops[k],

@@ -154,7 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_drops(w) > drops_before + 1 + w->drops[DP_DROP_NO_MBUF])
 		abort();
 	for (unsigned i = 0; i < w->n_tx; i++) {
-		if (rte_pktmbuf_pkt_len(w->tx[i]) > (uint32_t)w->cfg->mtu + 14 + (cfg.vlan_id ? 4 : 0))
+		if (rte_pktmbuf_pkt_len(w->tx[i]) >
+			(uint32_t)w->cfg->mtu + 14 + (cfg.vlan_id ? 4 : 0))
 			abort();
 		rte_pktmbuf_free(w->tx[i]);
 	}
