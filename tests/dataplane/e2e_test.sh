@@ -296,6 +296,11 @@ ls -d "$work"/saved.part* 2>/dev/null && fail "a temporary directory was left"
 ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" \
 	--peer 10.77.0.1:6778 -o "$work/out2b" >/dev/null || fail "fetch from the saved store"
 cmp -s "$work/out2b" "$work/content2" || fail "content served from the saved store differs"
+# A swarm added from disk saves too (its manifest read from its own directory).
+"$sp" swarm save "$id2" "$work/saved2" || fail "swarm save of a swarm added from disk"
+for _ in $(seq 100); do "$sp" swarm list | grep "^$id2 " | grep -q " saving$" || break; sleep 0.1; done
+"$sp" verify --public "$pub" "$work/saved2" >/dev/null && cmp -s "$work/saved2/tree" "$work/saved/tree" ||
+	fail "second save: $("$sp" swarm list | grep "^$id2 ")"
 
 begin "ingest from a peer serving forged chunks: never stored, counted against it, reported"
 head -c $((1 << 20)) /dev/urandom >"$work/content3"
