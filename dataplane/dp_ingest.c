@@ -199,16 +199,25 @@ void dp_ingest_flush(struct dp_worker *w)
 }
 
 /*
- * No progress: the next hop's MAC is looked up again, so a neighbour that went stale is
- * probed and a changed MAC (a replaced router, a moved address) is followed.
+ * The MAC frames to the source go to (its own, or the gateway's), or NULL while unknown. Also
+ * called when the ingest makes no progress, so a neighbour that went stale is probed and a
+ * changed MAC (a replaced router, a moved address) is followed. No route was refused when
+ * the ingest was started (dp_ctl_ingest_start).
  */
-static void dp_ingest_next_hop(struct dp_worker *w, struct dp_ingest *ing)
+static const struct rte_ether_addr *dp_ingest_mac(struct dp_worker *w, const struct dp_ingest *ing)
 {
-	const struct rte_ether_addr *mac;
 	uint8_t nh[16];
 
-	if (dp_neigh_next_hop(w->cfg, ing->peer, ing->v6, nh) &&
-		(mac = dp_neigh_resolve(w, nh, ing->v6)) != NULL)
+	if (!dp_neigh_next_hop(w->cfg, ing->peer, ing->v6, nh))
+		return NULL;
+	return dp_neigh_resolve(w, nh, ing->v6);
+}
+
+static void dp_ingest_next_hop(struct dp_worker *w, struct dp_ingest *ing)
+{
+	const struct rte_ether_addr *mac = dp_ingest_mac(w, ing);
+
+	if (mac != NULL)
 		ing->p->mac = *mac;
 }
 
@@ -220,15 +229,10 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 
 	if (ing->p == NULL) {
 		enum dp_mode mode = ing->encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_PLAIN;
-		const struct rte_ether_addr *mac;
+		const struct rte_ether_addr *mac = dp_ingest_mac(w, ing);
 		struct dp_peer *p;
-		uint8_t nh[16];
 		bool fresh;
 
-		/* No route was refused when the ingest was started (dp_ctl_ingest_start). */
-		if (!dp_neigh_next_hop(w->cfg, ing->peer, ing->v6, nh))
-			return;
-		mac = dp_neigh_resolve(w, nh, ing->v6);
 		if (mac == NULL)
 			return;
 		p = dp_peer_get(w, ing->peer, ing->v6, ing->port, ing->encap_port, mode, &fresh);

@@ -138,6 +138,14 @@ static void dp_neigh_ask6(struct dp_worker *w, const uint8_t a[16])
 	dp_net_tx(w, m);
 }
 
+static void dp_neigh_ask(struct dp_worker *w, const uint8_t a[16], bool v6)
+{
+	if (v6)
+		dp_neigh_ask6(w, a);
+	else
+		dp_neigh_ask4(w, a);
+}
+
 bool dp_neigh_next_hop(const struct dp_config *cfg, const uint8_t a[16], bool v6, uint8_t nh[16])
 {
 	uint32_t a4;
@@ -175,10 +183,7 @@ const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t
 			if (now - n->asked_tsc > hz) {
 				n->asked_tsc = now;
 				w->neigh_probes++;
-				if (v6)
-					dp_neigh_ask6(w, a);
-				else
-					dp_neigh_ask4(w, a);
+				dp_neigh_ask(w, a, v6);
 			}
 			return &n->mac;
 		}
@@ -188,10 +193,7 @@ const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t
 	if (n->state == DP_NEIGH_FREE || now - n->asked_tsc > hz / 10) {
 		n->state = DP_NEIGH_ASKED;
 		n->asked_tsc = now;
-		if (v6)
-			dp_neigh_ask6(w, a);
-		else
-			dp_neigh_ask4(w, a);
+		dp_neigh_ask(w, a, v6);
 	}
 	return NULL;
 }

@@ -135,9 +135,13 @@ int dp_worker_loop(void *arg)
 			}
 			if (w->n_tx > 0)
 				dp_tx_flush(w);
-			hk_next = rte_rdtsc() + hk_interval;
-			w->busy_tsc += hk_next - hk_interval - t0;
-			t0 = hk_next - hk_interval;
+			{
+				uint64_t t1 = rte_rdtsc();
+
+				hk_next = t1 + hk_interval;
+				w->busy_tsc += t1 - t0; /* housekeeping is work too */
+				t0 = t1;
+			}
 		}
 		n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
 		/* Frames other workers steered here (an ingest this worker owns). */

@@ -92,10 +92,10 @@ static int swarm_manifest_read(struct dp_swarm *s, char *why, size_t cap)
 
 int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char *why, size_t cap)
 {
-	struct dp_swarm *s = &t->slot[slot];
+	struct dp_swarm *s;
 	int rc;
 
-	if (slot >= DP_MAX_SWARMS || !s->live) {
+	if (slot >= DP_MAX_SWARMS || !(s = &t->slot[slot])->live) {
 		snprintf(why, cap, "no such swarm served");
 		return -ENOENT;
 	}
