@@ -565,9 +565,14 @@ void dp_ppspp_sweep(struct dp_worker *w)
 
 		if (!p->used || p->role != DP_ROLE_SEEDER)
 			continue;
+		/*
+		 * Silent for too long (RFC 7574 3.7), or closed: the slot is free again. The clock
+		 * counts whole seconds, so "more than" the timeout: a peer whose keep-alives come
+		 * a little over a second apart was dropped by ">=" with a 2 s timeout when two
+		 * second boundaries fell between them (seen in the e2e test).
+		 */
 		if (p->ch.state == SEEDER_ST_CLOSED ||
-			(cfg->peer_timeout_s != 0 && now - p->last_rx_s >= cfg->peer_timeout_s)) {
-			/* Silent for too long (RFC 7574 3.7), or closed: the slot is free again. */
+			(cfg->peer_timeout_s != 0 && now - p->last_rx_s > cfg->peer_timeout_s)) {
 			if (p->ch.state != SEEDER_ST_CLOSED)
 				w->peers_timed_out++;
 			p->used = false;
