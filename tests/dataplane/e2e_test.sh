@@ -189,7 +189,7 @@ fetch --timeout 2 --local-port 40000 --sa-out "0x1001:0x$(hex 20)" --sa-in "0x20
 [ -e "$work/out" ] && fail "output written"
 
 begin "ESP in UDP download (AES-128 in, AES-256 out), captured in the namespace"
-ip netns exec "$ns" timeout --foreground 120 tshark -i "$vb" -f "udp port 4500" -w "$work/cap.pcapng" -q \
+ip netns exec "$ns" timeout --foreground 120 tshark -i "$vb" -B 64 -f "udp port 4500" -w "$work/cap.pcapng" -q \
 	>"$work/tshark.out" 2>&1 &
 tpid=$!
 for _ in $(seq 100); do
