@@ -37,7 +37,21 @@ struct chunk_store {
 	 * (every writer stores the same value).
 	 */
 	uint32_t *sums;
+	/*
+	 * NULL for a whole store. A store still being ingested points at the count of chunks,
+	 * from the first, that are verified and in place: the ingest's owner raises it (release)
+	 * after writing a chunk and the tree nodes that vouch for it; a seeder reads it
+	 * (acquire) before it announces or reads a chunk (docs/dataplane.md, "Serving while
+	 * ingesting").
+	 */
+	const uint64_t *avail;
 };
+
+/* Chunks servable from the first: all of them, or what an ingest has verified so far. */
+static inline uint64_t chunk_store_avail(const struct chunk_store *s)
+{
+	return s->avail == NULL ? s->tree.n_chunks : __atomic_load_n(s->avail, __ATOMIC_ACQUIRE);
+}
 
 /*
  * Opens the store in dir. pub: the provider's Ed25519 public key the manifest must be signed

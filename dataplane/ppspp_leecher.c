@@ -32,6 +32,35 @@ static void bit_clear(uint64_t *m, uint64_t i)
 	m[i / 64] &= ~(UINT64_C(1) << (i % 64));
 }
 
+/* HAVE: the seeder holds chunks r (clamped to the content), counted once each. */
+static void leecher_peer_has(struct ppspp_leecher *l, struct ppspp_range r)
+{
+	uint64_t n = l->v.n_chunks;
+
+	if (r.start >= n || r.end < r.start)
+		return;
+	if (r.end >= n)
+		r.end = n - 1;
+	for (uint64_t i = r.start; i <= r.end;) {
+		uint64_t *w = &l->peer_has[i / 64], bits;
+		unsigned lo = (unsigned)(i % 64),
+			 hi = r.end / 64 == i / 64 ? (unsigned)(r.end % 64) : 63;
+
+		bits = (hi == 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1) &
+		       ~((UINT64_C(1) << lo) - 1);
+		l->n_peer_has += (uint64_t)__builtin_popcountll(bits & ~*w);
+		*w |= bits;
+		i += hi - lo + 1;
+	}
+}
+
+/* Chunk i is worth asking for: announced by the seeder, neither held nor in flight. */
+static bool leecher_wanted(const struct ppspp_leecher *l, uint64_t i)
+{
+	return !bit_get(l->have, i) && !bit_get(l->inflight, i) &&
+	       (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i));
+}
+
 int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum hash_alg alg,
 		       uint32_t chunk_size, uint64_t content_len, const uint8_t *swarm_id,
 		       uint32_t local_id, uint8_t cam)
@@ -48,7 +77,8 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 	words = (size_t)((l->v.n_chunks + 63) / 64);
 	l->have = calloc(words, sizeof(uint64_t));
 	l->inflight = calloc(words, sizeof(uint64_t));
-	if (l->have == NULL || l->inflight == NULL) {
+	l->peer_has = calloc(words, sizeof(uint64_t));
+	if (l->have == NULL || l->inflight == NULL || l->peer_has == NULL) {
 		ppspp_leecher_fini(l);
 		return -ENOMEM;
 	}
@@ -66,6 +96,7 @@ void ppspp_leecher_fini(struct ppspp_leecher *l)
 	merkle_verifier_fini(&l->v);
 	free(l->have);
 	free(l->inflight);
+	free(l->peer_has);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -119,14 +150,18 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 	while (scanned < n && l->n_inflight < window) {
 		uint64_t j = i;
 
-		if (bit_get(l->have, i) || bit_get(l->inflight, i)) {
-			i = (i + 1) % n;
-			scanned++;
+		if (!leecher_wanted(l, i)) {
+			/* Not announced from here to the word's end: that stretch at once. */
+			uint64_t step = (l->peer_has[i / 64] >> (i % 64)) == 0 ? 64 - i % 64 : 1;
+
+			if (i + step > n)
+				step = n - i;
+			i = (i + step) % n;
+			scanned += step;
 			continue;
 		}
 		/* The longest run of wanted chunks from i that fits the window and the file end. */
-		while (j + 1 < n && j - i + 1 < window - l->n_inflight &&
-		       !bit_get(l->have, j + 1) && !bit_get(l->inflight, j + 1))
+		while (j + 1 < n && j - i + 1 < window - l->n_inflight && leecher_wanted(l, j + 1))
 			j++;
 		if (ppspp_builder_append_request(&b, (struct ppspp_range){ i, j }) != 0)
 			break;
@@ -289,8 +324,12 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 				ppspp_leecher_timeout(l); /* what was in flight was dropped */
 			}
 			break;
+		case PPSPP_MSG_HAVE:
+			if (l->peer_id != 0)
+				leecher_peer_has(l, m->u.range);
+			break;
 		default:
-			break; /* HAVE, ACK, PEX...: nothing a leecher of one seeder needs */
+			break; /* ACK, PEX...: nothing a leecher of one seeder needs */
 		}
 	}
 }

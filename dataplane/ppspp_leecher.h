@@ -3,7 +3,9 @@
  * The receiving side of one PPSPP channel (RFC 7574): handshake, REQUESTs kept within a
  * window, INTEGRITY collected, every DATA verified against the swarm ID before it is handed
  * on, ACK for each verified chunk. The only trust is the swarm ID and content length from a
- * signed manifest: peaks are checked against the root, each chunk against its uncles.
+ * signed manifest: peaks are checked against the root, each chunk against its uncles. Only
+ * chunks the seeder announced with HAVE are asked for (RFC 7574 3.2), so a seeder that is
+ * itself still receiving the content (the data plane serving an ingest) is followed.
  *
  * No DPDK, no sockets, no clock: superpeer fetch drives it over kernel UDP, and the data
  * plane's ingest will drive it per peer. Memory: the Merkle verifier's node array (hash
@@ -70,6 +72,8 @@ struct ppspp_leecher {
 	bool closed;
 	uint64_t *have;	    /* bitmap: verified chunks */
 	uint64_t *inflight; /* bitmap: requested, not arrived */
+	uint64_t *peer_has; /* bitmap: chunks the seeder announced (HAVE); only those are asked */
+	uint64_t n_peer_has;
 	uint64_t n_have;
 	uint64_t n_inflight;
 	uint64_t next_scan; /* where the request scan resumes */
@@ -96,8 +100,9 @@ bool ppspp_leecher_done(const struct ppspp_leecher *l);
 int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap);
 
 /*
- * REQUESTs for chunks neither held nor in flight, in order, until `window` chunks are in
- * flight or the datagram is full. Length (0: nothing to ask), or a negative errno.
+ * REQUESTs for chunks the seeder announced (HAVE) and neither held nor in flight, in order,
+ * until `window` chunks are in flight or the datagram is full. Length (0: nothing to ask), or
+ * a negative errno.
  */
 int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, uint64_t window);
 

@@ -383,11 +383,26 @@ static int seeder_handshake_reply(struct seeder_channel *ch, uint8_t *buf, size_
 		rc = ppspp_builder_append_opt_chunk_size(&b, s->m.chunk_size);
 	if (rc == 0)
 		rc = ppspp_builder_handshake_end(&b);
-	if (rc == 0)
-		rc = ppspp_builder_append_have(&b, (struct ppspp_range){0, s->tree.n_chunks - 1});
+	ch->have_sent = chunk_store_avail(s);
+	if (rc == 0 && ch->have_sent > 0)
+		rc = ppspp_builder_append_have(&b, (struct ppspp_range){0, ch->have_sent - 1});
 	if (rc != 0)
 		return rc;
 	ch->state = SEEDER_ST_OPEN;
+	return ppspp_builder_finish(&b);
+}
+
+/* HAVE for the chunks that arrived since the last one announced, up to avail. */
+static int seeder_have(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t avail)
+{
+	struct ppspp_builder b;
+	int rc = ppspp_builder_init(&b, &ch->ctx, buf, cap, ch->peer_id);
+
+	if (rc == 0)
+		rc = ppspp_builder_append_have(&b, (struct ppspp_range){ch->have_sent, avail - 1});
+	if (rc != 0)
+		return rc;
+	ch->have_sent = avail;
 	return ppspp_builder_finish(&b);
 }
 
@@ -415,7 +430,23 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 		ch->choke_due = false;
 		return ppspp_builder_finish(&b);
 	}
-	if (ch->state != SEEDER_ST_OPEN || ch->n_req == 0)
+	ch->starved = false;
+	if (ch->state != SEEDER_ST_OPEN)
+		return 0;
+	if (ch->have_sent < s->tree.n_chunks) {
+		/* A store still arriving: announce what came in, and hold what did not. */
+		uint64_t avail = chunk_store_avail(s);
+		bool waiting = ch->n_req == 0 || ch->req[0].start >= avail;
+
+		if (avail > ch->have_sent &&
+			(waiting || avail - ch->have_sent >= SEEDER_HAVE_BATCH))
+			return seeder_have(ch, buf, cap, avail);
+		if (waiting) {
+			ch->starved = true;
+			return 0;
+		}
+	}
+	if (ch->n_req == 0)
 		return 0;
 	ch->now_us = now_us;
 	if (!ledbat_can_send(&ch->cc)) {

@@ -53,9 +53,10 @@ enum seeder_reason {
 const char *seeder_reason_name(enum seeder_reason r);
 
 enum {
-	SEEDER_REQ_MAX = 8,   /* queued request ranges */
-	SEEDER_KNOWN_MAX = 4, /* chunk ranges per "known" list */
-	SEEDER_MSGS_MAX = 64, /* messages decoded per incoming datagram */
+	SEEDER_REQ_MAX = 8,	/* queued request ranges */
+	SEEDER_KNOWN_MAX = 4,	/* chunk ranges per "known" list */
+	SEEDER_MSGS_MAX = 64,	/* messages decoded per incoming datagram */
+	SEEDER_HAVE_BATCH = 64, /* new chunks of an ingesting store announced together */
 };
 
 enum seeder_state {
@@ -92,6 +93,12 @@ struct seeder_channel {
 	struct ledbat cc; /* off unless seeder_congestion() turned it on */
 	uint64_t now_us;  /* the caller's clock, from seeder_clock() or seeder_output() */
 	uint64_t cc_held; /* seeder_output calls that held DATA back for the window */
+	/* Chunks from the first announced to the peer with HAVE (all of a whole store at the
+	 * handshake; an ingesting store's as they arrive, docs/dataplane.md). */
+	uint64_t have_sent;
+	/* The last seeder_output had nothing to send only because the store does not hold
+	 * the chunks yet: call it again once chunk_store_avail() has grown. */
+	bool starved;
 	bool choked;	  /* we choke the peer: its REQUESTs are refused */
 	bool choke_due;	  /* CHOKE or UNCHOKE (per choked) still to send */
 	/*
@@ -144,6 +151,10 @@ size_t seeder_handshake_swarm(const uint8_t *dgram, size_t len, const uint8_t **
 /*
  * Writes the next datagram to send into buf[0..cap) and returns its length; 0 when nothing is
  * due; -ENOSPC when cap cannot hold even one chunk with its header (a configuration error).
+ * A store still being ingested (chunk_store_avail() below its chunk count) is served as far
+ * as it goes: HAVE announces the chunks as they arrive (one datagram per 64, or at once
+ * when the peer waits for them), a requested chunk not in yet waits in the queue, and
+ * ch->starved says that only new chunks can make the channel send again.
  */
 int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t now_us);
 

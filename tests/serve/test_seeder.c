@@ -21,6 +21,13 @@
  *   8  a window kept full one REQUEST at a time while the seeder sends nothing (held back):
  *      the contiguous requests share a queue slot, none is refused, all served in order;
  *      requests with gaps between them are still limited to SEEDER_REQ_MAX ranges
+ *   9  serving while ingesting, the project's leecher on both hops: leecher A fetches the
+ *      swarm from a seeder of the whole store a few datagrams at a time; a second seeder
+ *      serves A's buffer and A's verifier nodes as they fill (the data plane's view, the
+ *      count of chunks in from the first published after each step) to leecher B. B is
+ *      told of chunks by HAVE as they arrive, asks only for those, is never sent a chunk
+ *      beyond the count (nor is a REQUEST for everything answered early), waits (starved)
+ *      when it has everything announced, and ends byte-identical, every chunk verified
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -33,6 +40,7 @@
 
 #include "check.h"
 #include "chunk_store.h"
+#include "ppspp_leecher.h"
 #include "ppspp_seeder.h"
 
 static struct crypto_engine eng;
@@ -488,6 +496,173 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
+/* Case 9's first hop: leecher A's verified chunks land in the buffer a partial store serves. */
+static void deliver_into(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	memcpy((uint8_t *)ctx + chunk * store.m.chunk_size, data, len);
+}
+
+struct hop {
+	uint8_t *out;	  /* B's reassembled content */
+	uint64_t avail;	  /* of the partial store: what the test published last */
+	uint64_t beyond;  /* DATA sent past avail, or REQUESTs past what was announced */
+	uint64_t haves;	  /* HAVE messages B received after the handshake's */
+	uint64_t starved; /* seeder_output calls that waited for chunks */
+};
+
+static void deliver_out(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	struct hop *h = ctx;
+
+	memcpy(h->out + chunk * store.m.chunk_size, data, len);
+}
+
+/* The data plane's publish: chunks held from the first (dp_ingest_publish). */
+static uint64_t prefix_held(const struct ppspp_leecher *l)
+{
+	uint64_t a = 0;
+
+	while (a < l->v.n_chunks && ((l->have[a / 64] >> (a % 64)) & 1))
+		a++;
+	return a;
+}
+
+/* Every datagram a channel has to send goes to its leecher (ACKs back); counted into h. */
+static void pump(struct seeder_channel *ch, struct ppspp_leecher *l, leecher_deliver_fn fn,
+	void *ctx, struct hop *h, unsigned max)
+{
+	uint8_t buf[9000], ack[2048];
+	size_t ack_len;
+	int n;
+
+	for (unsigned k = 0; k < max && (n = seeder_output(ch, buf, sizeof(buf), 0)) > 0; k++) {
+		if (h != NULL) {
+			struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+			struct ppspp_decode_result res;
+			int m = ppspp_datagram_decode(
+				&ch->ctx, buf, (size_t)n, msgs, SEEDER_MSGS_MAX, &res);
+
+			for (int i = 0; i < m; i++) {
+				if (msgs[i].type == PPSPP_MSG_HAVE)
+					h->haves++;
+				if (msgs[i].type == PPSPP_MSG_DATA &&
+					msgs[i].u.data.range.end >= h->avail)
+					h->beyond++;
+			}
+		}
+		ppspp_leecher_input(l, buf, (size_t)n, fn, ctx, ack, sizeof(ack), &ack_len);
+		if (ack_len > 0)
+			CHECK(seeder_input(ch, ack, ack_len) == SEEDER_R_OK);
+	}
+	if (h != NULL && ch->starved)
+		h->starved++;
+}
+
+/* The leecher's requests to the channel; with h, each checked against what was announced. */
+static void ask(struct ppspp_leecher *l, struct seeder_channel *ch, struct hop *h, uint64_t window)
+{
+	uint8_t buf[9000];
+	int n = ppspp_leecher_requests(l, buf, sizeof(buf), window);
+
+	if (n <= 0)
+		return;
+	if (h != NULL) {
+		struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+		struct ppspp_decode_result res;
+		int m = ppspp_datagram_decode(
+			&ch->ctx, buf, (size_t)n, msgs, SEEDER_MSGS_MAX, &res);
+
+		for (int i = 0; i < m; i++)
+			if (msgs[i].type == PPSPP_MSG_REQUEST &&
+				msgs[i].u.range.end >= ch->have_sent)
+				h->beyond++;
+	}
+	CHECK(seeder_input(ch, buf, (size_t)n) == SEEDER_R_OK);
+}
+
+static void case_serve_while_ingesting(void)
+{
+	const struct manifest *m = &store.m;
+	struct ppspp_leecher a, b;
+	struct seeder_channel src, relay;
+	struct chunk_store part;
+	struct hop h = {0};
+	uint8_t *buf = calloc(1, content_len), dg[9000];
+	uint64_t n = store.tree.n_chunks, rounds = 0;
+	int len;
+
+	case_no++;
+	h.out = calloc(1, content_len);
+	if (buf == NULL || h.out == NULL)
+		abort();
+	CHECK(ppspp_leecher_init(&a, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	CHECK(ppspp_leecher_init(&b, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xb,
+		      PPSPP_CAM_CHUNK32) == 0);
+	/* The partial store, as the data plane makes it when an ingest starts. */
+	memset(&part, 0, sizeof(part));
+	part.m = *m;
+	CHECK(merkle_tree_view(&part.tree, m->hash, m->chunk_size, m->content_len, a.v.nodes,
+		      a.v.n_bins * a.v.hash_len) == 0);
+	part.chunks = buf;
+	part.n_peaks = merkle_peaks(n, part.peaks);
+	part.avail = &h.avail;
+
+	seeder_channel_init(&src, &store, SEEDER_ID);
+	seeder_channel_init(&relay, &part, SEEDER_ID);
+	len = ppspp_leecher_handshake(&a, dg, sizeof(dg));
+	CHECK(len > 0 && seeder_input(&src, dg, (size_t)len) == SEEDER_R_OK);
+	pump(&src, &a, deliver_into, buf, NULL, 1);
+	len = ppspp_leecher_handshake(&b, dg, sizeof(dg));
+	CHECK(len > 0 && seeder_input(&relay, dg, (size_t)len) == SEEDER_R_OK);
+	pump(&relay, &b, deliver_out, &h, &h, 1); /* the handshake reply: nothing in, no HAVE */
+	CHECK(b.peer_id != 0 && b.n_peer_has == 0);
+	ask(&b, &relay, &h, 64); /* nothing announced: nothing asked */
+	CHECK(relay.n_req == 0);
+	/* A leecher that asks for everything at once (one that ignores HAVE) is held. */
+	len = (int)request_dgram(dg, sizeof(dg), &relay, 0, n - 1);
+	CHECK(seeder_input(&relay, dg, (size_t)len) == SEEDER_R_OK);
+	CHECK(seeder_output(&relay, dg, sizeof(dg), 0) == 0 && relay.starved);
+
+	while (!ppspp_leecher_done(&b) && rounds++ < 100000) {
+		/* First hop: A asks a window of 16 and gets three datagrams of it per round. */
+		if (!ppspp_leecher_done(&a)) {
+			if (a.n_inflight <= 8)
+				ask(&a, &src, NULL, 16);
+			pump(&src, &a, deliver_into, buf, NULL, 3);
+		}
+		h.avail = prefix_held(&a);
+		/* Second hop: B keeps 64 in flight of what it was told of. */
+		pump(&relay, &b, deliver_out, &h, &h, 1000); /* HAVE for what came in */
+		if (b.n_inflight <= 32)
+			ask(&b, &relay, &h, 64);
+		pump(&relay, &b, deliver_out, &h, &h, 1000);
+	}
+	CHECKF(ppspp_leecher_done(&b) && memcmp(h.out, content, content_len) == 0,
+		"case %u: B has %llu of %llu chunks after %llu rounds", case_no,
+		(unsigned long long)b.n_have, (unsigned long long)n, (unsigned long long)rounds);
+	CHECKF(h.beyond == 0, "case %u: %llu DATA or REQUESTs beyond what was in", case_no,
+		(unsigned long long)h.beyond);
+	CHECKF(b.counts[LEECHER_R_BAD_CHUNK] == 0 && b.counts[LEECHER_R_MISSING_UNCLES] == 0 &&
+			b.counts[LEECHER_R_BAD_PEAKS] == 0,
+		"case %u: B refused %llu bad, %llu without uncles, %llu bad peaks", case_no,
+		(unsigned long long)b.counts[LEECHER_R_BAD_CHUNK],
+		(unsigned long long)b.counts[LEECHER_R_MISSING_UNCLES],
+		(unsigned long long)b.counts[LEECHER_R_BAD_PEAKS]);
+	/* More than one chunk arrives over more than one round: B was told piece by piece. */
+	if (n > 3)
+		CHECKF(h.haves > 1 && h.starved > 0, "case %u: %llu HAVEs, starved %llu times",
+			case_no, (unsigned long long)h.haves, (unsigned long long)h.starved);
+	printf("case %u: served while ingesting: %llu chunks, %llu HAVEs, starved %llu times, "
+	       "%llu rounds\n",
+		case_no, (unsigned long long)n, (unsigned long long)h.haves,
+		(unsigned long long)h.starved, (unsigned long long)rounds);
+	ppspp_leecher_fini(&a);
+	ppspp_leecher_fini(&b);
+	free(buf);
+	free(h.out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -529,6 +704,7 @@ int main(int argc, char **argv)
 	case_hostile();
 	case_cancel_close();
 	case_request_stream();
+	case_serve_while_ingesting();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
