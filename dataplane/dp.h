@@ -151,6 +151,7 @@ struct dp_peer {
 	uint8_t swarm;	    /* slot in the swarm table, valid while swarm_gen matches */
 	bool blocked;	    /* on the worker's list of peers held back by a rate limit */
 	bool tx_wait;	    /* on the worker's queue of peers waiting for transmit room */
+	bool avail_wait;    /* on the worker's queue of peers waiting for an ingest's chunks */
 	bool policy_choked; /* choked by a peer policy (not by the channel limit) */
 	bool counted;	    /* an open, unchoked channel in the worker's n_channels */
 	uint32_t swarm_gen;
@@ -201,6 +202,7 @@ struct dp_ingest {
 	uint64_t bad_reported; /* key-ring lcore: bad chunks already reported */
 	uint64_t t_hs, t_req, t_progress, have_at_progress;
 	struct dp_peer *p; /* the owner's peer entry for the source */
+	uint64_t *avail;   /* the slot's count of chunks in from the first, raised (release) */
 };
 
 /* One datagram from an ingest source, kept until the end of the rx burst (multi-buffer). */
@@ -264,6 +266,12 @@ struct dp_worker {
 	struct dp_peer **tx_wait;
 	uint32_t tx_wait_head, tx_wait_n, tx_wait_cap;
 	uint64_t tx_held; /* times a peer's output paused for transmit room */
+	/* Peers served a swarm still being ingested that wait for more of it (a FIFO of
+	 * 2 * (peers_mask + 1) entries), and the swarms' avail counts summed when it was
+	 * last looked at. */
+	struct dp_peer **avail_wait;
+	uint32_t avail_wait_head, avail_wait_n, avail_wait_cap;
+	uint64_t avail_seen;
 	uint64_t cc_held; /* times LEDBAT's window held a peer's DATA back */
 	/* TSC cycles in loop passes that had packets or frames to handle, and since start: their
 	 * ratio is the worker's load (it polls all the time, so CPU use says nothing). */
@@ -319,6 +327,8 @@ void dp_ingest_tick(struct dp_worker *w);
 void dp_ppspp_resume(struct dp_worker *w);
 /* dp_worker.c: queued frames to the port; what it does not take stays queued. */
 void dp_tx_flush(struct dp_worker *w);
+/* dp_ppspp.c: once a millisecond: peers waiting for an ingest's chunks go on if more came. */
+void dp_ppspp_avail_resume(struct dp_worker *w);
 /* dp_ppspp.c: peers paused for transmit room send, in turn, while the queue has room. */
 void dp_ppspp_tx_resume(struct dp_worker *w);
 /* dp_ppspp.c: once a second: silent peers dropped, keep-alives, choked channels let in. */

@@ -86,21 +86,22 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 		memcpy(e->source, ing->peer, 16);
 		e->source_port = ing->port;
 		snprintf(e->name, sizeof(e->name), "%.63s", ing->m.name);
-		return;
+	} else {
+		e->id_len = (uint8_t)hash_len(s->store.m.hash);
+		memcpy(e->id, s->store.m.swarm_id, e->id_len);
+		e->open = s->open;
+		e->save = __atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE);
+		e->chunks = s->store.tree.n_chunks;
+		e->chunk_size = s->store.m.chunk_size;
+		e->size = s->store.m.content_len;
+		snprintf(e->name, sizeof(e->name), "%s", s->store.m.name);
 	}
-	e->id_len = (uint8_t)hash_len(s->store.m.hash);
-	memcpy(e->id, s->store.m.swarm_id, e->id_len);
-	e->open = s->open;
-	e->save = __atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE);
-	e->chunks = s->store.tree.n_chunks;
-	e->chunk_size = s->store.m.chunk_size;
-	e->size = s->store.m.content_len;
+	/* An ingest is served as it arrives: its channels count too. */
 	for (unsigned k = 0; k < c->n_workers; k++) {
 		e->channels_opened += c->workers[k]->swarm_channels[slot];
 		e->chunks_sent += c->workers[k]->swarm_chunks[slot];
 		e->bytes_sent += c->workers[k]->swarm_bytes[slot];
 	}
-	snprintf(e->name, sizeof(e->name), "%s", s->store.m.name);
 }
 
 static void dp_ctl_swarm_counters_reset(struct dp_ctl *c, unsigned slot)
@@ -255,10 +256,38 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 	memcpy(s->provider_pub, in->provider_pub, sizeof(s->provider_pub));
 	snprintf(s->dir, sizeof(s->dir), "%s", in->manifest);
 	dp_ctl_swarm_counters_reset(c, (unsigned)slot);
+	/*
+	 * Served from the start, as far as it has arrived: the store is a view over the content
+	 * buffer and the verifier's node array, with nothing in (avail 0) until the owner
+	 * verifies the first chunks (docs/dataplane.md, "Serving while ingesting").
+	 */
+	{
+		struct chunk_store *st = &s->store;
+
+		memset(st, 0, sizeof(*st));
+		st->m = ing->m;
+		if (merkle_tree_view(&st->tree, ing->m.hash, ing->m.chunk_size, ing->m.content_len,
+			    ing->l.v.nodes, ing->l.v.n_bins * ing->l.v.hash_len) != 0 ||
+			chunk_store_sums_alloc(st) != 0) {
+			memset(st, 0, sizeof(*st));
+			ppspp_leecher_fini(&ing->l);
+			snprintf(why, cap, "out of memory");
+			rc = -ENOMEM;
+			goto fail;
+		}
+		st->chunks = ing->content;
+		st->n_peaks = merkle_peaks(st->tree.n_chunks, st->peaks);
+		s->avail = 0;
+		st->avail = &s->avail;
+		ing->avail = &s->avail;
+		s->open = ing->open;
+		s->save_state = KR_SAVE_NONE;
+	}
 	ing->gen = s->gen + 1;
 	__atomic_store_n(&s->gen, ing->gen, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->ingest, ing, __ATOMIC_RELEASE);
 	__atomic_store_n(&c->swarms.n_ingests, c->swarms.n_ingests + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->live, 1, __ATOMIC_RELEASE);
 	return 0;
 fail:
 	if (ing->content != NULL)
@@ -268,63 +297,67 @@ fail:
 	return rc;
 }
 
-/* Takes an ingest off its slot, waits until no worker can hold it, frees it. */
-static void dp_ctl_ingest_drop(struct dp_ctl *c, struct dp_swarm *s, bool keep_content)
+/* Takes an ingest off its slot (or the ingest and the swarm it is served as: cancel), waits
+ * until no worker can hold it, frees it. */
+static void dp_ctl_ingest_release(struct dp_ctl *c, struct dp_swarm *s, bool cancel)
 {
 	struct dp_ingest *ing = s->ingest;
 
-	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
+	if (cancel) {
+		__atomic_store_n(&s->live, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
+	}
 	__atomic_store_n(&s->ingest, NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&c->swarms.n_ingests, c->swarms.n_ingests - 1, __ATOMIC_RELEASE);
 	rte_rcu_qsbr_synchronize(c->sas.qsbr, c->self_tid);
 	ppspp_leecher_fini(&ing->l);
 	free(ing->manifest_text);
-	if (!keep_content)
+	if (cancel) {
 		munmap(ing->content, ing->map_len);
+		free(s->store.sums);
+		memset(&s->store, 0, sizeof(s->store));
+	}
 	rte_free(ing);
 }
 
-/* A complete ingest becomes a served swarm, with the tree its verifier holds. */
+static void dp_ctl_ingest_drop(struct dp_ctl *c, struct dp_swarm *s)
+{
+	dp_ctl_ingest_release(c, s, true);
+}
+
+/*
+ * A complete ingest: the swarm it was served as all along keeps its generation (its channels
+ * go on) and takes over the content buffer and the verifier's node array, which already hold
+ * every node under the peaks (each one checked against the swarm ID): only the few above them
+ * are computed, no second pass over the content.
+ */
 static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 {
 	struct dp_swarm *s = &c->swarms.slot[slot];
 	struct dp_ingest *ing = s->ingest;
 	struct chunk_store *st = &s->store;
-	size_t hl = hash_len(ing->m.hash);
+	struct merkle_tree t;
 
-	memset(st, 0, sizeof(*st));
-	st->m = ing->m;
-	/*
-	 * The leecher's verifier holds every node of the tree already (each one checked against
-	 * the swarm ID): no second pass over the content, which took this lcore - the worker
-	 * itself in a one-lcore run - ~0.2 s per 256 MiB of 1 KiB chunks.
-	 */
-	if (merkle_tree_adopt(&st->tree, &ing->l.v, &c->eng) != 0 ||
-		memcmp(merkle_tree_root(&st->tree), ing->m.swarm_id, hl) != 0) {
-		/* Cannot happen: every chunk was verified against the swarm ID. */
-		merkle_tree_free(&st->tree);
-		dp_ctl_ingest_drop(c, s, false);
+	if (merkle_tree_adopt(&t, &ing->l.v, &c->eng) != 0) {
+		dp_ctl_ingest_drop(c, s); /* cannot happen: every chunk was verified */
 		return;
 	}
-	st->chunks = ing->content;
+	if (t.nodes != st->tree.nodes ||
+		memcmp(merkle_tree_root(&t), ing->m.swarm_id, hash_len(ing->m.hash)) != 0) {
+		dp_ctl_ingest_drop(c, s); /* cannot happen either; workers are gone from t now */
+		merkle_tree_free(&t);
+		return;
+	}
+	/* Ownership only: the fields workers read (nodes, chunks, avail) stay as they are. */
+	st->tree.owned = t.owned;
+	st->tree.owned_map_len = t.owned_map_len;
 	st->chunks_map = ing->content;
 	st->chunks_map_len = ing->map_len;
-	st->n_peaks = merkle_peaks(st->tree.n_chunks, st->peaks);
-	if (chunk_store_sums_alloc(st) != 0) {
-		merkle_tree_free(&st->tree);
-		memset(st, 0, sizeof(*st));
-		dp_ctl_ingest_drop(c, s, false);
-		return;
-	}
-	s->open = ing->open;
 	s->manifest_text = ing->manifest_text;
 	s->manifest_len = ing->manifest_len;
 	ing->manifest_text = NULL;
-	s->save_state = KR_SAVE_NONE;
 	c->ingested++;
-	dp_ctl_ingest_drop(c, s, true);
-	__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->live, 1, __ATOMIC_RELEASE);
+	dp_ctl_ingest_release(c, s, false);
 	c->swarms.n++;
 }
 
@@ -425,7 +458,7 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 		}
 		rc = swarm_table_find_ingest(&c->swarms, m->u.swarm.id, m->u.swarm.id_len);
 		if (rc >= 0) { /* an ingest in progress: stopped, nothing of it kept */
-			dp_ctl_ingest_drop(c, &c->swarms.slot[rc], false);
+			dp_ctl_ingest_drop(c, &c->swarms.slot[rc]);
 			return 0;
 		}
 		rc = swarm_table_del(
@@ -754,7 +787,7 @@ void dp_ctl_fini(struct dp_ctl *c)
 	dp_ctl_tel = NULL;
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
 		if (c->swarms.slot[i].ingest != NULL)
-			dp_ctl_ingest_drop(c, &c->swarms.slot[i], false);
+			dp_ctl_ingest_drop(c, &c->swarms.slot[i]);
 	sa_table_free(&c->sas);
 	swarm_table_close(&c->swarms);
 	rte_hash_free(c->policies);

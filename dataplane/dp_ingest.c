@@ -86,6 +86,31 @@ static void dp_ingest_deliver(void *ctx, uint64_t chunk, const uint8_t *data, si
 	ing->chunks_in++;
 }
 
+/*
+ * The chunks in, from the first, made servable: the leecher requests in order, so this walks
+ * about as far as the burst just verified. The release store orders the content and the
+ * tree nodes the burst wrote before it, for a seeder on any worker that reads it (acquire).
+ */
+static void dp_ingest_publish(struct dp_ingest *ing)
+{
+	const uint64_t *have = ing->l.have, n = ing->l.v.n_chunks;
+	uint64_t a = *ing->avail;
+
+	while (a < n) {
+		uint64_t w = ~have[a / 64] >> (a % 64);
+
+		if (w != 0) {
+			a += (uint64_t)__builtin_ctzll(w);
+			break;
+		}
+		a += 64 - a % 64;
+	}
+	if (a > n)
+		a = n;
+	if (a != *ing->avail)
+		__atomic_store_n(ing->avail, a, __ATOMIC_RELEASE);
+}
+
 /* One datagram of the leecher's to the source: handshake (hs) or requests. True if sent. */
 static bool dp_ingest_send(struct dp_worker *w, struct dp_ingest *ing, bool hs)
 {
@@ -188,6 +213,8 @@ void dp_ingest_flush(struct dp_worker *w)
 				}
 			}
 			w->chunks_ingested += ing->chunks_in - before;
+			if (ing->chunks_in != before)
+				dp_ingest_publish(ing);
 			if (ack_len > 0)
 				dp_ingest_send_bytes(w, ing, ack, ack_len);
 			dp_ingest_after_input(w, ing);

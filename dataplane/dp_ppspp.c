@@ -403,6 +403,16 @@ static void dp_tx_wait_push(struct dp_worker *w, struct dp_peer *p)
 	w->tx_wait[(w->tx_wait_head + w->tx_wait_n++) % w->tx_wait_cap] = p;
 }
 
+/* Queues p until the ingest of its swarm brings more chunks in (once; a full FIFO leaves it
+ * to its next datagram: a waiting leecher sends keep-alives). */
+static void dp_avail_wait_push(struct dp_worker *w, struct dp_peer *p)
+{
+	if (p->avail_wait || w->avail_wait_n == w->avail_wait_cap)
+		return;
+	p->avail_wait = true;
+	w->avail_wait[(w->avail_wait_head + w->avail_wait_n++) % w->avail_wait_cap] = p;
+}
+
 static bool dp_tx_room(const struct dp_worker *w, unsigned pending)
 {
 	return w->n_tx + pending + DP_SEAL_ROOM <= DP_TX_MAX;
@@ -487,6 +497,8 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 		}
 	}
 	dp_dgram_seal_flush(w, p, ms, sp, k);
+	if (p->ch.starved)
+		dp_avail_wait_push(w, p);
 	/* Counted here, whichever path (input, rate or transmit resume) sent them. */
 	w->chunks_sent += p->ch.chunks_sent - chunks;
 	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - chunks;
@@ -530,6 +542,37 @@ void dp_ppspp_tx_resume(struct dp_worker *w)
 			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
 			continue;
 		dp_ppspp_output(w, p);
+	}
+}
+
+void dp_ppspp_avail_resume(struct dp_worker *w)
+{
+	const struct swarm_table *st = w->cfg->swarms;
+	uint64_t sum = 0;
+
+	if (w->avail_wait_n == 0)
+		return;
+	/* Only when some ingest brought chunks in since the last look. */
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
+		sum += __atomic_load_n(&st->slot[i].avail, __ATOMIC_RELAXED);
+	if (sum == w->avail_seen)
+		return;
+	w->avail_seen = sum;
+	for (uint32_t todo = w->avail_wait_n; todo > 0 && w->avail_wait_n > 0; todo--) {
+		struct dp_peer *p = w->avail_wait[w->avail_wait_head];
+
+		w->avail_wait_head = (w->avail_wait_head + 1) % w->avail_wait_cap;
+		w->avail_wait_n--;
+		if (!p->avail_wait)
+			continue;
+		p->avail_wait = false;
+		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
+			!swarm_table_valid(st, p->swarm, p->swarm_gen))
+			continue;
+		if (chunk_store_avail(p->ch.store) > p->ch.have_sent)
+			dp_ppspp_output(w, p); /* queued again if it still waits */
+		else
+			dp_avail_wait_push(w, p);
 	}
 }
 

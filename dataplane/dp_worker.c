@@ -44,6 +44,10 @@ struct dp_worker *dp_worker_new(
 	w->tx_wait_cap = 2 * (w->peers_mask + 1u);
 	w->tx_wait = rte_zmalloc_socket("dp_tx_wait", sizeof(*w->tx_wait) * w->tx_wait_cap,
 		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+	w->avail_wait_cap = w->tx_wait_cap;
+	w->avail_wait =
+		rte_zmalloc_socket("dp_avail_wait", sizeof(*w->avail_wait) * w->avail_wait_cap,
+			RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
 	{
 		static unsigned made; /* ring names are unique per process */
 		char name[RTE_RING_NAMESIZE];
@@ -53,13 +57,14 @@ struct dp_worker *dp_worker_new(
 		w->steer = rte_ring_create(
 			name, DP_STEER_SLOTS, (int)rte_lcore_to_socket_id(lcore), RING_F_SC_DEQ);
 	}
-	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL || w->steer == NULL ||
-		crypto_engine_init(&w->eng) != 0) {
+	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL || w->avail_wait == NULL ||
+		w->steer == NULL || crypto_engine_init(&w->eng) != 0) {
 		/* crypto_engine_init is last: nothing of the engine to undo here. */
 		rte_ring_free(w->steer);
 		rte_free(w->peers);
 		rte_free(w->neigh);
 		rte_free(w->tx_wait);
+		rte_free(w->avail_wait);
 		rte_free(w);
 		return NULL;
 	}
@@ -81,6 +86,7 @@ void dp_worker_free(struct dp_worker *w)
 	rte_free(w->peers);
 	rte_free(w->neigh);
 	rte_free(w->tx_wait);
+	rte_free(w->avail_wait);
 	rte_free(w);
 }
 
@@ -129,6 +135,7 @@ int dp_worker_loop(void *arg)
 				dp_ctl_poll(w->ctl);
 			dp_ingest_tick(w);
 			dp_ppspp_resume(w);
+			dp_ppspp_avail_resume(w);
 			if (w->last_sweep_s != (uint32_t)dp_now_s) {
 				w->last_sweep_s = (uint32_t)dp_now_s;
 				dp_ppspp_sweep(w);

@@ -99,6 +99,10 @@ int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char
 		snprintf(why, cap, "no such swarm served");
 		return -ENOENT;
 	}
+	if (s->ingest != NULL) {
+		snprintf(why, cap, "still being ingested: save it once it is complete");
+		return -EBUSY;
+	}
 	if (__atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE) == KR_SAVE_RUNNING) {
 		snprintf(why, cap, "a save of this swarm is still running");
 		return -EBUSY;

@@ -29,8 +29,15 @@ struct dp_swarm {
 	struct chunk_store store;
 	uint8_t provider_pub[32];
 	char dir[KR_PATH_MAX];
-	/* Non-NULL while the swarm is being ingested (live is 0 until it completes); its ID. */
+	/*
+	 * Non-NULL while the swarm is being ingested; its ID. The slot is live from the start:
+	 * store is then a view over the ingest's content buffer and its verifier's nodes, with
+	 * store.avail pointing at avail (chunks in, from the first), which the ingest's owner
+	 * raises. Completion hands the buffers to the store without a new generation, so the
+	 * channels already open go on.
+	 */
 	struct dp_ingest *ingest;
+	uint64_t avail;
 	uint8_t ingest_id[32];
 	enum hash_alg ingest_hash;
 	/* An ingested swarm's signed manifest (a store on disk has its own file); malloc'd. */

@@ -86,10 +86,12 @@ static void swarm_print_info(const void *entry)
 		char src[64];
 
 		tool_addr_format(s->source, src, sizeof(src));
+		/* Served as it arrives: its channels and what they were sent so far. */
 		printf("%s %s %" PRIu64 " bytes ingesting %" PRIu64 " of %" PRIu64
-		       " chunks from %s port %u bad-chunks %" PRIu64 "\n",
-		       id, s->name, s->size, s->chunks_in, s->chunks, src, s->source_port,
-		       s->bad_chunks);
+		       " chunks from %s port %u bad-chunks %" PRIu64 " channels %" PRIu64
+		       " chunks-sent %" PRIu64 "\n",
+			id, s->name, s->size, s->chunks_in, s->chunks, src, s->source_port,
+			s->bad_chunks, s->channels_opened, s->chunks_sent);
 		return;
 	}
 	printf("%s %s %" PRIu64 " bytes %" PRIu64 " chunks of %" PRIu64 " %s channels %" PRIu64

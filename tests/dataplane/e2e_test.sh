@@ -20,7 +20,9 @@
 # `superpeer verify` checks it, byte-identical to `superpeer pack`'s store, and it is served
 # again from there); the forged chunks are never stored, are counted against
 # that peer and reported (`superpeer monitor`), and the ingest is cancelled; a new ingest from
-# the same source then completes; `superpeer stats`.
+# the same source then completes; an ingest is served while it arrives (its source paused
+# part-way: a fetch gets exactly the chunks in, then the rest once it goes on); `superpeer
+# stats`.
 # Last, with room for one channel, a peer rate limit and short timers: a second peer is
 # choked, then let in when the first goes silent and is dropped; keep-alives go out.
 # Every process runs under timeout (--foreground where the test signals it: a plain timeout
@@ -38,6 +40,7 @@ cleanup() {
 	[ -n "${tpid:-}" ] && kill -INT "$tpid" 2>/dev/null
 	[ -n "${seed_pid:-}" ] && kill "$seed_pid" 2>/dev/null
 	[ -n "${mon_pid:-}" ] && kill "$mon_pid" 2>/dev/null
+	[ -n "${paused:-}" ] && pkill -CONT -f "$paused"
 	ip netns del "$ns" 2>/dev/null
 	ip link del "$va" 2>/dev/null
 	rm -rf "$work" "/var/run/dpdk/sp$$"* "/dev/shm/superpeer-sp$$.keyring"
@@ -347,6 +350,70 @@ ingest_wait "$id3" 10
 "$sp" swarm list | grep "^$id3 " >"$work/l3"
 grep -q "^$id3 .* protected " "$work/l3" || fail "second ingest did not complete: $(cat "$work/l3")"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+
+begin "serving while ingesting: chunks in are fetched while the source is paused, the rest as they come"
+head -c $((8 << 20)) /dev/urandom >"$work/content4"
+id4=$("$sp" pack --key "$work/key/provider.key" -o "$work/store4" "$work/content4" | tail -1)
+# The source's uplink held to 24 Mbit/s so the ingest of 8 MiB takes ~3 s: time to pause
+# the source part-way (a kernel without the tbf qdisc cannot run this case).
+if ! ip netns exec "$ns" tc qdisc add dev "$vb" root tbf rate 24mbit burst 64kb latency 200ms \
+	2>"$work/tc.err"; then
+	echo "NOT RUN: no tbf qdisc to slow the source down: $(cat "$work/tc.err")"
+else
+	ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" \
+		--listen 10.77.0.2:7102 "$work/store4" >"$work/seed4.out" 2>&1 &
+	seed_pid=$!
+	for _ in $(seq 50); do grep -q "^listening on" "$work/seed4.out" && break; sleep 0.1; done
+	"$sp" swarm ingest "$work/store4/manifest" --public "$pub" --from 10.77.0.2:7102 --open ||
+		fail "swarm ingest"
+	list4() { "$sp" swarm list | grep "^$id4 "; }
+	field() { sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
+	for _ in $(seq 200); do
+		[ "$(list4 | sed -n 's/.* ingesting \([0-9]*\) of .*/\1/p')" -ge 2048 ] 2>/dev/null && break
+		sleep 0.02
+	done
+	paused="seed --public $pub --listen 10.77.0.2:7102"
+	pkill -STOP -f "$paused"
+	# What the qdisc still held arrives; then the count stands still.
+	in4=-1
+	for _ in $(seq 20); do
+		sleep 0.3
+		l4=$(list4)
+		n4=$(sed -n 's/.* ingesting \([0-9]*\) of .*/\1/p' <<<"$l4")
+		[ "$n4" = "$in4" ] && break
+		in4=$n4
+	done
+	echo "source paused: $l4"
+	grep -q " ingesting [0-9]* of 8192 chunks" <<<"$l4" || fail "not ingesting when paused: $l4"
+	ip netns exec "$ns" timeout 60 "$sp" fetch --manifest "$work/store4/manifest" --public "$pub" \
+		--peer 10.77.0.1:6778 -o "$work/out4" >"$work/fetch4.out" 2>&1 &
+	fetch_pid=$!
+	# While the source is paused the fetch gets every chunk that is in (each verified by it;
+	# that none past them is sent is test_seeder's case 9).
+	for _ in $(seq 50); do
+		[ "$(list4 | field chunks-sent)" -ge "$in4" ] 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
+	l4=$(list4)
+	echo "fetched while paused: $l4"
+	grep -q " ingesting $in4 of 8192 chunks.* channels 1 chunks-sent " <<<"$l4" &&
+		[ "$(field chunks-sent <<<"$l4")" -ge "$in4" ] ||
+		fail "while paused, $in4 chunks in: $l4"
+	"$sp" swarm save "$id4" "$work/saved4" 2>"$work/save4.err" && fail "saved while ingesting"
+	grep -q "still being ingested" "$work/save4.err" || fail "save refusal: $(cat "$work/save4.err")"
+	pkill -CONT -f "$paused"
+	paused=
+	wait "$fetch_pid" || fail "fetch while ingesting: $(cat "$work/fetch4.out")"
+	cmp -s "$work/out4" "$work/content4" || fail "content fetched while ingesting differs"
+	ingest_wait "$id4" 30 || fail "ingest did not complete: $(list4)"
+	l4=$(list4)
+	echo "complete: $l4"
+	grep -q " 8192 chunks of 1024 open channels 1 chunks-sent " <<<"$l4" ||
+		fail "not served as one swarm on: $l4"
+	kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+	ip netns exec "$ns" tc qdisc del dev "$vb" root
+fi
 
 begin "superpeer stats"
 "$sp" stats >"$work/stats" || fail "stats: $(cat "$work/stats")"

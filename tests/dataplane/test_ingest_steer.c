@@ -227,7 +227,10 @@ int main(int argc, char **argv)
 
 	/* Until complete (served) or 60 s: the source answers on the other worker's queue. */
 	end = ring_rig_now_us() + 60 * 1000000ull;
-	while (rc == 0 && ring_rig_now_us() < end && !t.ctl.swarms.slot[0].live) {
+	/* The slot is live (served as it arrives) from the start; complete when the ingest is off
+	 * it and it is still live. */
+#define COMPLETE (t.ctl.swarms.slot[0].live && t.ctl.swarms.slot[0].ingest == NULL)
+	while (rc == 0 && ring_rig_now_us() < end && !COMPLETE) {
 		dp_ctl_poll(&t.ctl);
 		if (owner < 0 && ing != NULL &&
 			__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) != DP_SA_NO_OWNER)
@@ -237,7 +240,7 @@ int main(int argc, char **argv)
 				&t, 1 - owner); /* the queue of the worker that does not own it */
 		usleep(100);
 	}
-	CHECKF(t.ctl.swarms.slot[0].live, "ingest not complete in 60 s (owner queue %d)", owner);
+	CHECKF(COMPLETE, "ingest not complete in 60 s (owner queue %d)", owner);
 	dp_stop = true;
 	rte_eal_mp_wait_lcore();
 	if (owner >= 0) {
@@ -256,7 +259,7 @@ int main(int argc, char **argv)
 				dp_drop_names[k], (unsigned long long)a->drops[k],
 				(unsigned long long)b->drops[k]);
 	}
-	if (t.ctl.swarms.slot[0].live)
+	if (COMPLETE)
 		CHECK(memcmp(t.ctl.swarms.slot[0].store.chunks, t.src.chunks,
 			      t.src.m.content_len) == 0);
 	dp_port_fini(t.cfg.port_id);
