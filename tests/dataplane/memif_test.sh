@@ -27,6 +27,17 @@ trap cleanup EXIT
 failures=0 cases=0
 fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
 begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
+# dp_up: waits (up to 20 s) for the data plane to announce its address, by when its memif
+# socket is there for the loadgen (a fixed 1.5 s sleep lost that race once on a loaded
+# machine: "memif_connect_client(): Failed to connect socket").
+dp_up() {
+	for _ in $(seq 200); do
+		grep -q "^superpeer-dataplane: 10.99.0.1" "$work/dp.out" && return 0
+		kill -0 "$dp_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "data plane did not start: $(tail -3 "$work/dp.out")"
+}
 # stop_pair: once the loadgen has printed its summary it polls no more (--linger); the data
 # plane leaves first, then the loadgen, which sees the link go down. The other order can
 # crash the data plane inside DPDK 22.11's memif PMD (docs/dataplane.md, "net_memif").
@@ -58,7 +69,7 @@ for mode in plain esp; do
 		--store "$work/store" --public "$work/key/provider.pub" --open \
 		--keyring "spmemif$$" "${dp_esp[@]}" >"$work/dp.out" 2>&1 &
 	dp_pid=$!
-	sleep 1.5
+	dp_up
 	timeout --foreground 60 "$lg" -l 1 --no-huge -m 256 --no-pci \
 		--file-prefix "spmemif$$lg" --vdev "net_memif0,role=client,socket=$work/m.sock" \
 		-- --target 10.99.0.1 --ip 10.99.0.2 --manifest "$work/store/manifest" --peers 8 \
@@ -84,7 +95,7 @@ for mode in plain esp; do
 		--vdev "net_memif0,role=server,socket=$work/m.sock" -- --ip 10.99.0.1 \
 		--keyring "spmemif$$" "${dp_esp[@]}" >"$work/dp.out" 2>&1 &
 	dp_pid=$!
-	sleep 1.5
+	dp_up
 	timeout --foreground 60 "$lg" -l 1 --no-huge -m 256 --no-pci \
 		--file-prefix "spmemif$$lg" --vdev "net_memif0,role=client,socket=$work/m.sock" \
 		-- --target 10.99.0.1 --ip 10.99.0.2 --peer-port 20000 --seed "$work/store" \
