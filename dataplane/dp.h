@@ -201,6 +201,7 @@ struct dp_ingest {
 	uint64_t chunks_in, bad_chunks, refused;
 	uint64_t bad_reported; /* key-ring lcore: bad chunks already reported */
 	uint64_t t_hs, t_req, t_progress, have_at_progress;
+	uint64_t t_sent;   /* TSC of the last datagram to the source (keep-alives when idle) */
 	struct dp_peer *p; /* the owner's peer entry for the source */
 	uint64_t *avail;   /* the slot's count of chunks in from the first, raised (release) */
 };

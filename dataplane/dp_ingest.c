@@ -133,6 +133,7 @@ static bool dp_ingest_send(struct dp_worker *w, struct dp_ingest *ing, bool hs)
 		return false;
 	}
 	dp_dgram_finish(w, p, sa, m, (uint32_t)n);
+	ing->t_sent = rte_rdtsc();
 	return true;
 }
 
@@ -156,6 +157,7 @@ static void dp_ingest_send_bytes(
 	}
 	memcpy(d, buf, len);
 	dp_dgram_finish(w, p, sa, m, (uint32_t)len);
+	ing->t_sent = rte_rdtsc();
 }
 
 /* Complete: the peer entry goes, the content is handed to the key-ring lcore to serve. */
@@ -296,6 +298,20 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 	 * timeout of what is still in flight. */
 	if (ing->l.n_inflight <= ing->window / 2 && dp_ingest_send(w, ing, false))
 		ing->t_req = now;
+	/*
+	 * Nothing to ask (a source that is itself still receiving the swarm has announced no
+	 * more, or it chokes us): a keep-alive, the channel ID alone (RFC 7574 3.7), every
+	 * `keepalive` seconds, so the source does not drop the channel its next HAVE goes to.
+	 */
+	/* (t_sent may be later than now: the sends above read the clock again.) */
+	if (w->cfg->keepalive_s != 0 && rte_rdtsc() - ing->t_sent > hz * w->cfg->keepalive_s) {
+		const uint8_t ka[4] = {(uint8_t)(ing->l.peer_id >> 24),
+			(uint8_t)(ing->l.peer_id >> 16), (uint8_t)(ing->l.peer_id >> 8),
+			(uint8_t)ing->l.peer_id};
+
+		dp_ingest_send_bytes(w, ing, ka, sizeof(ka));
+		w->keepalives_sent++;
+	}
 }
 
 void dp_ingest_tick(struct dp_worker *w)
