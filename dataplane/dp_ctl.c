@@ -83,6 +83,7 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 		e->chunks = (ing->m.content_len + ing->m.chunk_size - 1) / ing->m.chunk_size;
 		e->chunks_in = ing->chunks_in;
 		e->bad_chunks = ing->bad_chunks;
+		e->save = __atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE);
 		memcpy(e->source, ing->peer, 16);
 		e->source_port = ing->port;
 		snprintf(e->name, sizeof(e->name), "%.63s", ing->m.name);
@@ -316,6 +317,7 @@ static void dp_ctl_ingest_release(struct dp_ctl *c, struct dp_swarm *s, bool can
 		munmap(ing->content, ing->map_len);
 		free(s->store.sums);
 		memset(&s->store, 0, sizeof(s->store));
+		s->save_state = KR_SAVE_NONE; /* a save --when-complete: nothing to save */
 	}
 	rte_free(ing);
 }
@@ -359,6 +361,17 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 	c->ingested++;
 	dp_ctl_ingest_release(c, s, false);
 	c->swarms.n++;
+	if (s->save_state == KR_SAVE_PENDING) { /* swarm save --when-complete / ingest --save */
+		char why[256], dir[KR_PATH_MAX];
+
+		memcpy(dir, s->save_dir, sizeof(dir)); /* swarm_table_save writes save_dir */
+		s->save_state = KR_SAVE_NONE;
+		if (swarm_table_save(&c->swarms, slot, dir, false, why, sizeof(why)) != 0) {
+			printf("superpeer-dataplane: swarm %.63s not saved: %s\n", st->m.name, why);
+			fflush(stdout);
+			__atomic_store_n(&s->save_state, KR_SAVE_FAILED, __ATOMIC_RELEASE);
+		}
+	}
 }
 
 /* Ingests: complete ones served; bad chunks reported against their source. */
@@ -483,7 +496,8 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 			snprintf(why, cap, "no such swarm served");
 			return -ENOENT;
 		}
-		return swarm_table_save(&c->swarms, (unsigned)rc, sv->dir, why, cap);
+		return swarm_table_save(
+			&c->swarms, (unsigned)rc, sv->dir, sv->when_complete != 0, why, cap);
 	}
 	case KR_PEER_POLICY: {
 		const struct kr_peer_policy *pp = &m->u.policy;
@@ -697,11 +711,15 @@ static int dp_ctl_tel_swarms(const char *cmd, const char *params, struct rte_tel
 		rte_tel_data_add_dict_u64(e, "channels_opened", info.channels_opened);
 		rte_tel_data_add_dict_u64(e, "chunks_sent", info.chunks_sent);
 		rte_tel_data_add_dict_u64(e, "bytes_sent", info.bytes_sent);
+		/* Served while it arrives: chunks_in of chunks so far. */
+		rte_tel_data_add_dict_u64(e, "chunks_in",
+			info.state == KR_SWARM_INGESTING ? info.chunks_in : info.chunks);
 		rte_tel_data_add_dict_string(e, "save",
-			info.save == KR_SAVE_RUNNING  ? "saving"
-			: info.save == KR_SAVE_DONE   ? "saved"
-			: info.save == KR_SAVE_FAILED ? "failed"
-						      : "none");
+			info.save == KR_SAVE_RUNNING   ? "saving"
+			: info.save == KR_SAVE_DONE    ? "saved"
+			: info.save == KR_SAVE_FAILED  ? "failed"
+			: info.save == KR_SAVE_PENDING ? "pending"
+						       : "none");
 		rte_tel_data_add_dict_container(d, id, e, 0);
 	}
 	pthread_mutex_unlock(&c->lock);

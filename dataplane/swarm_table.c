@@ -90,7 +90,8 @@ static int swarm_manifest_read(struct dp_swarm *s, char *why, size_t cap)
 	return 0;
 }
 
-int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char *why, size_t cap)
+int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, bool when_complete,
+	char *why, size_t cap)
 {
 	struct dp_swarm *s;
 	int rc;
@@ -99,12 +100,14 @@ int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char
 		snprintf(why, cap, "no such swarm served");
 		return -ENOENT;
 	}
-	if (s->ingest != NULL) {
-		snprintf(why, cap, "still being ingested: save it once it is complete");
+	if (s->ingest != NULL && !when_complete) {
+		snprintf(why, cap, "still being ingested (--when-complete saves it then)");
 		return -EBUSY;
 	}
-	if (__atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE) == KR_SAVE_RUNNING) {
-		snprintf(why, cap, "a save of this swarm is still running");
+	if (__atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE) == KR_SAVE_RUNNING ||
+		s->save_state == KR_SAVE_PENDING) {
+		snprintf(why, cap, "a save of this swarm is still %s",
+			s->save_state == KR_SAVE_PENDING ? "pending" : "running");
 		return -EBUSY;
 	}
 	if (memchr(dir, '\0', KR_PATH_MAX) == NULL || dir[0] != '/') {
@@ -114,6 +117,11 @@ int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char
 	if (access(dir, F_OK) == 0) {
 		snprintf(why, cap, "%.200s: exists already", dir);
 		return -EEXIST;
+	}
+	if (s->ingest != NULL) {
+		snprintf(s->save_dir, sizeof(s->save_dir), "%s", dir);
+		__atomic_store_n(&s->save_state, KR_SAVE_PENDING, __ATOMIC_RELEASE);
+		return 0;
 	}
 	swarm_saver_reap(s);
 	if (s->manifest_text == NULL && (rc = swarm_manifest_read(s, why, cap)) != 0)

@@ -73,9 +73,12 @@ int swarm_table_del(struct swarm_table *t, const uint8_t *id, size_t id_len,
 void swarm_table_close(struct swarm_table *t);
 /*
  * Writer: starts writing the live swarm in slot to dir (chunk_store_save) in a thread of its
- * own. 0, or -errno with one line in why (a save of it still running, dir taken, ...).
+ * own. 0, or -errno with one line in why (a save of it still running, dir taken, ...). A swarm
+ * still being ingested is refused, unless when_complete: then dir is checked and kept, and
+ * the caller starts the save (swarm_table_save again) when the ingest completes.
  */
-int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, char *why, size_t cap);
+int swarm_table_save(struct swarm_table *t, unsigned slot, const char *dir, bool when_complete,
+	char *why, size_t cap);
 
 /* Writer: the slot ingesting swarm id, or -1. */
 int swarm_table_find_ingest(const struct swarm_table *t, const uint8_t *id, size_t id_len);

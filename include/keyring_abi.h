@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 4u
+#define KR_ABI_VERSION 5u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -152,7 +152,7 @@ static_assert(sizeof(struct kr_swarm) == 328, "kr_swarm layout");
 
 enum kr_swarm_state {
 	KR_SWARM_SERVING = 0,
-	KR_SWARM_INGESTING = 1, /* chunks coming in from a peer, not served yet */
+	KR_SWARM_INGESTING = 1, /* chunks coming in from a peer, served as they arrive */
 };
 
 struct kr_swarm_info {
@@ -179,18 +179,22 @@ enum kr_save_state {
 	KR_SAVE_RUNNING = 1,
 	KR_SAVE_DONE = 2,
 	KR_SAVE_FAILED = 3, /* the data plane's output says why */
+	KR_SAVE_PENDING = 4, /* asked for while ingesting: starts when the ingest completes */
 };
 
 /*
  * Write a served swarm (an ingested one, typically) to dir as a packed store
  * (include/store_format.h): dir, absolute, must not exist; its parent must. The data plane
  * writes it in a thread of its own while it goes on serving; kr_swarm_info.save tells how it
- * went. A `swarm del` waits for a running save.
+ * went. A `swarm del` waits for a running save. A swarm still being ingested is refused,
+ * unless when_complete: then the save starts when the ingest completes (KR_SAVE_PENDING
+ * until then; a cancelled ingest saves nothing).
  */
 struct kr_swarm_save {
 	uint8_t id[KR_SWARM_ID_MAX];
 	uint8_t id_len;
-	uint8_t pad[7];
+	uint8_t when_complete;
+	uint8_t pad[6];
 	char dir[KR_PATH_MAX];
 };
 static_assert(sizeof(struct kr_swarm_save) == 296, "kr_swarm_save layout");
@@ -199,7 +203,8 @@ static_assert(sizeof(struct kr_swarm_save) == 296, "kr_swarm_save layout");
  * Fetch a swarm from a peer into the data plane: the manifest (checked against the provider
  * key), the peer's address and PPSPP port, and encap_port: 0 for plain PPSPP, else ESP in UDP
  * to that port of the peer (SAs for the peer added as for any other). Every chunk is verified
- * against the swarm ID before it is stored; the swarm is served (open or not) once complete.
+ * against the swarm ID before it is stored; the swarm is served (open or not) as it arrives,
+ * each chunk once verified.
  */
 struct kr_ingest {
 	uint8_t peer[16];

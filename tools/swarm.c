@@ -7,12 +7,15 @@
 #include <libgen.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "esp_arg.h"
 #include "keyring.h"
+#include "manifest.h"
 #include "tool.h"
 
 enum { SWARM_TIMEOUT_MS = 30000 }; /* opening a large store maps and checks its tree */
@@ -25,15 +28,18 @@ static void swarm_usage(FILE *f)
 		"  del SWARM-ID\n"
 		"  list\n"
 		"  ingest MANIFEST --public PUBFILE --from ADDR:PORT [--esp-port N] [--open]\n"
-		"  save SWARM-ID DIR\n\n"
+		"         [--save DIR]\n"
+		"  save SWARM-ID DIR [--when-complete]\n\n"
 		"add: the data plane opens the packed store and checks its manifest against the\n"
 		"provider's public key (and, with --id, that it is that swarm). Peers reach it\n"
 		"through ESP; --open lets plain PPSPP fetch it too.\n"
 		"ingest: the data plane fetches the swarm from the peer at ADDR:PORT, verifies\n"
-		"every chunk, and serves it once complete.\n"
+		"every chunk, and serves each one as it arrives; --save DIR writes it as a packed\n"
+		"store to DIR once complete (as save --when-complete).\n"
 		"save: the data plane writes a served swarm (an ingested one, say) as a packed\n"
 		"store in the new directory DIR, in the background; `list` shows saving, saved\n"
-		"or save-failed (the data plane's output says why).\n");
+		"or save-failed (the data plane's output says why). A swarm still being ingested\n"
+		"is saved once complete with --when-complete (save-pending until then).\n");
 }
 
 static int swarm_add(struct keyring *kr, int argc, char **argv)
@@ -89,9 +95,10 @@ static void swarm_print_info(const void *entry)
 		/* Served as it arrives: its channels and what they were sent so far. */
 		printf("%s %s %" PRIu64 " bytes ingesting %" PRIu64 " of %" PRIu64
 		       " chunks from %s port %u bad-chunks %" PRIu64 " channels %" PRIu64
-		       " chunks-sent %" PRIu64 "\n",
+		       " chunks-sent %" PRIu64 "%s\n",
 			id, s->name, s->size, s->chunks_in, s->chunks, src, s->source_port,
-			s->bad_chunks, s->channels_opened, s->chunks_sent);
+			s->bad_chunks, s->channels_opened, s->chunks_sent,
+			s->save == KR_SAVE_PENDING ? " save-pending" : "");
 		return;
 	}
 	printf("%s %s %" PRIu64 " bytes %" PRIu64 " chunks of %" PRIu64 " %s channels %" PRIu64
@@ -104,11 +111,42 @@ static void swarm_print_info(const void *entry)
 					    : "");
 }
 
+/*
+ * save SWARM-ID DIR: DIR made absolute (its parent must exist; the data plane checks DIR);
+ * with when_complete, a swarm being ingested is saved once complete.
+ */
+static int swarm_save(
+	struct keyring *kr, const uint8_t *id, size_t id_len, const char *dir, bool when_complete)
+{
+	struct kr_msg m = {.type = KR_SWARM_SAVE, .len = sizeof(struct kr_swarm_save)};
+	struct kr_swarm_save *sv = &m.u.save;
+	char parent[PATH_MAX], base[PATH_MAX], abs[PATH_MAX], why[256];
+	int rc;
+
+	memcpy(sv->id, id, id_len);
+	sv->id_len = (uint8_t)id_len;
+	sv->when_complete = when_complete;
+	snprintf(parent, sizeof(parent), "%s", dir);
+	snprintf(base, sizeof(base), "%s", dir);
+	if (realpath(dirname(parent), abs) == NULL)
+		return tool_err("save: the parent of %s: %s", dir, strerror(errno));
+	if (strcmp(basename(base), ".") == 0 || strcmp(basename(base), "..") == 0 ||
+		strcmp(basename(base), "/") == 0)
+		return tool_err("save: %s: name a new directory", dir);
+	if ((size_t)snprintf(sv->dir, sizeof(sv->dir), "%s/%s", strcmp(abs, "/") == 0 ? "" : abs,
+		    basename(base)) >= sizeof(sv->dir))
+		return tool_err("save: %s: path longer than %zu bytes", dir, sizeof(sv->dir) - 1);
+	rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS);
+	if (rc != 0)
+		return tool_err("save: %s", why);
+	return 0;
+}
+
 static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 {
 	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
 	struct kr_ingest *in = &m.u.ingest;
-	const char *man = NULL, *pub = NULL, *from = NULL;
+	const char *man = NULL, *pub = NULL, *from = NULL, *save = NULL;
 	char path[PATH_MAX], why[128], host[64];
 	unsigned long port = 0, esp_port = 0;
 	const char *colon;
@@ -122,6 +160,8 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 			from = argv[++i];
 		else if (strcmp(argv[i], "--esp-port") == 0 && i + 1 < argc)
 			esp_port = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
+			save = argv[++i];
 		else if (argv[i][0] != '-' && man == NULL)
 			man = argv[i];
 		else
@@ -150,35 +190,23 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 	if (strlen(path) >= sizeof(in->manifest))
 		return tool_err("ingest: %s: path too long", path);
 	memcpy(in->manifest, path, strlen(path) + 1);
+	if (save != NULL) {
+		/* Checked here too, so that a save that cannot be made starts no ingest. */
+		struct manifest mf;
+		char text[MANIFEST_MAX_LEN + 1], err[256];
+
+		if (manifest_load(path, &mf, text, sizeof(text), err, sizeof(err)) != 0)
+			return tool_err("ingest: %s", err);
+		if (access(save, F_OK) == 0)
+			return tool_err("ingest: --save %s: exists already", save);
+		if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0)
+			return tool_err("ingest: %s", why);
+		if (swarm_save(kr, mf.swarm_id, hash_len(mf.hash), save, true) != 0)
+			return tool_err("ingest: started, but it will not be saved (above)");
+		return 0;
+	}
 	if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0)
 		return tool_err("ingest: %s", why);
-	return 0;
-}
-
-/* save SWARM-ID DIR: DIR made absolute (its parent must exist; the data plane checks DIR). */
-static int swarm_save(struct keyring *kr, const char *id, const char *dir)
-{
-	struct kr_msg m = {.type = KR_SWARM_SAVE, .len = sizeof(struct kr_swarm_save)};
-	struct kr_swarm_save *sv = &m.u.save;
-	char parent[PATH_MAX], base[PATH_MAX], abs[PATH_MAX], why[256];
-	int n = esp_arg_hex(id, sv->id, sizeof(sv->id)), rc;
-
-	if (n != 20 && n != 32)
-		return tool_err("save: the swarm ID is 40 or 64 hex digits");
-	sv->id_len = (uint8_t)n;
-	snprintf(parent, sizeof(parent), "%s", dir);
-	snprintf(base, sizeof(base), "%s", dir);
-	if (realpath(dirname(parent), abs) == NULL)
-		return tool_err("save: the parent of %s: %s", dir, strerror(errno));
-	if (strcmp(basename(base), ".") == 0 || strcmp(basename(base), "..") == 0 ||
-		strcmp(basename(base), "/") == 0)
-		return tool_err("save: %s: name a new directory", dir);
-	if ((size_t)snprintf(sv->dir, sizeof(sv->dir), "%s/%s", strcmp(abs, "/") == 0 ? "" : abs,
-		    basename(base)) >= sizeof(sv->dir))
-		return tool_err("save: %s: path longer than %zu bytes", dir, sizeof(sv->dir) - 1);
-	rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS);
-	if (rc != 0)
-		return tool_err("save: %s", why);
 	return 0;
 }
 
@@ -216,8 +244,13 @@ int tool_swarm_main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[1], "ingest") == 0) {
 		rc = swarm_ingest(&kr, argc, argv);
-	} else if (strcmp(argv[1], "save") == 0 && argc == 4) {
-		rc = swarm_save(&kr, argv[2], argv[3]);
+	} else if (strcmp(argv[1], "save") == 0 &&
+		   (argc == 4 || (argc == 5 && strcmp(argv[4], "--when-complete") == 0))) {
+		uint8_t id[KR_SWARM_ID_MAX];
+		int n = esp_arg_hex(argv[2], id, sizeof(id));
+
+		rc = n != 20 && n != 32 ? tool_err("save: the swarm ID is 40 or 64 hex digits")
+					: swarm_save(&kr, id, (size_t)n, argv[3], argc == 5);
 	} else if (strcmp(argv[1], "list") == 0) {
 		rc = tool_keyring_list(&kr, KR_SWARM_LIST, sizeof(struct kr_swarm_info),
 				       swarm_print_info, SWARM_TIMEOUT_MS);

@@ -364,8 +364,8 @@ else
 		--listen 10.77.0.2:7102 "$work/store4" >"$work/seed4.out" 2>&1 &
 	seed_pid=$!
 	for _ in $(seq 50); do grep -q "^listening on" "$work/seed4.out" && break; sleep 0.1; done
-	"$sp" swarm ingest "$work/store4/manifest" --public "$pub" --from 10.77.0.2:7102 --open ||
-		fail "swarm ingest"
+	"$sp" swarm ingest "$work/store4/manifest" --public "$pub" --from 10.77.0.2:7102 --open \
+		--save "$work/saved4" || fail "swarm ingest"
 	list4() { "$sp" swarm list | grep "^$id4 "; }
 	field() { sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 	for _ in $(seq 200); do
@@ -400,8 +400,11 @@ else
 	grep -q " ingesting $in4 of 8192 chunks.* channels 1 chunks-sent " <<<"$l4" &&
 		[ "$(field chunks-sent <<<"$l4")" -ge "$in4" ] ||
 		fail "while paused, $in4 chunks in: $l4"
-	"$sp" swarm save "$id4" "$work/saved4" 2>"$work/save4.err" && fail "saved while ingesting"
-	grep -q "still being ingested" "$work/save4.err" || fail "save refusal: $(cat "$work/save4.err")"
+	"$sp" swarm save "$id4" "$work/saved4b" 2>"$work/save4.err" && fail "saved while ingesting"
+	grep -q "still being ingested (--when-complete" "$work/save4.err" ||
+		fail "save refusal: $(cat "$work/save4.err")"
+	grep -q " save-pending$" <<<"$l4" || fail "ingest --save not pending: $l4"
+	[ -e "$work/saved4" ] && fail "saved before complete"
 	pkill -CONT -f "$paused"
 	paused=
 	wait "$fetch_pid" || fail "fetch while ingesting: $(cat "$work/fetch4.out")"
@@ -411,6 +414,12 @@ else
 	echo "complete: $l4"
 	grep -q " 8192 chunks of 1024 open channels 1 chunks-sent " <<<"$l4" ||
 		fail "not served as one swarm on: $l4"
+	# ingest --save: written once complete.
+	for _ in $(seq 100); do list4 | grep -q " saving$" || break; sleep 0.1; done
+	list4 | grep -q " saved$" || fail "ingest --save: $(list4) $(grep "not saved" "$work/dp.out")"
+	"$sp" verify --public "$pub" "$work/saved4" >/dev/null &&
+		cmp -s "$work/saved4/chunks" "$work/content4" ||
+		fail "the store ingest --save wrote does not verify"
 	kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 	ip netns exec "$ns" tc qdisc del dev "$vb" root
 fi
