@@ -542,10 +542,19 @@ int merkle_peaks_check(struct crypto_engine *e, enum hash_alg alg, const uint64_
 	return 0;
 }
 
+/*
+ * A trusted node is never written again (its value cannot differ: everything trusted hashes up
+ * to the root): a seeder serving an ingest reads the trusted nodes from other lcores while the
+ * verifier goes on (docs/dataplane.md, "Serving while ingesting").
+ */
 static void merkle_verifier_trust(struct merkle_verifier *v, uint64_t bin, const uint8_t *h)
 {
+	uint64_t bit = UINT64_C(1) << (bin % 64);
+
+	if (v->trust[bin / 64] & bit)
+		return;
 	memcpy(v->nodes + bin * v->hash_len, h, v->hash_len);
-	v->trust[bin / 64] |= UINT64_C(1) << (bin % 64);
+	v->trust[bin / 64] |= bit;
 }
 
 bool merkle_verifier_trusts(const struct merkle_verifier *v, uint64_t bin)
