@@ -176,6 +176,31 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 	return rc == PPSPP_CHANNEL_LEN ? 0 : rc; /* a bare channel header: nothing to ask */
 }
 
+uint64_t ppspp_leecher_held_prefix(const struct ppspp_leecher *l, uint64_t from)
+{
+	uint64_t bins[MERKLE_MAX_PEAKS], n = l->v.n_chunks, a = from;
+	unsigned np = merkle_peaks(n, bins);
+
+	for (unsigned k = 0; k < np; k++)
+		if (!merkle_verifier_trusts(&l->v, bins[k]))
+			return 0;
+	while (a < n) { /* a word at a time: in-order arrival walks about one burst */
+		uint64_t missing = ~l->have[a / 64] >> (a % 64);
+
+		if (missing != 0) {
+			a += (uint64_t)__builtin_ctzll(missing);
+			break;
+		}
+		a += 64 - a % 64;
+	}
+	return a < n ? a : n;
+}
+
+void ppspp_leecher_peer_has_all(struct ppspp_leecher *l)
+{
+	leecher_peer_has(l, (struct ppspp_range){0, l->v.n_chunks - 1});
+}
+
 void ppspp_leecher_timeout(struct ppspp_leecher *l)
 {
 	memset(l->inflight, 0, (size_t)((l->v.n_chunks + 63) / 64) * sizeof(uint64_t));

@@ -106,6 +106,21 @@ int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap);
  */
 int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, uint64_t window);
 
+/*
+ * The seeder announced nothing a while after its handshake: RFC 7574 does not require HAVE,
+ * so everything is taken as announced (a seeder that holds back what it lacks serves it as
+ * it comes). For the caller's timer.
+ */
+void ppspp_leecher_peer_has_all(struct ppspp_leecher *l);
+
+/*
+ * For a caller serving on what it receives (the data plane's ingest): the count of chunks held
+ * from the first, continuing from `from` (a count known held), or 0 while any peak is not
+ * trusted yet (a seeder sends every peak with its first DATA; a source that sends uncles up
+ * to the root instead of the peaks has them trusted only as the chunks under them arrive).
+ */
+uint64_t ppspp_leecher_held_prefix(const struct ppspp_leecher *l, uint64_t from);
+
 /* Nothing arrived for a while: what is in flight is asked for again by the next request. */
 void ppspp_leecher_timeout(struct ppspp_leecher *l);
 

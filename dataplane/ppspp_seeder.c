@@ -138,8 +138,10 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 	 * Asking again for something already sent means a datagram was lost: the peer may lack
 	 * the peaks or uncles it carried, so forget what was sent and send full paths again.
 	 */
-	if (ranges_touch(&ch->requested, r.start, r.end) ||
-		ranges_touch(&ch->sent, r.start, r.end)) {
+	if (ranges_touch(&ch->sent, r.start, r.end) ||
+		(ranges_touch(&ch->requested, r.start, r.end) &&
+			r.start < chunk_store_avail(ch->store))) {
+		/* (A range held because none of it has arrived yet cannot have been lost.) */
 		ch->sent.n = 0;
 		ch->peaks_next = 0;
 		ch->integrity_ahead = false;
@@ -296,6 +298,12 @@ enum seeder_reason seeder_input(struct seeder_channel *ch, const uint8_t *dgram,
 			break;
 		}
 	}
+	/*
+	 * A store still arriving, and the peer asks for nothing (a keep-alive, an ACK): it may
+	 * have lost a HAVE, so the next output says again all that is in.
+	 */
+	if (ch->state == SEEDER_ST_OPEN && ch->n_req == 0 && ch->partial)
+		ch->have_due = true;
 	return SEEDER_R_OK;
 }
 
@@ -384,6 +392,7 @@ static int seeder_handshake_reply(struct seeder_channel *ch, uint8_t *buf, size_
 	if (rc == 0)
 		rc = ppspp_builder_handshake_end(&b);
 	ch->have_sent = chunk_store_avail(s);
+	ch->partial = ch->have_sent < s->tree.n_chunks;
 	if (rc == 0 && ch->have_sent > 0)
 		rc = ppspp_builder_append_have(&b, (struct ppspp_range){0, ch->have_sent - 1});
 	if (rc != 0)
@@ -392,18 +401,32 @@ static int seeder_handshake_reply(struct seeder_channel *ch, uint8_t *buf, size_
 	return ppspp_builder_finish(&b);
 }
 
-/* HAVE for the chunks that arrived since the last one announced, up to avail. */
+/*
+ * HAVE for every chunk in, from the first (one range whatever came before: a lost HAVE is
+ * made good by the next one).
+ */
 static int seeder_have(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t avail)
 {
 	struct ppspp_builder b;
 	int rc = ppspp_builder_init(&b, &ch->ctx, buf, cap, ch->peer_id);
 
 	if (rc == 0)
-		rc = ppspp_builder_append_have(&b, (struct ppspp_range){ch->have_sent, avail - 1});
+		rc = ppspp_builder_append_have(&b, (struct ppspp_range){0, avail - 1});
 	if (rc != 0)
 		return rc;
 	ch->have_sent = avail;
+	ch->have_due = false;
 	return ppspp_builder_finish(&b);
+}
+
+/* The first queued range with a chunk in (0 for a whole store), or n_req when none has. */
+static unsigned seeder_servable(const struct seeder_channel *ch, uint64_t avail)
+{
+	unsigned k = 0;
+
+	while (k < ch->n_req && ch->req[k].start >= avail)
+		k++;
+	return k;
 }
 
 int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t now_us)
@@ -412,12 +435,13 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 	uint64_t bins[MERKLE_MAX_HEIGHT], c;
 	struct ppspp_builder b;
 	const uint8_t *chunk;
-	unsigned n_uncles = 0, k;
+	unsigned n_uncles = 0, k, r = 0; /* r: the queued range served */
 	bool integrity;
 	size_t clen;
 	int rc;
 
 	ch->data_len = 0;
+	ch->starved = false;
 	if (ch->state == SEEDER_ST_REPLY_DUE)
 		return seeder_handshake_reply(ch, buf, cap);
 	if (ch->state == SEEDER_ST_OPEN && ch->choke_due) {
@@ -430,16 +454,18 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 		ch->choke_due = false;
 		return ppspp_builder_finish(&b);
 	}
-	ch->starved = false;
 	if (ch->state != SEEDER_ST_OPEN)
 		return 0;
-	if (ch->have_sent < s->tree.n_chunks) {
+	if (ch->have_sent < s->tree.n_chunks || ch->have_due) {
 		/* A store still arriving: announce what came in, and hold what did not. */
 		uint64_t avail = chunk_store_avail(s);
-		bool waiting = ch->n_req == 0 || ch->req[0].start >= avail;
+		bool waiting;
 
-		if (avail > ch->have_sent &&
-			(waiting || avail - ch->have_sent >= SEEDER_HAVE_BATCH))
+		r = seeder_servable(ch, avail);
+		waiting = r == ch->n_req;
+		if (avail > 0 && (ch->have_due || (avail > ch->have_sent &&
+							  (waiting || avail - ch->have_sent >=
+									      SEEDER_HAVE_BATCH))))
 			return seeder_have(ch, buf, cap, avail);
 		if (waiting) {
 			ch->starved = true;
@@ -453,7 +479,7 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 		ch->cc_held++; /* the peer's ACKs open the window again */
 		return 0;
 	}
-	c = ch->req[0].start;
+	c = ch->req[r].start;
 	chunk = chunk_store_chunk(s, c, &clen);
 	integrity = !(ch->integrity_ahead && ch->integrity_for == c);
 	if (integrity)
@@ -478,8 +504,8 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 		ch->integrity_ahead = false;
 		if (!ranges_touch(&ch->resent, c, c))
 			ranges_add(&ch->sent, (struct ppspp_range){c, c});
-		if (++ch->req[0].start > ch->req[0].end)
-			seeder_req_remove(ch, 0);
+		if (++ch->req[r].start > ch->req[r].end)
+			seeder_req_remove(ch, r);
 		ch->chunks_sent++;
 		ch->bytes_sent += clen;
 		ledbat_sent(&ch->cc);

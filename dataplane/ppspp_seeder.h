@@ -99,6 +99,8 @@ struct seeder_channel {
 	/* The last seeder_output had nothing to send only because the store does not hold
 	 * the chunks yet: call it again once chunk_store_avail() has grown. */
 	bool starved;
+	bool have_due; /* say again all that is in (the peer may have lost a HAVE) */
+	bool partial;  /* opened while the store was still arriving: HAVEs matter */
 	bool choked;	  /* we choke the peer: its REQUESTs are refused */
 	bool choke_due;	  /* CHOKE or UNCHOKE (per choked) still to send */
 	/*
@@ -135,6 +137,14 @@ void seeder_choke(struct seeder_channel *ch, bool choke);
 /* LEDBAT on the DATA this channel sends (docs/serving.md); off after seeder_channel_init. */
 void seeder_congestion(struct seeder_channel *ch, bool on);
 
+/* Something to send now: requests queued, or HAVE owed (for a caller pausing output). */
+static inline bool seeder_output_due(const struct seeder_channel *ch)
+{
+	return ch->n_req > 0 || ch->have_due ||
+	       (ch->have_sent < ch->store->tree.n_chunks &&
+		       chunk_store_avail(ch->store) > ch->have_sent);
+}
+
 /* The caller's clock (us) for what seeder_input does next (ACK delay bookkeeping). */
 static inline void seeder_clock(struct seeder_channel *ch, uint64_t now_us)
 {
@@ -153,8 +163,10 @@ size_t seeder_handshake_swarm(const uint8_t *dgram, size_t len, const uint8_t **
  * due; -ENOSPC when cap cannot hold even one chunk with its header (a configuration error).
  * A store still being ingested (chunk_store_avail() below its chunk count) is served as far
  * as it goes: HAVE announces the chunks as they arrive (one datagram per 64, or at once
- * when the peer waits for them), a requested chunk not in yet waits in the queue, and
- * ch->starved says that only new chunks can make the channel send again.
+ * when the peer waits for them; each one from chunk 0, and said again after the peer sent
+ * something while asking for nothing, so a lost HAVE costs no more than a keep-alive), a
+ * requested chunk not in yet waits in the queue (the first range that has one is served),
+ * and ch->starved says that only new chunks can make the channel send again.
  */
 int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t now_us);
 

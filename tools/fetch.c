@@ -126,7 +126,7 @@ int tool_fetch_main(int argc, char **argv)
 	struct fetch_out fo = { .fd = -1 };
 	bool have_engine = false, have_leecher = false, esn = false;
 	bool tty = isatty(STDERR_FILENO);
-	uint64_t t_start, t_progress, t_hs = 0, t_req = 0, t_shown = 0;
+	uint64_t t_start, t_progress, t_hs = 0, t_req = 0, t_shown = 0, t_open = 0;
 	uint32_t local_id = 0;
 	int c, fd = -1, rc = 1, n;
 
@@ -297,6 +297,12 @@ int tool_fetch_main(int argc, char **argv)
 
 			fetch_send(fd, &esp, &e, ka, 4, peer_addr_port(&local), ppspp_port);
 		}
+		if (l.peer_id != 0 && t_open == 0)
+			t_open = now;
+		/* A seeder that has announced nothing a second after its handshake may never
+		 * send HAVE (RFC 7574 does not require it): everything is asked for. */
+		if (l.peer_id != 0 && l.n_peer_has == 0 && now - t_open > 1000000)
+			ppspp_leecher_peer_has_all(&l);
 		if (l.peer_id != 0) {
 			/*
 			 * Nothing verified for 300 ms since the last chunk or request: what is
