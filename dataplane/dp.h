@@ -202,6 +202,7 @@ struct dp_ingest {
 	uint64_t bad_reported; /* key-ring lcore: bad chunks already reported */
 	uint64_t t_hs, t_req, t_progress, have_at_progress;
 	uint64_t t_sent;   /* TSC of the last datagram to the source (keep-alives when idle) */
+	uint64_t t_open;   /* TSC when the source's handshake was first seen answered */
 	struct dp_peer *p; /* the owner's peer entry for the source */
 	uint64_t *avail;   /* the slot's count of chunks in from the first, raised (release) */
 };
@@ -268,8 +269,7 @@ struct dp_worker {
 	uint32_t tx_wait_head, tx_wait_n, tx_wait_cap;
 	uint64_t tx_held; /* times a peer's output paused for transmit room */
 	/* Peers served a swarm still being ingested that wait for more of it (a FIFO of
-	 * 2 * (peers_mask + 1) entries), and the swarms' avail counts summed when it was
-	 * last looked at. */
+	 * 2 * (peers_mask + 1) entries), and swarms->avail_events when it was last looked at. */
 	struct dp_peer **avail_wait;
 	uint32_t avail_wait_head, avail_wait_n, avail_wait_cap;
 	uint64_t avail_seen;

@@ -278,7 +278,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		}
 		st->chunks = ing->content;
 		st->n_peaks = merkle_peaks(st->tree.n_chunks, st->peaks);
-		s->avail = 0;
+		__atomic_store_n(&s->avail, 0, __ATOMIC_RELAXED);
 		st->avail = &s->avail;
 		ing->avail = &s->avail;
 		s->open = ing->open;
@@ -289,6 +289,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 	__atomic_store_n(&s->ingest, ing, __ATOMIC_RELEASE);
 	__atomic_store_n(&c->swarms.n_ingests, c->swarms.n_ingests + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->live, 1, __ATOMIC_RELEASE);
+	c->swarms.n++;
 	return 0;
 fail:
 	if (ing->content != NULL)
@@ -318,6 +319,7 @@ static void dp_ctl_ingest_release(struct dp_ctl *c, struct dp_swarm *s, bool can
 		free(s->store.sums);
 		memset(&s->store, 0, sizeof(s->store));
 		s->save_state = KR_SAVE_NONE; /* a save --when-complete: nothing to save */
+		c->swarms.n--;
 	}
 	rte_free(ing);
 }
@@ -360,7 +362,6 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 	ing->manifest_text = NULL;
 	c->ingested++;
 	dp_ctl_ingest_release(c, s, false);
-	c->swarms.n++;
 	if (s->save_state == KR_SAVE_PENDING) { /* swarm save --when-complete / ingest --save */
 		char why[256], dir[KR_PATH_MAX];
 

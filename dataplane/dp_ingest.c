@@ -87,28 +87,19 @@ static void dp_ingest_deliver(void *ctx, uint64_t chunk, const uint8_t *data, si
 }
 
 /*
- * The chunks in, from the first, made servable: the leecher requests in order, so this walks
- * about as far as the burst just verified. The release store orders the content and the
- * tree nodes the burst wrote before it, for a seeder on any worker that reads it (acquire).
+ * The chunks in, from the first, made servable (once every peak is trusted): the leecher
+ * requests in order, so this walks about as far as the burst just verified. The release
+ * store orders the content and the tree nodes the burst wrote before it, for a seeder on any
+ * worker that reads it (acquire); avail_events wakes the workers' waiting peers.
  */
-static void dp_ingest_publish(struct dp_ingest *ing)
+static void dp_ingest_publish(struct dp_worker *w, struct dp_ingest *ing)
 {
-	const uint64_t *have = ing->l.have, n = ing->l.v.n_chunks;
-	uint64_t a = *ing->avail;
+	uint64_t a = ppspp_leecher_held_prefix(&ing->l, *ing->avail);
 
-	while (a < n) {
-		uint64_t w = ~have[a / 64] >> (a % 64);
-
-		if (w != 0) {
-			a += (uint64_t)__builtin_ctzll(w);
-			break;
-		}
-		a += 64 - a % 64;
-	}
-	if (a > n)
-		a = n;
-	if (a != *ing->avail)
+	if (a > *ing->avail) {
 		__atomic_store_n(ing->avail, a, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&w->cfg->swarms->avail_events, 1, __ATOMIC_RELEASE);
+	}
 }
 
 /* One datagram of the leecher's to the source: handshake (hs) or requests. True if sent. */
@@ -216,7 +207,7 @@ void dp_ingest_flush(struct dp_worker *w)
 			}
 			w->chunks_ingested += ing->chunks_in - before;
 			if (ing->chunks_in != before)
-				dp_ingest_publish(ing);
+				dp_ingest_publish(w, ing);
 			if (ack_len > 0)
 				dp_ingest_send_bytes(w, ing, ack, ack_len);
 			dp_ingest_after_input(w, ing);
@@ -288,6 +279,12 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 		}
 		return;
 	}
+	if (ing->t_open == 0)
+		ing->t_open = now;
+	/* A source that has announced nothing a second after its handshake may never send HAVE
+	 * (RFC 7574 does not require it): everything is asked for. */
+	if (ing->l.n_peer_has == 0 && now - ing->t_open > hz)
+		ppspp_leecher_peer_has_all(&ing->l);
 	if (ing->l.n_inflight > 0 &&
 		now - (ing->t_req > ing->t_progress ? ing->t_req : ing->t_progress) > hz * 3 / 10) {
 		ppspp_leecher_timeout(&ing->l);

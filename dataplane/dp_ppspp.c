@@ -453,7 +453,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 			k = 0;
 			dp_tx_flush(w);
 			if (!dp_tx_room(w, 0)) {
-				if (p->ch.n_req > 0)
+				if (seeder_output_due(&p->ch))
 					dp_tx_wait_push(w, p);
 				break;
 			}
@@ -548,16 +548,15 @@ void dp_ppspp_tx_resume(struct dp_worker *w)
 void dp_ppspp_avail_resume(struct dp_worker *w)
 {
 	const struct swarm_table *st = w->cfg->swarms;
-	uint64_t sum = 0;
+	uint64_t ev;
 
 	if (w->avail_wait_n == 0)
 		return;
-	/* Only when some ingest brought chunks in since the last look. */
-	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
-		sum += __atomic_load_n(&st->slot[i].avail, __ATOMIC_RELAXED);
-	if (sum == w->avail_seen)
+	/* Only when some ingest made chunks servable since the last look. */
+	ev = __atomic_load_n(&st->avail_events, __ATOMIC_ACQUIRE);
+	if (ev == w->avail_seen)
 		return;
-	w->avail_seen = sum;
+	w->avail_seen = ev;
 	for (uint32_t todo = w->avail_wait_n; todo > 0 && w->avail_wait_n > 0; todo--) {
 		struct dp_peer *p = w->avail_wait[w->avail_wait_head];
 

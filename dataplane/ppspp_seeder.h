@@ -99,8 +99,8 @@ struct seeder_channel {
 	/* The last seeder_output had nothing to send only because the store does not hold
 	 * the chunks yet: call it again once chunk_store_avail() has grown. */
 	bool starved;
-	bool have_due; /* say again all that is in (the peer may have lost a HAVE) */
-	bool partial;  /* opened while the store was still arriving: HAVEs matter */
+	bool have_due;	  /* say again all that is in (the peer may have lost a HAVE) */
+	bool partial;	  /* opened while the store was still arriving: HAVEs matter */
 	bool choked;	  /* we choke the peer: its REQUESTs are refused */
 	bool choke_due;	  /* CHOKE or UNCHOKE (per choked) still to send */
 	/*

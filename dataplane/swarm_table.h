@@ -52,8 +52,11 @@ struct dp_swarm {
 
 struct swarm_table {
 	struct dp_swarm slot[DP_MAX_SWARMS];
-	unsigned n;
+	unsigned n;	    /* live slots, ingests included */
 	unsigned n_ingests; /* slots with an ingest hung on them; workers read it relaxed */
+	/* Raised (release) by an ingest's owner each time it makes more chunks servable: a
+	 * worker with peers waiting for chunks looks at them only when it moved. */
+	uint64_t avail_events;
 };
 
 /*
