@@ -352,7 +352,11 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 		merkle_tree_free(&t);
 		return;
 	}
-	/* Ownership only: the fields workers read (nodes, chunks, avail) stay as they are. */
+	/* Ownership only: the fields workers read (nodes, chunks, avail) stay as they are. The
+	 * owner published every chunk already; said once more, atomically, so that no channel
+	 * can wait on a count short of the whole. */
+	__atomic_store_n(&s->avail, st->tree.n_chunks, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&c->swarms.avail_events, 1, __ATOMIC_RELEASE);
 	st->tree.owned = t.owned;
 	st->tree.owned_map_len = t.owned_map_len;
 	st->chunks_map = ing->content;

@@ -8,6 +8,12 @@
  *        |  frames to the non-owner's rx ring         ^ frames from both tx rings
  *   [ worker A: queue 0, lcore 1 ]   [ worker B: queue 1, lcore 2 ]   one net_ring port
  *
+ * A leecher (the project's PPSPP leecher, in the test thread too) fetches the swarm from the
+ * data plane on the same non-owner queue while the ingest arrives: its channel lives on the
+ * worker that does not own the ingest and reads what the owner publishes. The source pauses
+ * once 512 chunks are in until the leecher holds them all, so it is served before the ingest
+ * completes; it must end byte-identical.
+ *
  * Lcores 1 and 2 share CPU 1 (--lcores), so this runs on a 2-core machine. The store is made
  * by `superpeer pack` (argv[1]). Bounded: 60 s. Exit 0, 1, or 77 with fewer than 2 cores.
  */
@@ -26,10 +32,11 @@
 #include "check.h"
 #include "dp.h"
 #include "dp_ctl.h"
+#include "ppspp_leecher.h"
 #include "ppspp_seeder.h"
 #include "ring_rig.h"
 
-enum { SRC_PORT = 7100, N_CHUNKS = 2048, CHUNK = 1024 };
+enum { SRC_PORT = 7100, LEE_PORT = 7300, N_CHUNKS = 2048, CHUNK = 1024, PAUSE_AT = 512 };
 
 static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 2}; /* ring_rig.c's peer */
 
@@ -44,6 +51,11 @@ struct steer_test {
 	struct seeder_channel ch;
 	uint32_t next_id;
 	char name[64], dir[64];
+	/* The leecher of the data plane's swarm while it is ingested. */
+	struct ppspp_leecher lee;
+	uint8_t *lee_out;
+	uint64_t lee_t_hs, lee_t_req, lee_have_paused;
+	bool paused; /* the source holds back until the leecher has all that is in */
 };
 
 static int setup_port(struct steer_test *t)
@@ -75,17 +87,71 @@ static int setup_port(struct steer_test *t)
 	return 0;
 }
 
-/* One datagram of the source's to the data plane, into queue q's rx ring. */
-static void send_dgram(struct steer_test *t, int q, const uint8_t *d, size_t len)
+/* One datagram of the source's (or, from sport, the leecher's) to the data plane, into queue
+ * q's rx ring. */
+static void send_from(struct steer_test *t, int q, uint16_t sport, const uint8_t *d, size_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(t->pool);
 
 	CHECK(m != NULL);
 	if (m == NULL)
 		return;
-	memcpy(ring_rig_udp4_to(&t->cfg.mac, m, SRC_PORT, 6778, len), d, len);
+	memcpy(ring_rig_udp4_to(&t->cfg.mac, m, sport, 6778, len), d, len);
 	while (rte_ring_enqueue(t->rx[q], m) != 0)
 		usleep(10);
+}
+
+static void send_dgram(struct steer_test *t, int q, const uint8_t *d, size_t len)
+{
+	send_from(t, q, SRC_PORT, d, len);
+}
+
+static void lee_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	memcpy((uint8_t *)ctx + chunk * CHUNK, data, len);
+}
+
+/* A datagram from the data plane to the leecher: verified, ACKed on queue q. */
+static void lee_input(struct steer_test *t, int q, const uint8_t *d, size_t len)
+{
+	static uint8_t ack[2048];
+	size_t ack_len = 0;
+	uint64_t had = t->lee.n_have;
+
+	t->lee.now_us = ring_rig_now_us();
+	(void)ppspp_leecher_input(
+		&t->lee, d, len, lee_deliver, t->lee_out, ack, sizeof(ack), &ack_len);
+	if (ack_len > 0)
+		send_from(t, q, LEE_PORT, ack, ack_len);
+	if (t->lee.n_have != had)
+		t->lee_t_req = ring_rig_now_us();
+}
+
+/* The leecher's timers: handshake until answered, a window of 64, re-asked after 300 ms. */
+static void lee_run(struct steer_test *t, int q)
+{
+	static uint8_t out[2048];
+	uint64_t now = ring_rig_now_us();
+	int n;
+
+	if (ppspp_leecher_done(&t->lee))
+		return;
+	if (t->lee.peer_id == 0) {
+		if (now - t->lee_t_hs > 100000) {
+			n = ppspp_leecher_handshake(&t->lee, out, sizeof(out));
+			if (n > 0)
+				send_from(t, q, LEE_PORT, out, (size_t)n);
+			t->lee_t_hs = now;
+		}
+		return;
+	}
+	if (t->lee.n_inflight > 0 && now - t->lee_t_req > 300000)
+		ppspp_leecher_timeout(&t->lee);
+	if (t->lee.n_inflight <= 32 &&
+		(n = ppspp_leecher_requests(&t->lee, out, sizeof(out), 64)) > 0) {
+		send_from(t, q, LEE_PORT, out, (size_t)n);
+		t->lee_t_req = now;
+	}
 }
 
 /* The source: every datagram the data plane sent to it, answered on queue q's rx ring. */
@@ -107,11 +173,17 @@ static void serve_source(struct steer_test *t, int q)
 
 			if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 				ip->next_proto_id != IPPROTO_UDP ||
-				udp->dst_port != rte_cpu_to_be_16(SRC_PORT)) {
+				(udp->dst_port != rte_cpu_to_be_16(SRC_PORT) &&
+					udp->dst_port != rte_cpu_to_be_16(LEE_PORT))) {
 				rte_pktmbuf_free(ms[i]);
 				continue;
 			}
 			len = rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp);
+			if (udp->dst_port == rte_cpu_to_be_16(LEE_PORT)) {
+				lee_input(t, q, d, len);
+				rte_pktmbuf_free(ms[i]);
+				continue;
+			}
 			if (seeder_handshake_swarm(d, len, &id) > 0 && t->ch.peer_id == 0) {
 				do
 					t->next_id++;
@@ -122,6 +194,20 @@ static void serve_source(struct steer_test *t, int q)
 			(void)seeder_input(&t->ch, d, len);
 			rte_pktmbuf_free(ms[i]);
 		}
+	}
+	lee_run(t, q);
+	/* Paused once PAUSE_AT chunks are in, until the leecher holds all that is in. */
+	{
+		uint64_t in = __atomic_load_n(&t->ctl.swarms.slot[0].avail, __ATOMIC_ACQUIRE);
+
+		if (!t->paused && t->lee_have_paused == 0 && in >= PAUSE_AT)
+			t->paused = true;
+		if (t->paused && t->lee.n_have >= in) {
+			t->paused = false;
+			t->lee_have_paused = t->lee.n_have;
+		}
+		if (t->paused)
+			return;
 	}
 	for (int k = 0; k < 64; k++) {
 		int n = seeder_output(&t->ch, out, 1400, ring_rig_now_us());
@@ -171,6 +257,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t.pool = rte_pktmbuf_pool_create("pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	t.lee_out = calloc(N_CHUNKS, CHUNK);
+	if (t.lee_out == NULL)
+		return 1;
 	snprintf(path, sizeof(path), "%s/key/provider.pub", t.dir);
 	if (t.pool == NULL || crypto_engine_init(&t.eng) != 0 ||
 		chunk_store_pub_read(path, pub, err, sizeof(err)) != 0) {
@@ -224,13 +313,15 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&t.ctl.lock);
 	CHECKF(rc == 0, "ingest refused: %s", why);
 	ing = t.ctl.swarms.slot[0].ingest;
+	CHECK(ppspp_leecher_init(&t.lee, &t.eng, t.src.m.hash, CHUNK, t.src.m.content_len,
+		      t.src.m.swarm_id, 0x1ee, PPSPP_CAM_CHUNK32) == 0);
 
 	/* Until complete (served) or 60 s: the source answers on the other worker's queue. */
 	end = ring_rig_now_us() + 60 * 1000000ull;
 	/* The slot is live (served as it arrives) from the start; complete when the ingest is off
 	 * it and it is still live. */
 #define COMPLETE (t.ctl.swarms.slot[0].live && t.ctl.swarms.slot[0].ingest == NULL)
-	while (rc == 0 && ring_rig_now_us() < end && !COMPLETE) {
+	while (rc == 0 && ring_rig_now_us() < end && (!COMPLETE || !ppspp_leecher_done(&t.lee))) {
 		dp_ctl_poll(&t.ctl);
 		if (owner < 0 && ing != NULL &&
 			__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) != DP_SA_NO_OWNER)
@@ -241,6 +332,15 @@ int main(int argc, char **argv)
 		usleep(100);
 	}
 	CHECKF(COMPLETE, "ingest not complete in 60 s (owner queue %d)", owner);
+	printf("leecher: %llu of %u chunks, %llu of them while the source was paused at %u\n",
+		(unsigned long long)t.lee.n_have, N_CHUNKS, (unsigned long long)t.lee_have_paused,
+		PAUSE_AT);
+	CHECKF(ppspp_leecher_done(&t.lee) &&
+			memcmp(t.lee_out, t.src.chunks, t.src.m.content_len) == 0,
+		"leecher: %llu of %u chunks", (unsigned long long)t.lee.n_have, N_CHUNKS);
+	CHECKF(t.lee_have_paused >= PAUSE_AT, "served before complete: %llu",
+		(unsigned long long)t.lee_have_paused);
+	CHECK(t.lee.counts[LEECHER_R_BAD_CHUNK] == 0 && t.lee.counts[LEECHER_R_BAD_PEAKS] == 0);
 	dp_stop = true;
 	rte_eal_mp_wait_lcore();
 	if (owner >= 0) {
@@ -250,6 +350,10 @@ int main(int argc, char **argv)
 			owner, (unsigned long long)a->steered,
 			(unsigned long long)(a->chunks_ingested + b->chunks_ingested));
 		CHECKF(a->steered > 0, "nothing steered");
+		/* The leecher's channel is on the worker that does not own the ingest. */
+		CHECKF(a->chunks_sent >= N_CHUNKS && b->chunks_sent == 0,
+			"chunks sent: non-owner %llu, owner %llu",
+			(unsigned long long)a->chunks_sent, (unsigned long long)b->chunks_sent);
 		CHECKF(b->chunks_ingested == N_CHUNKS && a->chunks_ingested == 0,
 			"chunks ingested: owner %llu, other %llu",
 			(unsigned long long)b->chunks_ingested,
@@ -267,6 +371,8 @@ int main(int argc, char **argv)
 	for (unsigned q = 0; q < 2; q++)
 		dp_worker_free(t.w[q]);
 	chunk_store_close(&t.src);
+	ppspp_leecher_fini(&t.lee);
+	free(t.lee_out);
 	crypto_engine_fini(&t.eng);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", t.dir);
 	(void)system(cmd);
