@@ -32,6 +32,14 @@ static void bit_clear(uint64_t *m, uint64_t i)
 	m[i / 64] &= ~(UINT64_C(1) << (i % 64));
 }
 
+static bool leecher_linked(const struct ppspp_leecher *f, const struct ppspp_leecher *l)
+{
+	for (unsigned c = 0; c < f->n_chans; c++)
+		if (f->chans[c] == l)
+			return true;
+	return false;
+}
+
 /* HAVE: the seeder holds chunks r (clamped to the content), counted once each. */
 static void leecher_peer_has(struct ppspp_leecher *l, struct ppspp_range r)
 {
@@ -54,11 +62,35 @@ static void leecher_peer_has(struct ppspp_leecher *l, struct ppspp_range r)
 	}
 }
 
-/* Chunk i is worth asking for: announced by the seeder, neither held nor in flight. */
+/* Chunk i announced by channel l's seeder, and not given up by l (a timeout). */
+static bool leecher_offers(const struct ppspp_leecher *l, uint64_t i)
+{
+	return l->peer_id != 0 && !l->closed &&
+	       (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i)) &&
+	       (l->n_avoid == 0 || !bit_get(l->avoid, i));
+}
+
+/* Another linked channel of the swarm may be asked for chunk i. */
+static bool leecher_elsewhere(const struct ppspp_leecher *l, uint64_t i)
+{
+	const struct ppspp_leecher *f = l->first != NULL ? l->first : l;
+
+	for (unsigned c = 0; c < f->n_chans; c++)
+		if (f->chans[c] != l && leecher_offers(f->chans[c], i))
+			return true;
+	return false;
+}
+
+/*
+ * Chunk i is worth asking for on channel l: announced by its seeder, neither held nor in
+ * flight on any channel of the swarm, and not timed out here unless no other channel can be
+ * asked for it.
+ */
 static bool leecher_wanted(const struct ppspp_leecher *l, uint64_t i)
 {
-	return !bit_get(l->have, i) && !bit_get(l->inflight, i) &&
-	       (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i));
+	return !bit_get(l->have, i) && !bit_get(l->asked, i) &&
+	       (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i)) &&
+	       (l->n_avoid == 0 || !bit_get(l->avoid, i) || !leecher_elsewhere(l, i));
 }
 
 int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum hash_alg alg,
@@ -76,12 +108,18 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 		return rc;
 	words = (size_t)((l->v.n_chunks + 63) / 64);
 	l->have = calloc(words, sizeof(uint64_t));
+	l->asked = calloc(words, sizeof(uint64_t));
 	l->inflight = calloc(words, sizeof(uint64_t));
 	l->peer_has = calloc(words, sizeof(uint64_t));
-	if (l->have == NULL || l->inflight == NULL || l->peer_has == NULL) {
+	l->avoid = calloc(words, sizeof(uint64_t));
+	if (l->have == NULL || l->asked == NULL || l->inflight == NULL || l->peer_has == NULL ||
+		l->avoid == NULL) {
 		ppspp_leecher_fini(l);
 		return -ENOMEM;
 	}
+	l->n_have_p = &l->n_have;
+	l->chans[0] = l;
+	l->n_chans = 1;
 	l->e = e;
 	l->local_id = local_id;
 	l->cam = cam;
@@ -91,18 +129,64 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 	return 0;
 }
 
+int ppspp_leecher_attach(struct ppspp_leecher *l, struct ppspp_leecher *first, uint32_t local_id)
+{
+	size_t words = (size_t)((first->v.n_chunks + 63) / 64);
+
+	memset(l, 0, sizeof(*l));
+	if (local_id == 0 || first->first != NULL)
+		return -EINVAL;
+	l->inflight = calloc(words, sizeof(uint64_t));
+	l->peer_has = calloc(words, sizeof(uint64_t));
+	l->avoid = calloc(words, sizeof(uint64_t));
+	if (l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL) {
+		free(l->inflight);
+		free(l->peer_has);
+		free(l->avoid);
+		return -ENOMEM;
+	}
+	/* The verifier's state is all in its arrays: a copy of the struct shares them. */
+	l->v = first->v;
+	l->have = first->have;
+	l->asked = first->asked;
+	l->n_have_p = &first->n_have;
+	l->first = first;
+	l->local_id = local_id;
+	l->cam = first->cam;
+	memcpy(l->swarm_id, first->swarm_id, sizeof(l->swarm_id));
+	/* Only what first never changes is read here: its channel may be running elsewhere. */
+	l->ctx = (struct ppspp_ctx){.cam = PPSPP_CAM_CHUNK32,
+		.hash_len = (uint8_t)l->v.hash_len,
+		.chunk_size = l->v.chunk_size};
+	return 0;
+}
+
+int ppspp_leecher_link(struct ppspp_leecher *l)
+{
+	struct ppspp_leecher *f = l->first;
+
+	if (f == NULL || f->n_chans == LEECHER_CHANNELS_MAX)
+		return -ENOSPC;
+	f->chans[f->n_chans++] = l;
+	return 0;
+}
+
 void ppspp_leecher_fini(struct ppspp_leecher *l)
 {
-	merkle_verifier_fini(&l->v);
-	free(l->have);
+	if (l->first == NULL) { /* the swarm's state is this channel's */
+		merkle_verifier_fini(&l->v);
+		free(l->have);
+		free(l->asked);
+	}
 	free(l->inflight);
 	free(l->peer_has);
+	free(l->avoid);
 	memset(l, 0, sizeof(*l));
 }
 
 bool ppspp_leecher_done(const struct ppspp_leecher *l)
 {
-	return l->n_have == l->v.n_chunks;
+	return *l->n_have_p == l->v.n_chunks;
 }
 
 int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap)
@@ -165,8 +249,10 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 			j++;
 		if (ppspp_builder_append_request(&b, (struct ppspp_range){ i, j }) != 0)
 			break;
-		for (uint64_t k = i; k <= j; k++)
+		for (uint64_t k = i; k <= j; k++) {
 			bit_set(l->inflight, k);
+			bit_set(l->asked, k);
+		}
 		l->n_inflight += j - i + 1;
 		scanned += j - i + 1;
 		i = (j + 1) % n;
@@ -203,7 +289,23 @@ void ppspp_leecher_peer_has_all(struct ppspp_leecher *l)
 
 void ppspp_leecher_timeout(struct ppspp_leecher *l)
 {
-	memset(l->inflight, 0, (size_t)((l->v.n_chunks + 63) / 64) * sizeof(uint64_t));
+	size_t words = (size_t)((l->v.n_chunks + 63) / 64);
+
+	const struct ppspp_leecher *f = l->first != NULL ? l->first : l;
+
+	/*
+	 * What this channel had in flight may be asked again. With other channels linked, of
+	 * them first: left alone here until this channel delivers again (else a source that
+	 * died would take the same chunks back right after each timeout).
+	 */
+	for (size_t k = 0; k < words; k++) {
+		l->asked[k] &= ~l->inflight[k];
+		if (f->n_chans > 1) {
+			l->n_avoid += (uint64_t)__builtin_popcountll(l->inflight[k] & ~l->avoid[k]);
+			l->avoid[k] |= l->inflight[k];
+		}
+	}
+	memset(l->inflight, 0, words * sizeof(uint64_t));
 	l->n_inflight = 0;
 	l->next_scan = 0;
 }
@@ -424,13 +526,45 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 
 		if (r != LEECHER_R_OK) {
 			leecher_note(l, &rx[p->rx], r);
+			/* A seeder whose copy of the chunk is bad is not asked for it again;
+			 * another channel of the swarm may be. */
+			if (r == LEECHER_R_BAD_CHUNK && bit_get(l->peer_has, p->chunk)) {
+				bit_clear(l->peer_has, p->chunk);
+				l->n_peer_has--;
+			}
+			/* ... and it is not in flight here any more: askable at once elsewhere. */
+			if (r == LEECHER_R_BAD_CHUNK && bit_get(l->inflight, p->chunk)) {
+				bit_clear(l->inflight, p->chunk);
+				bit_clear(l->asked, p->chunk);
+				l->n_inflight--;
+			}
 			continue;
 		}
 		bit_set(l->have, p->chunk);
-		l->n_have++;
-		if (bit_get(l->inflight, p->chunk)) {
-			bit_clear(l->inflight, p->chunk);
-			l->n_inflight--;
+		(*l->n_have_p)++;
+		bit_clear(l->asked, p->chunk);
+		if (l->n_avoid > 0) { /* it delivers again: nothing left to the others */
+			memset(l->avoid, 0, (size_t)((l->v.n_chunks + 63) / 64) * sizeof(uint64_t));
+			l->n_avoid = 0;
+		}
+		{
+			/* Wherever it was in flight (asked again of another channel after a
+			 * timeout here), it is not any more. */
+			struct ppspp_leecher *f = l->first != NULL ? l->first : l;
+
+			for (unsigned c = 0; c < f->n_chans; c++) {
+				struct ppspp_leecher *o = f->chans[c];
+
+				if (bit_get(o->inflight, p->chunk)) {
+					bit_clear(o->inflight, p->chunk);
+					o->n_inflight--;
+				}
+			}
+			if (l->first != NULL && !leecher_linked(f, l) &&
+				bit_get(l->inflight, p->chunk)) {
+				bit_clear(l->inflight, p->chunk);
+				l->n_inflight--;
+			}
 		}
 		deliver(ctx, p->chunk, p->payload, p->len);
 		delivered++;

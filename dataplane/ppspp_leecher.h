@@ -43,9 +43,10 @@ enum leecher_reason {
 const char *leecher_reason_name(enum leecher_reason r);
 
 enum {
-	LEECHER_STASH = 128,	 /* recent INTEGRITY entries kept until their DATA arrives */
+	LEECHER_STASH = 128, /* recent INTEGRITY entries kept until their DATA arrives */
 	LEECHER_MSGS_MAX = 64,
-	LEECHER_BURST_MAX = 64, /* DATA messages verified per burst call */
+	LEECHER_BURST_MAX = 64,	  /* DATA messages verified per burst call */
+	LEECHER_CHANNELS_MAX = 4, /* sources of one swarm */
 };
 
 /* One received datagram of a burst; reason is set by the call. */
@@ -70,12 +71,28 @@ struct ppspp_leecher {
 	uint8_t cam;	  /* the chunk addressing we announce */
 	bool peaks_ok;
 	bool closed;
-	uint64_t *have;	    /* bitmap: verified chunks */
-	uint64_t *inflight; /* bitmap: requested, not arrived */
+	uint64_t *have;	    /* bitmap: verified chunks (the swarm's, shared by its channels) */
+	uint64_t *asked;    /* bitmap: in flight on any channel of the swarm (shared) */
+	uint64_t *inflight; /* bitmap: requested on this channel, not arrived */
 	uint64_t *peer_has; /* bitmap: chunks the seeder announced (HAVE); only those are asked */
+	/* With several channels: chunks that timed out here, left to the others until this
+	 * channel delivers again. */
+	uint64_t *avoid;
+	uint64_t n_avoid;
 	uint64_t n_peer_has;
-	uint64_t n_have;
-	uint64_t n_inflight;
+	uint64_t n_have;     /* the swarm's (a later channel's stays 0: read the first's) */
+	uint64_t *n_have_p;  /* &first->n_have, or &n_have */
+	uint64_t n_inflight; /* this channel's */
+	/*
+	 * Several sources for one swarm: the first channel owns the verifier, have, asked and
+	 * n_have; each later one (ppspp_leecher_attach) shares them (its v is a copy of the
+	 * first's struct, whose arrays are the state) and has its own in-flight and HAVE
+	 * bitmaps, stash and counters. A chunk asked of one channel is not asked of another
+	 * until that one times out; its arrival clears it on every linked channel.
+	 */
+	struct ppspp_leecher *first;
+	struct ppspp_leecher *chans[LEECHER_CHANNELS_MAX]; /* on the first: linked, itself first */
+	unsigned n_chans;
 	uint64_t next_scan; /* where the request scan resumes */
 	struct leecher_stash_entry stash[LEECHER_STASH];
 	unsigned stash_next;
@@ -94,6 +111,16 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 		       uint32_t chunk_size, uint64_t content_len, const uint8_t *swarm_id,
 		       uint32_t local_id, uint8_t cam);
 void ppspp_leecher_fini(struct ppspp_leecher *l);
+/*
+ * Another source for first's swarm: l becomes a channel sharing first's verifier and have
+ * state (first must be a first channel; only what never changes in it is read, so first may
+ * be running on another thread). 0, -EINVAL, -ENOMEM. The caller sets l->e, and links it
+ * (ppspp_leecher_link, on the thread that runs the channels: it writes first's channel
+ * list) before it runs, so that a chunk arriving on another channel clears it here too. A
+ * later channel is finished before its first.
+ */
+int ppspp_leecher_attach(struct ppspp_leecher *l, struct ppspp_leecher *first, uint32_t local_id);
+int ppspp_leecher_link(struct ppspp_leecher *l);
 bool ppspp_leecher_done(const struct ppspp_leecher *l);
 
 /* Our handshake (resend it until the seeder answers). Length, or a negative errno. */

@@ -31,6 +31,9 @@
  *  10  the same with the 2nd HAVE and the first one after the source is complete lost: each
  *      HAVE covers everything from chunk 0, and a keep-alive from a leecher asking nothing
  *      makes the seeder say it again, so B completes
+ *  11  one swarm from two sources (ppspp_leecher_attach/link): no chunk is asked of both at
+ *      once, both are asked; then the first source falls silent half-way, its channel times
+ *      out and the second gets the rest; byte-identical, every chunk verified once
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -561,6 +564,17 @@ static void pump(struct seeder_channel *ch, struct ppspp_leecher *l, leecher_del
 		h->starved++;
 }
 
+/* The leecher's handshake to the channel, and the channel's answer back to it. */
+static void shake(struct seeder_channel *ch, struct ppspp_leecher *l, leecher_deliver_fn fn,
+	void *ctx, struct hop *h)
+{
+	uint8_t dg[2048];
+	int len = ppspp_leecher_handshake(l, dg, sizeof(dg));
+
+	CHECK(len > 0 && seeder_input(ch, dg, (size_t)len) == SEEDER_R_OK);
+	pump(ch, l, fn, ctx, h, 1);
+}
+
 /* The leecher's requests to the channel; with h, each checked against what was announced. */
 static void ask(struct ppspp_leecher *l, struct seeder_channel *ch, struct hop *h, uint64_t window)
 {
@@ -615,12 +629,8 @@ static void case_serve_while_ingesting(bool lossy)
 
 	seeder_channel_init(&src, &store, SEEDER_ID);
 	seeder_channel_init(&relay, &part, SEEDER_ID);
-	len = ppspp_leecher_handshake(&a, dg, sizeof(dg));
-	CHECK(len > 0 && seeder_input(&src, dg, (size_t)len) == SEEDER_R_OK);
-	pump(&src, &a, deliver_into, buf, NULL, 1);
-	len = ppspp_leecher_handshake(&b, dg, sizeof(dg));
-	CHECK(len > 0 && seeder_input(&relay, dg, (size_t)len) == SEEDER_R_OK);
-	pump(&relay, &b, deliver_out, &h, &h, 1); /* the handshake reply: nothing in, no HAVE */
+	shake(&src, &a, deliver_into, buf, NULL);
+	shake(&relay, &b, deliver_out, &h, &h); /* the handshake reply: nothing in, no HAVE */
 	CHECK(b.peer_id != 0 && b.n_peer_has == 0);
 	ask(&b, &relay, &h, 64); /* nothing announced: nothing asked */
 	CHECK(relay.n_req == 0);
@@ -685,6 +695,89 @@ static void case_serve_while_ingesting(bool lossy)
 	free(h.out);
 }
 
+/* Case 11: the REQUESTs in a leecher datagram, each checked against the other channel. */
+static uint64_t both_asked(const uint8_t *d, size_t len, const struct ppspp_leecher *other)
+{
+	struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+	struct ppspp_decode_result res;
+	struct ppspp_ctx ctx = {.cam = PPSPP_CAM_CHUNK32,
+		.hash_len = (uint8_t)hash_len(store.m.hash),
+		.chunk_size = store.m.chunk_size};
+	int m = ppspp_datagram_decode(&ctx, d, len, msgs, SEEDER_MSGS_MAX, &res);
+	uint64_t twice = 0;
+
+	for (int i = 0; i < m; i++)
+		if (msgs[i].type == PPSPP_MSG_REQUEST)
+			for (uint64_t c = msgs[i].u.range.start; c <= msgs[i].u.range.end; c++)
+				twice += (other->inflight[c / 64] >> (c % 64)) & 1;
+	return twice;
+}
+
+static void case_two_sources(void)
+{
+	const struct manifest *m = &store.m;
+	struct ppspp_leecher a, b;
+	struct seeder_channel sa, sb;
+	uint8_t *out = calloc(1, content_len), dg[9000];
+	uint64_t n = store.tree.n_chunks, rounds = 0, twice = 0, silent_at = n / 2;
+	int len;
+
+	case_no++;
+	if (out == NULL)
+		abort();
+	CHECK(ppspp_leecher_init(&a, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	CHECK(ppspp_leecher_attach(&b, &a, 0xb) == 0);
+	b.e = &eng;
+	CHECK(ppspp_leecher_link(&b) == 0);
+	seeder_channel_init(&sa, &store, SEEDER_ID);
+	seeder_channel_init(&sb, &store, SEEDER_ID);
+	shake(&sa, &a, deliver_into, out, NULL);
+	shake(&sb, &b, deliver_into, out, NULL);
+	CHECK(a.peer_id != 0 && b.peer_id != 0);
+	while (!ppspp_leecher_done(&a) && rounds++ < 10000) {
+		/* Each source two datagrams per round; the first goes silent half-way: its
+		 * requests are lost from then on, and after a few rounds it times out. */
+		bool silent = a.n_have >= silent_at;
+
+		if (a.n_inflight <= 4 &&
+			(len = ppspp_leecher_requests(&a, dg, sizeof(dg), 8)) > 0) {
+			twice += both_asked(dg, (size_t)len, &b);
+			if (!silent)
+				CHECK(seeder_input(&sa, dg, (size_t)len) == SEEDER_R_OK);
+		}
+		if (b.n_inflight <= 4 &&
+			(len = ppspp_leecher_requests(&b, dg, sizeof(dg), 8)) > 0) {
+			twice += both_asked(dg, (size_t)len, &a);
+			CHECK(seeder_input(&sb, dg, (size_t)len) == SEEDER_R_OK);
+		}
+		if (!silent)
+			pump(&sa, &a, deliver_into, out, NULL, 2);
+		else if (rounds % 8 == 0 && a.n_inflight > 0)
+			ppspp_leecher_timeout(&a); /* the caller's 300 ms without progress */
+		pump(&sb, &b, deliver_into, out, NULL, 2);
+	}
+	CHECKF(ppspp_leecher_done(&a) && ppspp_leecher_done(&b) && a.n_have == n &&
+			memcmp(out, content, content_len) == 0,
+		"case %u: %llu of %llu chunks after %llu rounds", case_no,
+		(unsigned long long)a.n_have, (unsigned long long)n, (unsigned long long)rounds);
+	CHECKF(twice == 0, "case %u: %llu chunks asked of both sources at once", case_no,
+		(unsigned long long)twice);
+	if (n >= 32)
+		CHECKF(sa.chunks_sent > 0 && sb.chunks_sent > 0 && sb.chunks_sent >= n - silent_at,
+			"case %u: first source sent %llu, second %llu", case_no,
+			(unsigned long long)sa.chunks_sent, (unsigned long long)sb.chunks_sent);
+	CHECK(a.counts[LEECHER_R_BAD_CHUNK] == 0 && b.counts[LEECHER_R_BAD_CHUNK] == 0);
+	printf("case %u: two sources: %llu chunks, %llu from the first (silent from %llu on), %llu "
+	       "from the second, %llu rounds\n",
+		case_no, (unsigned long long)n, (unsigned long long)sa.chunks_sent,
+		(unsigned long long)silent_at, (unsigned long long)sb.chunks_sent,
+		(unsigned long long)rounds);
+	ppspp_leecher_fini(&b);
+	ppspp_leecher_fini(&a);
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -728,6 +821,7 @@ int main(int argc, char **argv)
 	case_request_stream();
 	case_serve_while_ingesting(false);
 	case_serve_while_ingesting(true);
+	case_two_sources();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
