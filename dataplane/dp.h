@@ -178,38 +178,54 @@ struct dp_neigh {
 	uint64_t confirmed_tsc; /* last reply, request or solicitation from it (KNOWN) */
 };
 
+enum { DP_INGEST_SOURCES = LEECHER_CHANNELS_MAX };
+
+/* One source of an ingest: a PPSPP channel to a peer that serves the swarm (dp_ingest.c). */
+struct dp_ingest_src {
+	/* src[0]'s owns the swarm's verifier and have state; later ones share it. */
+	struct ppspp_leecher l;
+	uint8_t peer[16];
+	bool v6;
+	bool linked; /* owner: l is linked into src[0].l's channels (ppspp_leecher_link) */
+	uint16_t port, encap_port;
+	struct dp_peer *p; /* the owner's peer entry for the source */
+	uint64_t t_hs, t_req, t_progress, have_at_progress;
+	uint64_t t_sent;      /* TSC of the last datagram to the source (keep-alives when idle) */
+	uint64_t t_open;      /* TSC when the source's handshake was first seen answered */
+	uint64_t chunks_from; /* verified chunks it sent (its progress) */
+	uint64_t bad_chunks, refused;
+	uint64_t bad_reported; /* key-ring lcore: bad chunks already reported */
+};
+
 /*
- * A swarm being fetched into the data plane from one source peer (dp_ingest.c). Made by the
- * key-ring lcore (KR_SWARM_INGEST) and hung on a swarm slot; run by the one worker that claims
- * it; handed back (done) once every chunk is verified and stored, then served.
+ * A swarm being fetched into the data plane from one or more source peers (dp_ingest.c).
+ * Made by the key-ring lcore (KR_SWARM_INGEST; the same swarm again adds a source, up to
+ * DP_INGEST_SOURCES) and hung on a swarm slot; run by the one worker that claims it (all its
+ * sources); handed back (done) once every chunk is verified and stored. Served as it arrives.
  */
 struct dp_ingest {
-	struct ppspp_leecher l; /* runs on the owner's crypto engine */
 	struct manifest m;
 	char *manifest_text; /* the signed text of m (malloc'd), for `swarm save` */
 	size_t manifest_len;
 	uint8_t *content; /* m.content_len bytes (anonymous mapping), verified chunks only */
 	size_t map_len;
-	uint8_t peer[16];
-	bool v6;
-	uint8_t open; /* serve as open once complete */
-	uint16_t port, encap_port;
+	uint8_t open;	/* serve as open */
 	uint16_t owner; /* lcore, DP_SA_NO_OWNER until claimed */
 	uint8_t done;	/* set (release) by the owner when complete */
 	uint32_t gen;	/* the swarm slot's generation when it was made */
 	uint32_t window;
-	uint64_t chunks_in, bad_chunks, refused;
-	uint64_t bad_reported; /* key-ring lcore: bad chunks already reported */
-	uint64_t t_hs, t_req, t_progress, have_at_progress;
-	uint64_t t_sent;   /* TSC of the last datagram to the source (keep-alives when idle) */
-	uint64_t t_open;   /* TSC when the source's handshake was first seen answered */
-	struct dp_peer *p; /* the owner's peer entry for the source */
-	uint64_t *avail;   /* the slot's count of chunks in from the first, raised (release) */
+	uint64_t chunks_in;
+	uint64_t *avail; /* the slot's count of chunks in from the first, raised (release) */
+	/* Sources: n_src published (release) by the key-ring lcore after src[n_src - 1] is
+	 * made; the owner reads it (acquire) each tick. */
+	unsigned n_src;
+	struct dp_ingest_src src[DP_INGEST_SOURCES];
 };
 
 /* One datagram from an ingest source, kept until the end of the rx burst (multi-buffer). */
 struct dp_ingest_rx {
 	struct dp_ingest *ing;
+	unsigned src; /* which of its sources */
 	struct rte_mbuf *m;
 	const uint8_t *dgram;
 	size_t len;

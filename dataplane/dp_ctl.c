@@ -82,10 +82,12 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 		e->size = ing->m.content_len;
 		e->chunks = (ing->m.content_len + ing->m.chunk_size - 1) / ing->m.chunk_size;
 		e->chunks_in = ing->chunks_in;
-		e->bad_chunks = ing->bad_chunks;
+		e->n_sources = (uint8_t)ing->n_src;
+		for (unsigned k = 0; k < ing->n_src; k++)
+			e->bad_chunks += __atomic_load_n(&ing->src[k].bad_chunks, __ATOMIC_RELAXED);
 		e->save = __atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE);
-		memcpy(e->source, ing->peer, 16);
-		e->source_port = ing->port;
+		memcpy(e->source, ing->src[0].peer, 16);
+		e->source_port = ing->src[0].port;
 		snprintf(e->name, sizeof(e->name), "%.63s", ing->m.name);
 	} else {
 		e->id_len = (uint8_t)hash_len(s->store.m.hash);
@@ -153,6 +155,50 @@ static void dp_ctl_prefault(uint8_t *p, size_t len)
 			((volatile uint8_t *)p)[o] = 0;
 }
 
+/* A source's peer, as KR_SWARM_INGEST gives it. */
+static void dp_ctl_ingest_src_set(struct dp_ingest_src *s, const struct kr_ingest *in)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+
+	memcpy(s->peer, in->peer, 16);
+	s->v6 = memcmp(in->peer, mapped, 12) != 0;
+	s->port = in->peer_port;
+	s->encap_port = in->encap_port;
+}
+
+/*
+ * KR_SWARM_INGEST of a swarm being ingested: the peer becomes another source, a leecher
+ * channel sharing the first one's verifier (the owner links it in on its lcore).
+ */
+static int dp_ctl_ingest_add_source(
+	struct dp_ctl *c, struct dp_ingest *ing, const struct kr_ingest *in, char *why, size_t cap)
+{
+	unsigned k = ing->n_src;
+	uint32_t id = 0;
+
+	(void)c;
+	for (unsigned i = 0; i < k; i++)
+		if (memcmp(ing->src[i].peer, in->peer, 16) == 0 &&
+			ing->src[i].port == in->peer_port) {
+			snprintf(why, cap, "that peer is a source of this ingest already");
+			return -EEXIST;
+		}
+	if (k == DP_INGEST_SOURCES) {
+		snprintf(why, cap, "this ingest has %d sources, the most it takes",
+			DP_INGEST_SOURCES);
+		return -ENOSPC;
+	}
+	while (id == 0)
+		crypto_random(&id, sizeof(id));
+	if (ppspp_leecher_attach(&ing->src[k].l, &ing->src[0].l, id) != 0) {
+		snprintf(why, cap, "out of memory");
+		return -ENOMEM;
+	}
+	dp_ctl_ingest_src_set(&ing->src[k], in);
+	__atomic_store_n(&ing->n_src, k + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* KR_SWARM_INGEST: the manifest checked, a slot, the content buffer, the leecher. */
 static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap)
 {
@@ -206,9 +252,13 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 	if (rc != 0)
 		goto fail;
 	hl = hash_len(ing->m.hash);
-	if (swarm_table_find(&c->swarms, ing->m.swarm_id, hl) >= 0 ||
-		swarm_table_find_ingest(&c->swarms, ing->m.swarm_id, hl) >= 0) {
-		snprintf(why, cap, "this swarm is served or being ingested already");
+	slot = swarm_table_find_ingest(&c->swarms, ing->m.swarm_id, hl);
+	if (slot >= 0) { /* being ingested: the peer is another source */
+		rc = dp_ctl_ingest_add_source(c, c->swarms.slot[slot].ingest, in, why, cap);
+		goto fail; /* this message's own ingest is not needed */
+	}
+	if (swarm_table_find(&c->swarms, ing->m.swarm_id, hl) >= 0) {
+		snprintf(why, cap, "this swarm is served already");
 		rc = -EEXIST;
 		goto fail;
 	}
@@ -238,17 +288,15 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 
 		while (id == 0)
 			crypto_random(&id, sizeof(id));
-		if (ppspp_leecher_init(&ing->l, &c->eng, ing->m.hash, ing->m.chunk_size,
+		if (ppspp_leecher_init(&ing->src[0].l, &c->eng, ing->m.hash, ing->m.chunk_size,
 			    ing->m.content_len, ing->m.swarm_id, id, PPSPP_CAM_CHUNK32) != 0) {
 			snprintf(why, cap, "cannot set up the Merkle verifier (memory)");
 			rc = -ENOMEM;
 			goto fail;
 		}
 	}
-	memcpy(ing->peer, in->peer, 16);
-	ing->v6 = memcmp(in->peer, mapped, 12) != 0;
-	ing->port = in->peer_port;
-	ing->encap_port = in->encap_port;
+	dp_ctl_ingest_src_set(&ing->src[0], in);
+	ing->n_src = 1;
 	ing->open = in->open != 0;
 	ing->owner = DP_SA_NO_OWNER;
 	s = &c->swarms.slot[slot];
@@ -268,10 +316,11 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		memset(st, 0, sizeof(*st));
 		st->m = ing->m;
 		if (merkle_tree_view(&st->tree, ing->m.hash, ing->m.chunk_size, ing->m.content_len,
-			    ing->l.v.nodes, ing->l.v.n_bins * ing->l.v.hash_len) != 0 ||
+			    ing->src[0].l.v.nodes,
+			    ing->src[0].l.v.n_bins * ing->src[0].l.v.hash_len) != 0 ||
 			chunk_store_sums_alloc(st) != 0) {
 			memset(st, 0, sizeof(*st));
-			ppspp_leecher_fini(&ing->l);
+			ppspp_leecher_fini(&ing->src[0].l);
 			snprintf(why, cap, "out of memory");
 			rc = -ENOMEM;
 			goto fail;
@@ -312,7 +361,8 @@ static void dp_ctl_ingest_release(struct dp_ctl *c, struct dp_swarm *s, bool can
 	__atomic_store_n(&s->ingest, NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&c->swarms.n_ingests, c->swarms.n_ingests - 1, __ATOMIC_RELEASE);
 	rte_rcu_qsbr_synchronize(c->sas.qsbr, c->self_tid);
-	ppspp_leecher_fini(&ing->l);
+	for (unsigned k = ing->n_src; k-- > 0;) /* later channels before the first */
+		ppspp_leecher_fini(&ing->src[k].l);
 	free(ing->manifest_text);
 	if (cancel) {
 		munmap(ing->content, ing->map_len);
@@ -342,7 +392,7 @@ static void dp_ctl_ingest_finish(struct dp_ctl *c, unsigned slot)
 	struct chunk_store *st = &s->store;
 	struct merkle_tree t;
 
-	if (merkle_tree_adopt(&t, &ing->l.v, &c->eng) != 0) {
+	if (merkle_tree_adopt(&t, &ing->src[0].l.v, &c->eng) != 0) {
 		dp_ctl_ingest_drop(c, s); /* cannot happen: every chunk was verified */
 		return;
 	}
@@ -384,18 +434,22 @@ static void dp_ctl_ingest_scan(struct dp_ctl *c)
 {
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
 		struct dp_ingest *ing = c->swarms.slot[i].ingest;
-		uint64_t bad;
 
 		if (ing == NULL)
 			continue;
-		bad = __atomic_load_n(&ing->bad_chunks, __ATOMIC_RELAXED);
-		if (bad > ing->bad_reported) {
-			struct kr_alarm a = {
-				.peer_port = ing->port, .reason = KR_ALARM_BAD_CHUNK, .count = bad};
+		for (unsigned k = 0; k < ing->n_src; k++) {
+			struct dp_ingest_src *s = &ing->src[k];
+			uint64_t bad = __atomic_load_n(&s->bad_chunks, __ATOMIC_RELAXED);
 
-			memcpy(a.peer, ing->peer, 16);
-			ing->bad_reported = bad;
-			dp_ctl_event(c, KR_EV_PEER_ALARM, &a, sizeof(a));
+			if (bad > s->bad_reported) {
+				struct kr_alarm a = {.peer_port = s->port,
+					.reason = KR_ALARM_BAD_CHUNK,
+					.count = bad};
+
+				memcpy(a.peer, s->peer, 16);
+				s->bad_reported = bad;
+				dp_ctl_event(c, KR_EV_PEER_ALARM, &a, sizeof(a));
+			}
 		}
 		if (__atomic_load_n(&ing->done, __ATOMIC_ACQUIRE))
 			dp_ctl_ingest_finish(c, i);

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ingest, per packet and per tick: the data plane as a leecher. A worker claims an ingest hung
- * on a swarm slot, resolves the source's MAC, opens a peer entry for it (role INGEST) and runs
- * the PPSPP leecher (dataplane/ppspp_leecher.c, the one `superpeer fetch` runs): handshake,
- * requests in a window, timeouts. Datagrams from the source are kept until the end of the rx
+ * on a swarm slot and runs all its sources: for each, resolves the source's MAC, opens a peer
+ * entry for it (role INGEST) and runs a PPSPP leecher channel (dataplane/ppspp_leecher.c, the
+ * one `superpeer fetch` runs): handshake, requests in a window, timeouts. The channels of one
+ * ingest share the verifier and the have-bitmap: a chunk asked of one source is not asked of
+ * another until that one times out. Datagrams from a source are kept until the end of the rx
  * burst and verified together (multi-buffer SHA-256 over every chunk and its uncles); only a
  * chunk that verifies against the swarm ID reaches the content buffer. A chunk that does not
- * is dropped and counted against the source (bad_chunk), which the key-ring lcore reports.
+ * is dropped and counted against its source (bad_chunk), which the key-ring lcore reports;
+ * that source is not asked for that chunk again.
  */
 #include <string.h>
 
@@ -16,16 +19,32 @@
 
 enum { DP_INGEST_WINDOW = 256 };
 
-/* The live ingest whose source entry p is; NULL once it was cancelled or finished. */
-static struct dp_ingest *dp_ingest_of(struct dp_worker *w, const struct dp_peer *p)
+/* The live ingest whose source entry p is (its index in *k); NULL once cancelled or done. */
+static struct dp_ingest *dp_ingest_of(struct dp_worker *w, const struct dp_peer *p, unsigned *k)
 {
 	const struct dp_swarm *s = &w->cfg->swarms->slot[p->swarm];
 	struct dp_ingest *ing = __atomic_load_n(&s->ingest, __ATOMIC_ACQUIRE);
+	unsigned n;
 
-	if (ing == NULL || __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != p->swarm_gen ||
-		ing->p != p)
+	if (ing == NULL || __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != p->swarm_gen)
 		return NULL;
-	return ing;
+	n = __atomic_load_n(&ing->n_src, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++)
+		if (ing->src[i].p == p) {
+			*k = i;
+			return ing;
+		}
+	return NULL;
+}
+
+/* True when a frame from src:sport to our dport comes from source s. */
+static bool dp_ingest_from(const struct dp_worker *w, const struct dp_ingest_src *s,
+	const uint8_t src[16], uint16_t sport, uint16_t dport)
+{
+	if (memcmp(s->peer, src, 16) != 0)
+		return false;
+	return s->encap_port != 0 ? sport == s->encap_port && dport == w->cfg->esp_port
+				  : sport == s->port && dport == w->cfg->udp_port;
 }
 
 bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[16], uint16_t sport,
@@ -37,12 +56,15 @@ bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[
 		const struct dp_ingest *ing =
 			__atomic_load_n(&st->slot[i].ingest, __ATOMIC_ACQUIRE);
 		struct dp_worker *to;
+		unsigned n, k;
 		uint16_t o;
 
-		if (ing == NULL || memcmp(ing->peer, src, 16) != 0 ||
-			(ing->encap_port != 0
-					? sport != ing->encap_port || dport != w->cfg->esp_port
-					: sport != ing->port || dport != w->cfg->udp_port))
+		if (ing == NULL)
+			continue;
+		n = __atomic_load_n(&ing->n_src, __ATOMIC_ACQUIRE);
+		for (k = 0; k < n && !dp_ingest_from(w, &ing->src[k], src, sport, dport); k++)
+			;
+		if (k == n)
 			continue;
 		o = __atomic_load_n(&ing->owner, __ATOMIC_RELAXED);
 		if (o == DP_SA_NO_OWNER || o == w->lcore || o >= RTE_MAX_LCORE ||
@@ -65,7 +87,8 @@ bool dp_ingest_steer(struct dp_worker *w, struct rte_mbuf *m, const uint8_t src[
 bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
 	const uint8_t *dgram, size_t len)
 {
-	struct dp_ingest *ing = dp_ingest_of(w, p);
+	unsigned k = 0;
+	struct dp_ingest *ing = dp_ingest_of(w, p, &k);
 
 	if (ing == NULL) {
 		p->used = false; /* the ingest was cancelled or finished */
@@ -74,7 +97,7 @@ bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
 	}
 	if (w->n_ing_rx == DP_BURST)
 		dp_ingest_flush(w);
-	w->ing_rx[w->n_ing_rx++] = (struct dp_ingest_rx){ing, m, dgram, len};
+	w->ing_rx[w->n_ing_rx++] = (struct dp_ingest_rx){ing, k, m, dgram, len};
 	return true;
 }
 
@@ -94,7 +117,7 @@ static void dp_ingest_deliver(void *ctx, uint64_t chunk, const uint8_t *data, si
  */
 static void dp_ingest_publish(struct dp_worker *w, struct dp_ingest *ing)
 {
-	uint64_t a = ppspp_leecher_held_prefix(&ing->l, *ing->avail);
+	uint64_t a = ppspp_leecher_held_prefix(&ing->src[0].l, *ing->avail);
 
 	if (a > *ing->avail) {
 		__atomic_store_n(ing->avail, a, __ATOMIC_RELEASE);
@@ -102,10 +125,11 @@ static void dp_ingest_publish(struct dp_worker *w, struct dp_ingest *ing)
 	}
 }
 
-/* One datagram of the leecher's to the source: handshake (hs) or requests. True if sent. */
-static bool dp_ingest_send(struct dp_worker *w, struct dp_ingest *ing, bool hs)
+/* One datagram of source s's leecher to it: handshake (hs) or requests. True if sent. */
+static bool dp_ingest_send(
+	struct dp_worker *w, struct dp_ingest *ing, struct dp_ingest_src *s, bool hs)
 {
-	struct dp_peer *p = ing->p;
+	struct dp_peer *p = s->p;
 	struct dp_sa *sa = NULL;
 	struct rte_mbuf *m;
 	uint32_t cap;
@@ -117,21 +141,21 @@ static bool dp_ingest_send(struct dp_worker *w, struct dp_ingest *ing, bool hs)
 	m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
 	if (m == NULL)
 		return false;
-	n = hs ? ppspp_leecher_handshake(&ing->l, d, cap)
-	       : ppspp_leecher_requests(&ing->l, d, cap, ing->window);
+	n = hs ? ppspp_leecher_handshake(&s->l, d, cap)
+	       : ppspp_leecher_requests(&s->l, d, cap, ing->window);
 	if (n <= 0) {
 		rte_pktmbuf_free(m);
 		return false;
 	}
 	dp_dgram_finish(w, p, sa, m, (uint32_t)n);
-	ing->t_sent = rte_rdtsc();
+	s->t_sent = rte_rdtsc();
 	return true;
 }
 
 static void dp_ingest_send_bytes(
-	struct dp_worker *w, struct dp_ingest *ing, const uint8_t *buf, size_t len)
+	struct dp_worker *w, struct dp_ingest_src *s, const uint8_t *buf, size_t len)
 {
-	struct dp_peer *p = ing->p;
+	struct dp_peer *p = s->p;
 	struct dp_sa *sa = NULL;
 	struct rte_mbuf *m;
 	uint32_t cap;
@@ -148,31 +172,37 @@ static void dp_ingest_send_bytes(
 	}
 	memcpy(d, buf, len);
 	dp_dgram_finish(w, p, sa, m, (uint32_t)len);
-	ing->t_sent = rte_rdtsc();
+	s->t_sent = rte_rdtsc();
 }
 
-/* Complete: the peer entry goes, the content is handed to the key-ring lcore to serve. */
+/* Complete: the sources' peer entries go, the content is handed to the key-ring lcore. */
 static void dp_ingest_complete(struct dp_ingest *ing)
 {
-	ing->p->used = false;
-	ing->p = NULL;
+	unsigned n = __atomic_load_n(&ing->n_src, __ATOMIC_ACQUIRE);
+
+	for (unsigned k = 0; k < n; k++)
+		if (ing->src[k].p != NULL) {
+			ing->src[k].p->used = false;
+			ing->src[k].p = NULL;
+		}
 	__atomic_store_n(&ing->done, 1, __ATOMIC_RELEASE);
 }
 
-/* After input: progress noted, more requested while the window has room. */
-static void dp_ingest_after_input(struct dp_worker *w, struct dp_ingest *ing)
+/* After input from source s: progress noted, more requested while its window has room. */
+static void dp_ingest_after_input(
+	struct dp_worker *w, struct dp_ingest *ing, struct dp_ingest_src *s)
 {
-	if (ing->l.n_have != ing->have_at_progress) {
-		ing->have_at_progress = ing->l.n_have;
-		ing->t_progress = rte_rdtsc();
+	if (s->chunks_from != s->have_at_progress) {
+		s->have_at_progress = s->chunks_from;
+		s->t_progress = rte_rdtsc();
 	}
-	if (ppspp_leecher_done(&ing->l)) {
+	if (ppspp_leecher_done(&s->l)) {
 		dp_ingest_complete(ing);
 		return;
 	}
-	if (ing->l.peer_id != 0 && ing->l.n_inflight <= ing->window / 2 &&
-		dp_ingest_send(w, ing, false))
-		ing->t_req = rte_rdtsc();
+	if (s->l.peer_id != 0 && s->l.n_inflight <= ing->window / 2 &&
+		dp_ingest_send(w, ing, s, false))
+		s->t_req = rte_rdtsc();
 }
 
 void dp_ingest_flush(struct dp_worker *w)
@@ -181,27 +211,30 @@ void dp_ingest_flush(struct dp_worker *w)
 
 	while (i < w->n_ing_rx) {
 		struct dp_ingest *ing = w->ing_rx[i].ing;
+		struct dp_ingest_src *s = &ing->src[w->ing_rx[i].src];
 		struct leecher_rx rx[DP_BURST];
 		uint8_t ack[2048];
 		size_t ack_len = 0;
 		unsigned n = 0, j;
 
-		/* The run of datagrams for this ingest (normally the whole batch). */
-		for (j = i; j < w->n_ing_rx && w->ing_rx[j].ing == ing; j++)
+		/* The run of datagrams from this source (normally the whole batch). */
+		for (j = i; j < w->n_ing_rx && w->ing_rx[j].ing == ing &&
+			    &ing->src[w->ing_rx[j].src] == s;
+			j++)
 			rx[n++] = (struct leecher_rx){
 				.buf = w->ing_rx[j].dgram, .len = w->ing_rx[j].len};
-		if (ing->p != NULL) {
+		if (s->p != NULL) {
 			uint64_t before = ing->chunks_in;
 
-			ppspp_leecher_input_burst(
-				&ing->l, rx, n, dp_ingest_deliver, ing, ack, sizeof(ack), &ack_len);
+			s->chunks_from += ppspp_leecher_input_burst(
+				&s->l, rx, n, dp_ingest_deliver, ing, ack, sizeof(ack), &ack_len);
 			for (unsigned k = 0; k < n; k++) {
 				if (rx[k].reason == LEECHER_R_BAD_CHUNK) {
-					ing->bad_chunks++;
+					s->bad_chunks++;
 					w->drops[DP_DROP_BAD_CHUNK]++;
 				} else if (rx[k].reason != LEECHER_R_OK &&
 					   rx[k].reason != LEECHER_R_UNWANTED) {
-					ing->refused++;
+					s->refused++;
 					w->drops[DP_DROP_INGEST_REFUSED]++;
 				}
 			}
@@ -209,8 +242,8 @@ void dp_ingest_flush(struct dp_worker *w)
 			if (ing->chunks_in != before)
 				dp_ingest_publish(w, ing);
 			if (ack_len > 0)
-				dp_ingest_send_bytes(w, ing, ack, ack_len);
-			dp_ingest_after_input(w, ing);
+				dp_ingest_send_bytes(w, s, ack, ack_len);
+			dp_ingest_after_input(w, ing, s);
 		}
 		for (; i < j; i++)
 			rte_pktmbuf_free(w->ing_rx[i].m);
@@ -219,46 +252,50 @@ void dp_ingest_flush(struct dp_worker *w)
 }
 
 /*
- * The MAC frames to the source go to (its own, or the gateway's), or NULL while unknown. Also
+ * The MAC frames to source s go to (its own, or the gateway's), or NULL while unknown. Also
  * called when the ingest makes no progress, so a neighbour that went stale is probed and a
  * changed MAC (a replaced router, a moved address) is followed. No route was refused when
- * the ingest was started (dp_ctl_ingest_start).
+ * the source was added (dp_ctl_ingest_start).
  */
-static const struct rte_ether_addr *dp_ingest_mac(struct dp_worker *w, const struct dp_ingest *ing)
+static const struct rte_ether_addr *dp_ingest_mac(
+	struct dp_worker *w, const struct dp_ingest_src *s)
 {
 	uint8_t nh[16];
 
-	if (!dp_neigh_next_hop(w->cfg, ing->peer, ing->v6, nh))
+	if (!dp_neigh_next_hop(w->cfg, s->peer, s->v6, nh))
 		return NULL;
-	return dp_neigh_resolve(w, nh, ing->v6);
+	return dp_neigh_resolve(w, nh, s->v6);
 }
 
-static void dp_ingest_next_hop(struct dp_worker *w, struct dp_ingest *ing)
+static void dp_ingest_next_hop(struct dp_worker *w, struct dp_ingest_src *s)
 {
-	const struct rte_ether_addr *mac = dp_ingest_mac(w, ing);
+	const struct rte_ether_addr *mac = dp_ingest_mac(w, s);
 
 	if (mac != NULL)
-		ing->p->mac = *mac;
+		s->p->mac = *mac;
 }
 
-/* The owner's timers: source's MAC, peer entry, handshake every 250 ms until answered,
- * a window re-requested after 300 ms without progress. */
-static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *ing)
+/* The owner's timers for source s: its MAC, peer entry, handshake every 250 ms until
+ * answered, a window re-requested after 300 ms without progress, keep-alives. */
+static void dp_ingest_run(
+	struct dp_worker *w, unsigned slot, struct dp_ingest *ing, struct dp_ingest_src *s)
 {
 	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
 
-	if (ing->p == NULL) {
-		enum dp_mode mode = ing->encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_PLAIN;
-		const struct rte_ether_addr *mac = dp_ingest_mac(w, ing);
+	if (s->p == NULL) {
+		enum dp_mode mode = s->encap_port != 0 ? DP_MODE_ESP_UDP : DP_MODE_PLAIN;
+		const struct rte_ether_addr *mac = dp_ingest_mac(w, s);
 		struct dp_peer *p;
+		unsigned k;
 		bool fresh;
 
 		if (mac == NULL)
 			return;
-		p = dp_peer_get(w, ing->peer, ing->v6, ing->port, ing->encap_port, mode, &fresh);
+		p = dp_peer_get(w, s->peer, s->v6, s->port, s->encap_port, mode, &fresh);
 		/* The entry of an earlier ingest from this source that was cancelled while the
 		 * source was silent (so nothing released it) is taken over. */
-		if (p != NULL && !fresh && p->role == DP_ROLE_INGEST && dp_ingest_of(w, p) == NULL)
+		if (p != NULL && !fresh && p->role == DP_ROLE_INGEST &&
+			dp_ingest_of(w, p, &k) == NULL)
 			fresh = true;
 		if (p == NULL || !fresh)
 			return; /* no room, or that address and port talk to us as a peer: later */
@@ -267,46 +304,46 @@ static void dp_ingest_run(struct dp_worker *w, unsigned slot, struct dp_ingest *
 		p->swarm = (uint8_t)slot;
 		p->swarm_gen = ing->gen;
 		memset(&p->ch, 0, sizeof(p->ch));
-		ing->p = p;
-		ing->l.e = &w->eng; /* the leecher hashes on its owner's engine */
-		ing->t_progress = now;
+		s->p = p;
+		s->l.e = &w->eng; /* the leecher hashes on its owner's engine */
+		s->t_progress = now;
 	}
-	if (ing->l.peer_id == 0) {
-		if (now - ing->t_hs > hz / 4) {
-			dp_ingest_next_hop(w, ing);
-			dp_ingest_send(w, ing, true);
-			ing->t_hs = now;
+	if (s->l.peer_id == 0) {
+		if (now - s->t_hs > hz / 4) {
+			dp_ingest_next_hop(w, s);
+			dp_ingest_send(w, ing, s, true);
+			s->t_hs = now;
 		}
 		return;
 	}
-	if (ing->t_open == 0)
-		ing->t_open = now;
+	if (s->t_open == 0)
+		s->t_open = now;
 	/* A source that has announced nothing a second after its handshake may never send HAVE
 	 * (RFC 7574 does not require it): everything is asked for. */
-	if (ing->l.n_peer_has == 0 && now - ing->t_open > hz)
-		ppspp_leecher_peer_has_all(&ing->l);
-	if (ing->l.n_inflight > 0 &&
-		now - (ing->t_req > ing->t_progress ? ing->t_req : ing->t_progress) > hz * 3 / 10) {
-		ppspp_leecher_timeout(&ing->l);
-		ing->t_progress = now;
-		dp_ingest_next_hop(w, ing);
+	if (s->l.n_peer_has == 0 && now - s->t_open > hz)
+		ppspp_leecher_peer_has_all(&s->l);
+	if (s->l.n_inflight > 0 &&
+		now - (s->t_req > s->t_progress ? s->t_req : s->t_progress) > hz * 3 / 10) {
+		ppspp_leecher_timeout(&s->l);
+		s->t_progress = now;
+		dp_ingest_next_hop(w, s);
 	}
 	/* t_req moves only when something was asked for: an empty ask must not hold off the
 	 * timeout of what is still in flight. */
-	if (ing->l.n_inflight <= ing->window / 2 && dp_ingest_send(w, ing, false))
-		ing->t_req = now;
+	if (s->l.n_inflight <= ing->window / 2 && dp_ingest_send(w, ing, s, false))
+		s->t_req = now;
 	/*
 	 * Nothing to ask (a source that is itself still receiving the swarm has announced no
-	 * more, or it chokes us): a keep-alive, the channel ID alone (RFC 7574 3.7), every
-	 * `keepalive` seconds, so the source does not drop the channel its next HAVE goes to.
+	 * more, another source has the rest in flight, or it chokes us): a keep-alive, the
+	 * channel ID alone (RFC 7574 3.7), every `keepalive` seconds, so the source does not
+	 * drop the channel its next HAVE goes to. (t_sent may be later than now: the sends
+	 * above read the clock again.)
 	 */
-	/* (t_sent may be later than now: the sends above read the clock again.) */
-	if (w->cfg->keepalive_s != 0 && rte_rdtsc() - ing->t_sent > hz * w->cfg->keepalive_s) {
-		const uint8_t ka[4] = {(uint8_t)(ing->l.peer_id >> 24),
-			(uint8_t)(ing->l.peer_id >> 16), (uint8_t)(ing->l.peer_id >> 8),
-			(uint8_t)ing->l.peer_id};
+	if (w->cfg->keepalive_s != 0 && rte_rdtsc() - s->t_sent > hz * w->cfg->keepalive_s) {
+		const uint8_t ka[4] = {(uint8_t)(s->l.peer_id >> 24), (uint8_t)(s->l.peer_id >> 16),
+			(uint8_t)(s->l.peer_id >> 8), (uint8_t)s->l.peer_id};
 
-		dp_ingest_send_bytes(w, ing, ka, sizeof(ka));
+		dp_ingest_send_bytes(w, s, ka, sizeof(ka));
 		w->keepalives_sent++;
 	}
 }
@@ -318,6 +355,7 @@ void dp_ingest_tick(struct dp_worker *w)
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
 		struct dp_swarm *s = &st->slot[i];
 		struct dp_ingest *ing = __atomic_load_n(&s->ingest, __ATOMIC_ACQUIRE);
+		unsigned n;
 		uint16_t o;
 
 		if (ing == NULL || __atomic_load_n(&ing->done, __ATOMIC_ACQUIRE) ||
@@ -332,6 +370,18 @@ void dp_ingest_tick(struct dp_worker *w)
 		} else if (o != w->lcore) {
 			continue;
 		}
-		dp_ingest_run(w, i, ing);
+		n = __atomic_load_n(&ing->n_src, __ATOMIC_ACQUIRE);
+		for (unsigned k = 0; k < n && !__atomic_load_n(&ing->done, __ATOMIC_RELAXED); k++) {
+			struct dp_ingest_src *src = &ing->src[k];
+
+			/* A source added while the ingest runs joins the first one's channels here,
+			 * on the lcore that runs them. */
+			if (k > 0 && !src->linked) {
+				if (ppspp_leecher_link(&src->l) != 0)
+					continue;
+				src->linked = true;
+			}
+			dp_ingest_run(w, i, ing, src);
+		}
 	}
 }

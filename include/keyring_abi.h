@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 5u
+#define KR_ABI_VERSION 6u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -161,12 +161,14 @@ struct kr_swarm_info {
 	uint8_t open;
 	uint8_t state; /* enum kr_swarm_state */
 	uint8_t save;  /* enum kr_save_state: the last KR_SWARM_SAVE of this swarm */
-	uint8_t pad[4];
+	uint8_t n_sources; /* ingest: sources (source below is the first) */
+	uint8_t pad[3];
 	uint64_t chunks, chunk_size, size;
 	uint64_t channels_opened; /* handshakes accepted since the swarm was added */
 	uint64_t chunks_sent, bytes_sent;
 	char name[64]; /* content name from the manifest */
-	/* ingest: chunks verified and stored, chunks refused by the Merkle check, the source */
+	/* ingest: chunks verified and stored, chunks refused by the Merkle check (all sources),
+	 * the first source */
 	uint64_t chunks_in, bad_chunks;
 	uint8_t source[16];
 	uint16_t source_port;
@@ -204,7 +206,8 @@ static_assert(sizeof(struct kr_swarm_save) == 296, "kr_swarm_save layout");
  * key), the peer's address and PPSPP port, and encap_port: 0 for plain PPSPP, else ESP in UDP
  * to that port of the peer (SAs for the peer added as for any other). Every chunk is verified
  * against the swarm ID before it is stored; the swarm is served (open or not) as it arrives,
- * each chunk once verified.
+ * each chunk once verified. The same swarm again, while it is being ingested, adds the peer as
+ * another source (up to 4; open is then ignored).
  */
 struct kr_ingest {
 	uint8_t peer[16];

@@ -27,13 +27,15 @@ static void swarm_usage(FILE *f)
 		"  add STORE-DIR --public PUBFILE [--open] [--id SWARM-ID]\n"
 		"  del SWARM-ID\n"
 		"  list\n"
-		"  ingest MANIFEST --public PUBFILE --from ADDR:PORT [--esp-port N] [--open]\n"
-		"         [--save DIR]\n"
+		"  ingest MANIFEST --public PUBFILE --from ADDR:PORT [--from ...] [--esp-port N]\n"
+		"         [--open] [--save DIR]\n"
 		"  save SWARM-ID DIR [--when-complete]\n\n"
 		"add: the data plane opens the packed store and checks its manifest against the\n"
 		"provider's public key (and, with --id, that it is that swarm). Peers reach it\n"
 		"through ESP; --open lets plain PPSPP fetch it too.\n"
-		"ingest: the data plane fetches the swarm from the peer at ADDR:PORT, verifies\n"
+		"ingest: the data plane fetches the swarm from the peer at ADDR:PORT (from up to\n"
+		"4 peers at once with --from repeated; the same again later adds a source), "
+		"verifies\n"
 		"every chunk, and serves each one as it arrives; --save DIR writes it as a packed\n"
 		"store to DIR once complete (as save --when-complete).\n"
 		"save: the data plane writes a served swarm (an ingested one, say) as a packed\n"
@@ -89,14 +91,16 @@ static void swarm_print_info(const void *entry)
 
 	tool_hex(s->id, s->id_len < KR_SWARM_ID_MAX ? s->id_len : KR_SWARM_ID_MAX, id);
 	if (s->state == KR_SWARM_INGESTING) {
-		char src[64];
+		char src[64], more[24] = "";
 
 		tool_addr_format(s->source, src, sizeof(src));
+		if (s->n_sources > 1)
+			snprintf(more, sizeof(more), " and %u more", s->n_sources - 1u);
 		/* Served as it arrives: its channels and what they were sent so far. */
 		printf("%s %s %" PRIu64 " bytes ingesting %" PRIu64 " of %" PRIu64
-		       " chunks from %s port %u bad-chunks %" PRIu64 " channels %" PRIu64
+		       " chunks from %s port %u%s bad-chunks %" PRIu64 " channels %" PRIu64
 		       " chunks-sent %" PRIu64 "%s\n",
-			id, s->name, s->size, s->chunks_in, s->chunks, src, s->source_port,
+			id, s->name, s->size, s->chunks_in, s->chunks, src, s->source_port, more,
 			s->bad_chunks, s->channels_opened, s->chunks_sent,
 			s->save == KR_SAVE_PENDING ? " save-pending" : "");
 		return;
@@ -142,34 +146,13 @@ static int swarm_save(
 	return 0;
 }
 
-static int swarm_ingest(struct keyring *kr, int argc, char **argv)
+/* One --from ADDR:PORT into the peer fields of in. 0, or an error said. */
+static int swarm_ingest_from(const char *from, struct kr_ingest *in)
 {
-	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
-	struct kr_ingest *in = &m.u.ingest;
-	const char *man = NULL, *pub = NULL, *from = NULL, *save = NULL;
-	char path[PATH_MAX], why[128], host[64];
-	unsigned long port = 0, esp_port = 0;
-	const char *colon;
+	const char *colon = strrchr(from, ':');
+	char host[64];
+	unsigned long port;
 
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--open") == 0)
-			in->open = 1;
-		else if (strcmp(argv[i], "--public") == 0 && i + 1 < argc)
-			pub = argv[++i];
-		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
-			from = argv[++i];
-		else if (strcmp(argv[i], "--esp-port") == 0 && i + 1 < argc)
-			esp_port = strtoul(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
-			save = argv[++i];
-		else if (argv[i][0] != '-' && man == NULL)
-			man = argv[i];
-		else
-			return tool_err("ingest: unexpected '%s'", argv[i]);
-	}
-	if (man == NULL || pub == NULL || from == NULL)
-		return tool_err("ingest: needs MANIFEST, --public PUBFILE and --from ADDR:PORT");
-	colon = strrchr(from, ':');
 	if (colon == NULL || colon == from || (size_t)(colon - from) >= sizeof(host))
 		return tool_err("ingest: --from %s: expected ADDR:PORT or [ADDR6]:PORT", from);
 	memcpy(host, from, (size_t)(colon - from));
@@ -179,9 +162,52 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 		host[strlen(host) - 1] = '\0';
 	}
 	port = strtoul(colon + 1, NULL, 10);
-	if (tool_addr_parse(host, in->peer) != 0 || port == 0 || port > 65535 || esp_port > 65535)
+	if (tool_addr_parse(host, in->peer) != 0 || port == 0 || port > 65535)
 		return tool_err("ingest: --from %s: expected ADDR:PORT or [ADDR6]:PORT", from);
 	in->peer_port = (uint16_t)port;
+	return 0;
+}
+
+enum { SWARM_SOURCES_MAX = 4 };
+
+/*
+ * ingest MANIFEST --public PUBFILE --from ADDR:PORT [--from ...]: one KR_SWARM_INGEST per
+ * source, the first starting the ingest and the others adding sources to it.
+ */
+static int swarm_ingest(struct keyring *kr, int argc, char **argv)
+{
+	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
+	struct kr_ingest *in = &m.u.ingest;
+	const char *man = NULL, *pub = NULL, *from[SWARM_SOURCES_MAX], *save = NULL;
+	char path[PATH_MAX], why[128];
+	unsigned long esp_port = 0;
+	unsigned n_from = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--open") == 0)
+			in->open = 1;
+		else if (strcmp(argv[i], "--public") == 0 && i + 1 < argc)
+			pub = argv[++i];
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			if (n_from == SWARM_SOURCES_MAX)
+				return tool_err("ingest: at most %d sources", SWARM_SOURCES_MAX);
+			from[n_from++] = argv[++i];
+		} else if (strcmp(argv[i], "--esp-port") == 0 && i + 1 < argc)
+			esp_port = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
+			save = argv[++i];
+		else if (argv[i][0] != '-' && man == NULL)
+			man = argv[i];
+		else
+			return tool_err("ingest: unexpected '%s'", argv[i]);
+	}
+	if (man == NULL || pub == NULL || n_from == 0)
+		return tool_err("ingest: needs MANIFEST, --public PUBFILE and --from ADDR:PORT");
+	if (esp_port > 65535)
+		return tool_err("ingest: --esp-port %lu: not a port", esp_port);
+	for (unsigned k = 0; k < n_from; k++) /* every one checked before anything starts */
+		if (swarm_ingest_from(from[k], in) != 0)
+			return 1;
 	in->encap_port = (uint16_t)esp_port;
 	if (tool_key_read(pub, in->provider_pub, sizeof(in->provider_pub)) != 0)
 		return 1;
@@ -190,23 +216,23 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 	if (strlen(path) >= sizeof(in->manifest))
 		return tool_err("ingest: %s: path too long", path);
 	memcpy(in->manifest, path, strlen(path) + 1);
+	if (save != NULL && access(save, F_OK) == 0) /* so that no ingest starts unsaveable */
+		return tool_err("ingest: --save %s: exists already", save);
+	for (unsigned k = 0; k < n_from; k++) {
+		swarm_ingest_from(from[k], in);
+		if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0)
+			return k == 0 ? tool_err("ingest: %s", why)
+				      : tool_err("ingest: source %s not added: %s", from[k], why);
+	}
 	if (save != NULL) {
-		/* Checked here too, so that a save that cannot be made starts no ingest. */
 		struct manifest mf;
 		char text[MANIFEST_MAX_LEN + 1], err[256];
 
 		if (manifest_load(path, &mf, text, sizeof(text), err, sizeof(err)) != 0)
 			return tool_err("ingest: %s", err);
-		if (access(save, F_OK) == 0)
-			return tool_err("ingest: --save %s: exists already", save);
-		if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0)
-			return tool_err("ingest: %s", why);
 		if (swarm_save(kr, mf.swarm_id, hash_len(mf.hash), save, true) != 0)
 			return tool_err("ingest: started, but it will not be saved (above)");
-		return 0;
 	}
-	if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0)
-		return tool_err("ingest: %s", why);
 	return 0;
 }
 

@@ -20,7 +20,8 @@
 # `superpeer verify` checks it, byte-identical to `superpeer pack`'s store, and it is served
 # again from there); the forged chunks are never stored, are counted against
 # that peer and reported (`superpeer monitor`), and the ingest is cancelled; a new ingest from
-# the same source then completes; an ingest is served while it arrives (its source paused
+# the same source then completes; an ingest from two sources at once, one of them forging,
+# completes with the forged chunks from the other; an ingest is served while it arrives (its source paused
 # part-way: a fetch gets exactly the chunks in, then the rest once it goes on); `superpeer
 # stats`.
 # Last, with room for one channel, a peer rate limit and short timers: a second peer is
@@ -38,7 +39,7 @@ dp_pid=
 cleanup() {
 	[ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
 	[ -n "${tpid:-}" ] && kill -INT "$tpid" 2>/dev/null
-	[ -n "${seed_pid:-}" ] && kill "$seed_pid" 2>/dev/null
+	[ -n "${seed_pid:-}" ] && kill $seed_pid 2>/dev/null
 	[ -n "${mon_pid:-}" ] && kill "$mon_pid" 2>/dev/null
 	[ -n "${paused:-}" ] && pkill -CONT -f "$paused"
 	ip netns del "$ns" 2>/dev/null
@@ -350,6 +351,55 @@ ingest_wait "$id3" 10
 "$sp" swarm list | grep "^$id3 " >"$work/l3"
 grep -q "^$id3 .* protected " "$work/l3" || fail "second ingest did not complete: $(cat "$work/l3")"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+
+begin "ingest from two sources at once, one serving forged chunks: complete, the forged ones from the other"
+head -c $((2 << 20)) /dev/urandom >"$work/content5"
+id5=$("$sp" pack --key "$work/key/provider.key" -o "$work/store5" "$work/content5" | tail -1)
+cp -r "$work/store5" "$work/store5f"
+# Every 64th chunk altered in the forging source's copy: 32 of 2,048, spread over the file, so
+# whichever way the two sources share the requests, the forger is asked for some of them.
+for c in $(seq 5 64 2047); do
+	printf 'forged' | dd of="$work/store5f/chunks" bs=1 seek=$((c * 1024 + 10)) conv=notrunc \
+		2>/dev/null
+done
+for s in 5f:7104 5:7103; do
+	ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" \
+		--listen "10.77.0.2:${s#*:}" "$work/store${s%:*}" >"$work/seed${s%:*}.out" 2>&1 &
+	eval "seed${s%:*}_pid=\$!"
+done
+seed_pid="$seed5_pid $seed5f_pid"
+for _ in $(seq 50); do
+	grep -q "^listening on" "$work/seed5.out" && grep -q "^listening on" "$work/seed5f.out" && break
+	sleep 0.1
+done
+timeout --foreground 30 "$sp" monitor --timeout 6 >"$work/monitor5" 2>&1 &
+mon_pid=$!
+sleep 0.3
+"$sp" swarm ingest "$work/store5/manifest" --public "$pub" --from 10.77.0.2:7104 \
+	--from 10.77.0.2:7103 --open || fail "swarm ingest from two sources"
+"$sp" swarm ingest "$work/store5/manifest" --public "$pub" --from 10.77.0.2:7103 2>"$work/dup.err" &&
+	fail "the same source added twice"
+ingest_wait "$id5" 30 || fail "ingest from two sources: $("$sp" swarm list | grep "^$id5 ")"
+"$sp" swarm list | grep "^$id5 "
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store5/manifest" --public "$pub" \
+	--peer 10.77.0.1:6778 -o "$work/out5" >/dev/null || fail "fetch of the swarm ingested from two"
+cmp -s "$work/out5" "$work/content5" || fail "content ingested from two sources differs"
+kill $seed_pid 2>/dev/null
+wait $seed_pid 2>/dev/null
+seed_pid=
+wait "$mon_pid"
+mon_pid=
+for s in 5 5f; do
+	sent=$(sed -n 's/^seed: stopped; \([0-9]*\) chunks sent.*/\1/p' "$work/seed$s.out")
+	echo "source store$s sent ${sent:-?} chunks"
+	[ "${sent:-0}" -gt 0 ] || fail "source store$s was not asked for anything: $(cat "$work/seed$s.out")"
+done
+# Forged chunks refused from the forging source, each at most once (it is not asked for a
+# chunk again once its copy failed), and reported against it.
+bad=$(sed -n 's/^alarm bad-chunk peer 10.77.0.2 .* count \([0-9]*\)$/\1/p' "$work/monitor5" | tail -1)
+echo "bad chunks reported: ${bad:-none}"
+[ "${bad:-0}" -ge 1 ] && [ "$bad" -le 32 ] ||
+	fail "forged chunks reported: ${bad:-none} (1 to 32 expected): $(cat "$work/monitor5")"
 
 begin "serving while ingesting: chunks in are fetched while the source is paused, the rest as they come"
 head -c $((8 << 20)) /dev/urandom >"$work/content4"
