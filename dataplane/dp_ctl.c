@@ -177,6 +177,10 @@ static int dp_ctl_ingest_add_source(
 	uint32_t id = 0;
 
 	(void)c;
+	if (__atomic_load_n(&ing->done, __ATOMIC_ACQUIRE)) {
+		snprintf(why, cap, "this ingest is complete already");
+		return -EEXIST;
+	}
 	for (unsigned i = 0; i < k; i++)
 		if (memcmp(ing->src[i].peer, in->peer, 16) == 0 &&
 			ing->src[i].port == in->peer_port) {
@@ -434,9 +438,12 @@ static void dp_ctl_ingest_scan(struct dp_ctl *c)
 {
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
 		struct dp_ingest *ing = c->swarms.slot[i].ingest;
+		bool done;
 
 		if (ing == NULL)
 			continue;
+		/* done first: bad chunks counted before completion are then all seen below. */
+		done = __atomic_load_n(&ing->done, __ATOMIC_ACQUIRE);
 		for (unsigned k = 0; k < ing->n_src; k++) {
 			struct dp_ingest_src *s = &ing->src[k];
 			uint64_t bad = __atomic_load_n(&s->bad_chunks, __ATOMIC_RELAXED);
@@ -451,7 +458,7 @@ static void dp_ctl_ingest_scan(struct dp_ctl *c)
 				dp_ctl_event(c, KR_EV_PEER_ALARM, &a, sizeof(a));
 			}
 		}
-		if (__atomic_load_n(&ing->done, __ATOMIC_ACQUIRE))
+		if (done)
 			dp_ctl_ingest_finish(c, i);
 	}
 }

@@ -207,22 +207,27 @@ static void dp_ingest_after_input(
 
 void dp_ingest_flush(struct dp_worker *w)
 {
-	unsigned i = 0;
+	bool done[DP_BURST] = {false};
 
-	while (i < w->n_ing_rx) {
+	for (unsigned i = 0; i < w->n_ing_rx; i++) {
 		struct dp_ingest *ing = w->ing_rx[i].ing;
 		struct dp_ingest_src *s = &ing->src[w->ing_rx[i].src];
 		struct leecher_rx rx[DP_BURST];
 		uint8_t ack[2048];
 		size_t ack_len = 0;
-		unsigned n = 0, j;
+		unsigned n = 0;
 
-		/* The run of datagrams from this source (normally the whole batch). */
-		for (j = i; j < w->n_ing_rx && w->ing_rx[j].ing == ing &&
-			    &ing->src[w->ing_rx[j].src] == s;
-			j++)
-			rx[n++] = (struct leecher_rx){
-				.buf = w->ing_rx[j].dgram, .len = w->ing_rx[j].len};
+		if (done[i])
+			continue;
+		/* Every datagram of the burst from this source, in order (sources interleave on
+		 * a queue: one verification burst, one ACK and one ask each). */
+		for (unsigned j = i; j < w->n_ing_rx; j++)
+			if (!done[j] && w->ing_rx[j].ing == ing &&
+				w->ing_rx[j].src == w->ing_rx[i].src) {
+				done[j] = true;
+				rx[n++] = (struct leecher_rx){
+					.buf = w->ing_rx[j].dgram, .len = w->ing_rx[j].len};
+			}
 		if (s->p != NULL) {
 			uint64_t before = ing->chunks_in;
 
@@ -230,7 +235,8 @@ void dp_ingest_flush(struct dp_worker *w)
 				&s->l, rx, n, dp_ingest_deliver, ing, ack, sizeof(ack), &ack_len);
 			for (unsigned k = 0; k < n; k++) {
 				if (rx[k].reason == LEECHER_R_BAD_CHUNK) {
-					s->bad_chunks++;
+					/* read by the key-ring lcore for its alarms */
+					__atomic_fetch_add(&s->bad_chunks, 1, __ATOMIC_RELAXED);
 					w->drops[DP_DROP_BAD_CHUNK]++;
 				} else if (rx[k].reason != LEECHER_R_OK &&
 					   rx[k].reason != LEECHER_R_UNWANTED) {
@@ -245,9 +251,9 @@ void dp_ingest_flush(struct dp_worker *w)
 				dp_ingest_send_bytes(w, s, ack, ack_len);
 			dp_ingest_after_input(w, ing, s);
 		}
-		for (; i < j; i++)
-			rte_pktmbuf_free(w->ing_rx[i].m);
 	}
+	for (unsigned i = 0; i < w->n_ing_rx; i++)
+		rte_pktmbuf_free(w->ing_rx[i].m);
 	w->n_ing_rx = 0;
 }
 
@@ -320,7 +326,7 @@ static void dp_ingest_run(
 		s->t_open = now;
 	/* A source that has announced nothing a second after its handshake may never send HAVE
 	 * (RFC 7574 does not require it): everything is asked for. */
-	if (s->l.n_peer_has == 0 && now - s->t_open > hz)
+	if (!s->l.have_seen && now - s->t_open > hz)
 		ppspp_leecher_peer_has_all(&s->l);
 	if (s->l.n_inflight > 0 &&
 		now - (s->t_req > s->t_progress ? s->t_req : s->t_progress) > hz * 3 / 10) {

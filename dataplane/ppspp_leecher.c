@@ -55,7 +55,7 @@ static void leecher_peer_has(struct ppspp_leecher *l, struct ppspp_range r)
 			 hi = r.end / 64 == i / 64 ? (unsigned)(r.end % 64) : 63;
 
 		bits = (hi == 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1) &
-		       ~((UINT64_C(1) << lo) - 1);
+		       ~((UINT64_C(1) << lo) - 1) & ~l->refused[i / 64];
 		l->n_peer_has += (uint64_t)__builtin_popcountll(bits & ~*w);
 		*w |= bits;
 		i += hi - lo + 1;
@@ -65,7 +65,7 @@ static void leecher_peer_has(struct ppspp_leecher *l, struct ppspp_range r)
 /* Chunk i announced by channel l's seeder, and not given up by l (a timeout). */
 static bool leecher_offers(const struct ppspp_leecher *l, uint64_t i)
 {
-	return l->peer_id != 0 && !l->closed &&
+	return l->peer_id != 0 && !l->closed && !l->choked &&
 	       (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i)) &&
 	       (l->n_avoid == 0 || !bit_get(l->avoid, i));
 }
@@ -112,8 +112,9 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 	l->inflight = calloc(words, sizeof(uint64_t));
 	l->peer_has = calloc(words, sizeof(uint64_t));
 	l->avoid = calloc(words, sizeof(uint64_t));
+	l->refused = calloc(words, sizeof(uint64_t));
 	if (l->have == NULL || l->asked == NULL || l->inflight == NULL || l->peer_has == NULL ||
-		l->avoid == NULL) {
+		l->avoid == NULL || l->refused == NULL) {
 		ppspp_leecher_fini(l);
 		return -ENOMEM;
 	}
@@ -139,10 +140,12 @@ int ppspp_leecher_attach(struct ppspp_leecher *l, struct ppspp_leecher *first, u
 	l->inflight = calloc(words, sizeof(uint64_t));
 	l->peer_has = calloc(words, sizeof(uint64_t));
 	l->avoid = calloc(words, sizeof(uint64_t));
-	if (l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL) {
+	l->refused = calloc(words, sizeof(uint64_t));
+	if (l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL || l->refused == NULL) {
 		free(l->inflight);
 		free(l->peer_has);
 		free(l->avoid);
+		free(l->refused);
 		return -ENOMEM;
 	}
 	/* The verifier's state is all in its arrays: a copy of the struct shares them. */
@@ -181,6 +184,7 @@ void ppspp_leecher_fini(struct ppspp_leecher *l)
 	free(l->inflight);
 	free(l->peer_has);
 	free(l->avoid);
+	free(l->refused);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -232,11 +236,20 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 		return rc;
 	i = l->next_scan % n;
 	while (scanned < n && l->n_inflight < window) {
-		uint64_t j = i;
+		uint64_t j = i, w = i / 64;
+		/* Candidates from i to the word's end: announced, not held, not in flight. */
+		uint64_t cand = ~l->have[w] & ~l->asked[w] &
+				(l->n_peer_has == n ? ~UINT64_C(0) : l->peer_has[w]);
 
-		if (!leecher_wanted(l, i)) {
-			/* Not announced from here to the word's end: that stretch at once. */
-			uint64_t step = (l->peer_has[i / 64] >> (i % 64)) == 0 ? 64 - i % 64 : 1;
+		if (w == (n - 1) / 64 && n % 64 != 0)
+			cand &= (UINT64_C(1) << (n % 64)) - 1; /* nothing past the last chunk */
+		cand >>= i % 64;
+		if (cand == 0 || !leecher_wanted(l, i + (uint64_t)__builtin_ctzll(cand))) {
+			/* None in this word (a word at a time: the tail of a large swarm, when
+			 * everything is held or in flight, costs n/64 steps), or the first one is
+			 * timed out here: past it. */
+			uint64_t step =
+				cand == 0 ? 64 - i % 64 : (uint64_t)__builtin_ctzll(cand) + 1;
 
 			if (i + step > n)
 				step = n - i;
@@ -244,6 +257,9 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 			scanned += step;
 			continue;
 		}
+		scanned += (uint64_t)__builtin_ctzll(cand);
+		i += (uint64_t)__builtin_ctzll(cand);
+		j = i;
 		/* The longest run of wanted chunks from i that fits the window and the file end. */
 		while (j + 1 < n && j - i + 1 < window - l->n_inflight && leecher_wanted(l, j + 1))
 			j++;
@@ -284,7 +300,8 @@ uint64_t ppspp_leecher_held_prefix(const struct ppspp_leecher *l, uint64_t from)
 
 void ppspp_leecher_peer_has_all(struct ppspp_leecher *l)
 {
-	leecher_peer_has(l, (struct ppspp_range){0, l->v.n_chunks - 1});
+	l->have_seen = true;
+	leecher_peer_has(l, (struct ppspp_range){0, l->v.n_chunks - 1}); /* less refused ones */
 }
 
 void ppspp_leecher_timeout(struct ppspp_leecher *l)
@@ -452,8 +469,10 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 			}
 			break;
 		case PPSPP_MSG_HAVE:
-			if (l->peer_id != 0)
+			if (l->peer_id != 0) {
+				l->have_seen = true;
 				leecher_peer_has(l, m->u.range);
+			}
 			break;
 		default:
 			break; /* ACK, PEX...: nothing a leecher of one seeder needs */
@@ -528,9 +547,12 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 			leecher_note(l, &rx[p->rx], r);
 			/* A seeder whose copy of the chunk is bad is not asked for it again;
 			 * another channel of the swarm may be. */
-			if (r == LEECHER_R_BAD_CHUNK && bit_get(l->peer_has, p->chunk)) {
-				bit_clear(l->peer_has, p->chunk);
-				l->n_peer_has--;
+			if (r == LEECHER_R_BAD_CHUNK) {
+				bit_set(l->refused, p->chunk);
+				if (bit_get(l->peer_has, p->chunk)) {
+					bit_clear(l->peer_has, p->chunk);
+					l->n_peer_has--;
+				}
 			}
 			/* ... and it is not in flight here any more: askable at once elsewhere. */
 			if (r == LEECHER_R_BAD_CHUNK && bit_get(l->inflight, p->chunk)) {

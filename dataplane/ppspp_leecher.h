@@ -79,6 +79,10 @@ struct ppspp_leecher {
 	 * channel delivers again. */
 	uint64_t *avoid;
 	uint64_t n_avoid;
+	/* Chunks whose copy from this seeder failed verification: never asked of it again, and
+	 * left out of its HAVE set whatever it announces later. */
+	uint64_t *refused;
+	bool have_seen; /* the seeder sent a HAVE (else see ppspp_leecher_peer_has_all) */
 	uint64_t n_peer_has;
 	uint64_t n_have;     /* the swarm's (a later channel's stays 0: read the first's) */
 	uint64_t *n_have_p;  /* &first->n_have, or &n_have */
@@ -134,9 +138,9 @@ int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap);
 int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, uint64_t window);
 
 /*
- * The seeder announced nothing a while after its handshake: RFC 7574 does not require HAVE,
- * so everything is taken as announced (a seeder that holds back what it lacks serves it as
- * it comes). For the caller's timer.
+ * The seeder announced nothing (have_seen false) a while after its handshake: RFC 7574 does
+ * not require HAVE, so everything is taken as announced, less what it sent bad (a seeder that
+ * holds back what it lacks serves it as it comes). For the caller's timer; once.
  */
 void ppspp_leecher_peer_has_all(struct ppspp_leecher *l);
 

@@ -301,7 +301,7 @@ int tool_fetch_main(int argc, char **argv)
 			t_open = now;
 		/* A seeder that has announced nothing a second after its handshake may never
 		 * send HAVE (RFC 7574 does not require it): everything is asked for. */
-		if (l.peer_id != 0 && l.n_peer_has == 0 && now - t_open > 1000000)
+		if (l.peer_id != 0 && !l.have_seen && now - t_open > 1000000)
 			ppspp_leecher_peer_has_all(&l);
 		if (l.peer_id != 0) {
 			/*

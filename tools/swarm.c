@@ -179,9 +179,11 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
 	struct kr_ingest *in = &m.u.ingest;
 	const char *man = NULL, *pub = NULL, *from[SWARM_SOURCES_MAX], *save = NULL;
-	char path[PATH_MAX], why[128];
+	char path[PATH_MAX], why[128], text[MANIFEST_MAX_LEN + 1], err[256];
+	struct manifest mf;
 	unsigned long esp_port = 0;
 	unsigned n_from = 0;
+	int rc = 0;
 
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--open") == 0)
@@ -205,9 +207,13 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 		return tool_err("ingest: needs MANIFEST, --public PUBFILE and --from ADDR:PORT");
 	if (esp_port > 65535)
 		return tool_err("ingest: --esp-port %lu: not a port", esp_port);
-	for (unsigned k = 0; k < n_from; k++) /* every one checked before anything starts */
+	for (unsigned k = 0; k < n_from; k++) { /* every one checked before anything starts */
 		if (swarm_ingest_from(from[k], in) != 0)
 			return 1;
+		for (unsigned i = 0; i < k; i++)
+			if (strcmp(from[i], from[k]) == 0)
+				return tool_err("ingest: --from %s given twice", from[k]);
+	}
 	in->encap_port = (uint16_t)esp_port;
 	if (tool_key_read(pub, in->provider_pub, sizeof(in->provider_pub)) != 0)
 		return 1;
@@ -216,24 +222,30 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 	if (strlen(path) >= sizeof(in->manifest))
 		return tool_err("ingest: %s: path too long", path);
 	memcpy(in->manifest, path, strlen(path) + 1);
-	if (save != NULL && access(save, F_OK) == 0) /* so that no ingest starts unsaveable */
-		return tool_err("ingest: --save %s: exists already", save);
-	for (unsigned k = 0; k < n_from; k++) {
-		swarm_ingest_from(from[k], in);
-		if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0)
-			return k == 0 ? tool_err("ingest: %s", why)
-				      : tool_err("ingest: source %s not added: %s", from[k], why);
-	}
-	if (save != NULL) {
-		struct manifest mf;
-		char text[MANIFEST_MAX_LEN + 1], err[256];
-
+	if (save != NULL) { /* so that no ingest starts unsaveable */
 		if (manifest_load(path, &mf, text, sizeof(text), err, sizeof(err)) != 0)
 			return tool_err("ingest: %s", err);
-		if (swarm_save(kr, mf.swarm_id, hash_len(mf.hash), save, true) != 0)
-			return tool_err("ingest: started, but it will not be saved (above)");
+		if (access(save, F_OK) == 0)
+			return tool_err("ingest: --save %s: exists already", save);
 	}
-	return 0;
+	for (unsigned k = 0; k < n_from; k++) {
+		swarm_ingest_from(from[k], in);
+		if (keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SWARM_TIMEOUT_MS) != 0) {
+			if (k == 0)
+				return tool_err("ingest: %s", why);
+			/* The ingest runs on with the sources it has (and its save, if any). */
+			tool_err("ingest: started, but source %s not added: %s", from[k], why);
+			rc = 1;
+			continue;
+		}
+		/* The save is asked for with the first source, before any can complete it. */
+		if (k == 0 && save != NULL &&
+			swarm_save(kr, mf.swarm_id, hash_len(mf.hash), save, true) != 0) {
+			tool_err("ingest: started, but it will not be saved (above)");
+			rc = 1;
+		}
+	}
+	return rc;
 }
 
 int tool_swarm_main(int argc, char **argv)

@@ -34,6 +34,8 @@
  *  11  one swarm from two sources (ppspp_leecher_attach/link): no chunk is asked of both at
  *      once, both are asked; then the first source falls silent half-way, its channel times
  *      out and the second gets the rest; byte-identical, every chunk verified once
+ *  12  a chunk whose copy from a seeder failed verification is never asked of it again,
+ *      even after it announces the whole swarm again with HAVE
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -778,6 +780,55 @@ static void case_two_sources(void)
 	free(out);
 }
 
+static void case_refused_stays(void)
+{
+	const struct manifest *m = &store.m;
+	struct ppspp_leecher l;
+	struct seeder_channel ch;
+	struct ppspp_builder b;
+	struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+	struct ppspp_decode_result res;
+	uint8_t dg[9000], ack[2048];
+	size_t ack_len;
+	int len, k;
+	bool asked0 = false;
+	uint8_t *scratch = calloc(1, content_len);
+
+	case_no++;
+	if (scratch == NULL)
+		abort();
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xc,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, &l, deliver_into, scratch, NULL);
+	CHECK((len = ppspp_leecher_requests(&l, dg, sizeof(dg), 1)) > 0);
+	CHECK(seeder_input(&ch, dg, (size_t)len) == SEEDER_R_OK);
+	/* Chunk 0's DATA, its last byte (the chunk's) altered on the way. */
+	while ((len = seeder_output(&ch, dg, sizeof(dg), 0)) > 0 && ch.data_len == 0)
+		ppspp_leecher_input(
+			&l, dg, (size_t)len, deliver_into, scratch, ack, sizeof(ack), &ack_len);
+	CHECK(len > 0 && ch.data_chunk == 0);
+	dg[len - 1] ^= 1;
+	CHECK(ppspp_leecher_input(&l, dg, (size_t)len, deliver_into, scratch, ack, sizeof(ack),
+		      &ack_len) == LEECHER_R_BAD_CHUNK);
+	/* The seeder says again it has everything. */
+	CHECK(ppspp_builder_init(&b, &ch.ctx, dg, sizeof(dg), l.local_id) == 0);
+	CHECK(ppspp_builder_append_have(&b, (struct ppspp_range){0, store.tree.n_chunks - 1}) == 0);
+	len = ppspp_builder_finish(&b);
+	ppspp_leecher_input(&l, dg, (size_t)len, deliver_into, scratch, ack, sizeof(ack), &ack_len);
+	ppspp_leecher_timeout(&l);
+	len = ppspp_leecher_requests(&l, dg, sizeof(dg), store.tree.n_chunks);
+	k = len > 0 ? ppspp_datagram_decode(&l.ctx, dg, (size_t)len, msgs, SEEDER_MSGS_MAX, &res)
+		    : 0;
+	for (int i = 0; i < k; i++)
+		asked0 |= msgs[i].type == PPSPP_MSG_REQUEST && msgs[i].u.range.start == 0;
+	CHECKF(!asked0 && l.counts[LEECHER_R_BAD_CHUNK] == 1,
+		"case %u: chunk 0 asked again of the seeder that sent it bad", case_no);
+	printf("case %u: a refused chunk is not asked of its seeder again, HAVE or not\n", case_no);
+	ppspp_leecher_fini(&l);
+	free(scratch);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -822,6 +873,7 @@ int main(int argc, char **argv)
 	case_serve_while_ingesting(false);
 	case_serve_while_ingesting(true);
 	case_two_sources();
+	case_refused_stays();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
