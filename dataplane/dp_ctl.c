@@ -155,13 +155,14 @@ static void dp_ctl_prefault(uint8_t *p, size_t len)
 			((volatile uint8_t *)p)[o] = 0;
 }
 
+/* The prefix of an IPv4-mapped IPv6 address (::ffff:a.b.c.d), how the key ring gives IPv4. */
+static const uint8_t dp_ctl_mapped[12] = {[10] = 0xff, [11] = 0xff};
+
 /* A source's peer, as KR_SWARM_INGEST gives it. */
 static void dp_ctl_ingest_src_set(struct dp_ingest_src *s, const struct kr_ingest *in)
 {
-	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
-
 	memcpy(s->peer, in->peer, 16);
-	s->v6 = memcmp(in->peer, mapped, 12) != 0;
+	s->v6 = memcmp(in->peer, dp_ctl_mapped, 12) != 0;
 	s->port = in->peer_port;
 	s->encap_port = in->encap_port;
 }
@@ -171,12 +172,11 @@ static void dp_ctl_ingest_src_set(struct dp_ingest_src *s, const struct kr_inges
  * channel sharing the first one's verifier (the owner links it in on its lcore).
  */
 static int dp_ctl_ingest_add_source(
-	struct dp_ctl *c, struct dp_ingest *ing, const struct kr_ingest *in, char *why, size_t cap)
+	struct dp_ingest *ing, const struct kr_ingest *in, char *why, size_t cap)
 {
 	unsigned k = ing->n_src;
 	uint32_t id = 0;
 
-	(void)c;
 	if (__atomic_load_n(&ing->done, __ATOMIC_ACQUIRE)) {
 		snprintf(why, cap, "this ingest is complete already");
 		return -EEXIST;
@@ -207,7 +207,7 @@ static int dp_ctl_ingest_add_source(
 static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap)
 {
 	static char text[MANIFEST_MAX_LEN + 1];
-	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
+	static const uint8_t zero[16];
 	uint8_t nh[16];
 	struct dp_ingest *ing;
 	struct dp_swarm *s = NULL;
@@ -222,12 +222,12 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		snprintf(why, cap, "the source's address and port are needed");
 		return -EINVAL;
 	}
-	if (memcmp(in->peer, mapped, 12) == 0 ? c->kr.h->ip4[0] == 0 : !c->kr.h->has_ip6) {
+	if (memcmp(in->peer, dp_ctl_mapped, 12) == 0 ? c->kr.h->ip4[0] == 0 : !c->kr.h->has_ip6) {
 		snprintf(why, cap, "no address of that family to fetch from");
 		return -EINVAL;
 	}
 	if (c->n_workers > 0 && !dp_neigh_next_hop(c->workers[0]->cfg, in->peer,
-					memcmp(in->peer, mapped, 12) != 0, nh)) {
+					memcmp(in->peer, dp_ctl_mapped, 12) != 0, nh)) {
 		snprintf(why, cap,
 			"no route to the source: off the link and no gateway of that "
 			"family (gateway = / gateway6 =)");
@@ -258,7 +258,7 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 	hl = hash_len(ing->m.hash);
 	slot = swarm_table_find_ingest(&c->swarms, ing->m.swarm_id, hl);
 	if (slot >= 0) { /* being ingested: the peer is another source */
-		rc = dp_ctl_ingest_add_source(c, c->swarms.slot[slot].ingest, in, why, cap);
+		rc = dp_ctl_ingest_add_source(c->swarms.slot[slot].ingest, in, why, cap);
 		goto fail; /* this message's own ingest is not needed */
 	}
 	if (swarm_table_find(&c->swarms, ing->m.swarm_id, hl) >= 0) {
@@ -700,11 +700,11 @@ static void dp_ctl_hex(char *out, const uint8_t *p, size_t n)
 /* Text form of an IPv6 or IPv4-mapped address; "any" for all zeros. */
 static void dp_ctl_addr(const uint8_t a[16], char *out, size_t cap)
 {
-	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
+	static const uint8_t zero[16];
 
 	if (memcmp(a, zero, 16) == 0)
 		snprintf(out, cap, "any");
-	else if (memcmp(a, mapped, 12) == 0)
+	else if (memcmp(a, dp_ctl_mapped, 12) == 0)
 		inet_ntop(AF_INET, a + 12, out, (socklen_t)cap);
 	else
 		inet_ntop(AF_INET6, a, out, (socklen_t)cap);

@@ -32,12 +32,22 @@ static void bit_clear(uint64_t *m, uint64_t i)
 	m[i / 64] &= ~(UINT64_C(1) << (i % 64));
 }
 
-static bool leecher_linked(const struct ppspp_leecher *f, const struct ppspp_leecher *l)
+/* Words of a chunk bitmap. */
+static size_t leecher_words(const struct ppspp_leecher *l)
 {
-	for (unsigned c = 0; c < f->n_chans; c++)
-		if (f->chans[c] == l)
-			return true;
-	return false;
+	return (size_t)((l->v.n_chunks + 63) / 64);
+}
+
+/* The first channel of l's swarm: the one whose state the others share. */
+static struct ppspp_leecher *leecher_first(const struct ppspp_leecher *l)
+{
+	return l->first != NULL ? l->first : (struct ppspp_leecher *)l;
+}
+
+/* Chunk i is in the HAVE set of l's seeder. */
+static bool leecher_announced(const struct ppspp_leecher *l, uint64_t i)
+{
+	return l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i);
 }
 
 /* HAVE: the seeder holds chunks r (clamped to the content), counted once each. */
@@ -65,15 +75,14 @@ static void leecher_peer_has(struct ppspp_leecher *l, struct ppspp_range r)
 /* Chunk i announced by channel l's seeder, and not given up by l (a timeout). */
 static bool leecher_offers(const struct ppspp_leecher *l, uint64_t i)
 {
-	return l->peer_id != 0 && !l->closed && !l->choked &&
-	       (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i)) &&
+	return l->peer_id != 0 && !l->closed && !l->choked && leecher_announced(l, i) &&
 	       (l->n_avoid == 0 || !bit_get(l->avoid, i));
 }
 
 /* Another linked channel of the swarm may be asked for chunk i. */
 static bool leecher_elsewhere(const struct ppspp_leecher *l, uint64_t i)
 {
-	const struct ppspp_leecher *f = l->first != NULL ? l->first : l;
+	const struct ppspp_leecher *f = leecher_first(l);
 
 	for (unsigned c = 0; c < f->n_chans; c++)
 		if (f->chans[c] != l && leecher_offers(f->chans[c], i))
@@ -88,8 +97,7 @@ static bool leecher_elsewhere(const struct ppspp_leecher *l, uint64_t i)
  */
 static bool leecher_wanted(const struct ppspp_leecher *l, uint64_t i)
 {
-	return !bit_get(l->have, i) && !bit_get(l->asked, i) &&
-	       (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i)) &&
+	return !bit_get(l->have, i) && !bit_get(l->asked, i) && leecher_announced(l, i) &&
 	       (l->n_avoid == 0 || !bit_get(l->avoid, i) || !leecher_elsewhere(l, i));
 }
 
@@ -106,7 +114,7 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 	rc = merkle_verifier_init(&l->v, alg, chunk_size, content_len, swarm_id);
 	if (rc != 0)
 		return rc;
-	words = (size_t)((l->v.n_chunks + 63) / 64);
+	words = leecher_words(l);
 	l->have = calloc(words, sizeof(uint64_t));
 	l->asked = calloc(words, sizeof(uint64_t));
 	l->inflight = calloc(words, sizeof(uint64_t));
@@ -132,7 +140,7 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 
 int ppspp_leecher_attach(struct ppspp_leecher *l, struct ppspp_leecher *first, uint32_t local_id)
 {
-	size_t words = (size_t)((first->v.n_chunks + 63) / 64);
+	size_t words = leecher_words(first);
 
 	memset(l, 0, sizeof(*l));
 	if (local_id == 0 || first->first != NULL)
@@ -306,9 +314,8 @@ void ppspp_leecher_peer_has_all(struct ppspp_leecher *l)
 
 void ppspp_leecher_timeout(struct ppspp_leecher *l)
 {
-	size_t words = (size_t)((l->v.n_chunks + 63) / 64);
-
-	const struct ppspp_leecher *f = l->first != NULL ? l->first : l;
+	size_t words = leecher_words(l);
+	const struct ppspp_leecher *f = leecher_first(l);
 
 	/*
 	 * What this channel had in flight may be asked again. With other channels linked, of
@@ -545,20 +552,19 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 
 		if (r != LEECHER_R_OK) {
 			leecher_note(l, &rx[p->rx], r);
-			/* A seeder whose copy of the chunk is bad is not asked for it again;
-			 * another channel of the swarm may be. */
+			/* A seeder whose copy of the chunk is bad is not asked for it again, and
+			 * it is not in flight here any more: askable at once of another channel. */
 			if (r == LEECHER_R_BAD_CHUNK) {
 				bit_set(l->refused, p->chunk);
 				if (bit_get(l->peer_has, p->chunk)) {
 					bit_clear(l->peer_has, p->chunk);
 					l->n_peer_has--;
 				}
-			}
-			/* ... and it is not in flight here any more: askable at once elsewhere. */
-			if (r == LEECHER_R_BAD_CHUNK && bit_get(l->inflight, p->chunk)) {
-				bit_clear(l->inflight, p->chunk);
-				bit_clear(l->asked, p->chunk);
-				l->n_inflight--;
+				if (bit_get(l->inflight, p->chunk)) {
+					bit_clear(l->inflight, p->chunk);
+					bit_clear(l->asked, p->chunk);
+					l->n_inflight--;
+				}
 			}
 			continue;
 		}
@@ -566,26 +572,17 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 		(*l->n_have_p)++;
 		bit_clear(l->asked, p->chunk);
 		if (l->n_avoid > 0) { /* it delivers again: nothing left to the others */
-			memset(l->avoid, 0, (size_t)((l->v.n_chunks + 63) / 64) * sizeof(uint64_t));
+			memset(l->avoid, 0, leecher_words(l) * sizeof(uint64_t));
 			l->n_avoid = 0;
 		}
-		{
-			/* Wherever it was in flight (asked again of another channel after a
-			 * timeout here), it is not any more. */
-			struct ppspp_leecher *f = l->first != NULL ? l->first : l;
+		/* Wherever it was in flight (asked again of another channel after a timeout
+		 * here), it is not any more. Channels are linked before they run, so l is one. */
+		for (unsigned c = 0; c < leecher_first(l)->n_chans; c++) {
+			struct ppspp_leecher *o = leecher_first(l)->chans[c];
 
-			for (unsigned c = 0; c < f->n_chans; c++) {
-				struct ppspp_leecher *o = f->chans[c];
-
-				if (bit_get(o->inflight, p->chunk)) {
-					bit_clear(o->inflight, p->chunk);
-					o->n_inflight--;
-				}
-			}
-			if (l->first != NULL && !leecher_linked(f, l) &&
-				bit_get(l->inflight, p->chunk)) {
-				bit_clear(l->inflight, p->chunk);
-				l->n_inflight--;
+			if (bit_get(o->inflight, p->chunk)) {
+				bit_clear(o->inflight, p->chunk);
+				o->n_inflight--;
 			}
 		}
 		deliver(ctx, p->chunk, p->payload, p->len);
