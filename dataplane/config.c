@@ -26,6 +26,7 @@ void dp_options_init(struct dp_options *o, const char *keyring)
 	o->keepalive_s = 60;
 	o->neigh_reachable_s = 30; /* Linux's base_reachable_time */
 	o->max_peers = 4096;
+	o->mbufs = 8191;
 	snprintf(o->keyring, sizeof(o->keyring), "%s", keyring);
 }
 
@@ -217,6 +218,12 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 			return -EINVAL;
 		}
 		o->max_peers = (uint32_t)v;
+		return 0;
+	}
+	if (key_is(key, "mbufs")) {
+		if ((rc = num(key, value, 2047, 1u << 20, &v, err, cap)) != 0)
+			return rc;
+		o->mbufs = (uint32_t)v;
 		return 0;
 	}
 	if (key_is(key, "max-channels")) {

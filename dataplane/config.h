@@ -5,7 +5,7 @@
  *
  *   [dataplane]            ip, ip6, udp-port, esp-port, mtu, keyring, max-sas,
  *                          idle-polls, idle-sleep-us, ledbat, peer-timeout, keepalive,
- *                          peer-rate, swarm-rate, max-channels, max-peers
+ *                          peer-rate, swarm-rate, max-channels, max-peers, mbufs
  *   [swarm NAME]           store, public, open          (one section per swarm)
  *
  * Every problem is one line: "FILE:LINE: ..." for the file, "--OPTION VALUE: ..." otherwise.
@@ -44,6 +44,7 @@ struct dp_options {
 	uint64_t peer_rate, swarm_rate;	      /* bytes/s per peer, per swarm per worker; 0 = none */
 	uint32_t max_channels;		      /* per worker, more are choked; 0 = none */
 	uint32_t max_peers;		      /* peer table per worker, a power of two */
+	uint32_t mbufs;			      /* packet buffers per worker */
 	bool ledbat;
 	char keyring[KR_NAME_MAX];
 	struct dp_swarm_opt swarms[DP_MAX_SWARMS];

@@ -49,7 +49,7 @@ static void usage(FILE *f)
 		"           [--ip6 ADDR6[/N]] [--gateway A.B.C.D] [--gateway6 ADDR6] [--vlan ID]\n"
 		"           [--store DIR --public PUBFILE [--open]]... [--keyring NAME]\n"
 		"           [--udp-port N] [--esp-port N] [--mtu N] [--max-sas N]\n"
-		"           [--idle-polls N] [--idle-sleep-us N]\n"
+		"           [--idle-polls N] [--idle-sleep-us N] [--mbufs N]\n"
 		"           [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n\n"
 		"Serves PPSPP swarms at IPv4 address A.B.C.D (and ADDR6) on DPDK port 0,\n"
 		"answering ARP, Neighbor Solicitation and ICMP/ICMPv6 echo. Plain PPSPP on UDP\n"
@@ -67,7 +67,9 @@ static void usage(FILE *f)
 		"--sa-in/--sa-out: one SA pair for any peer, installed at start.\n"
 		"--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
 		"--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
-		"0 = never sleep). Stops on SIGINT or SIGTERM with a summary of every counter.\n");
+		"0 = never sleep). --mbufs: packet buffers per worker (default 8191; more when\n"
+		"the port's rings hold many, e.g. net_memif zero-copy). Stops on SIGINT or\n"
+		"SIGTERM with a summary of every counter.\n");
 }
 
 /* Sum over workers of the uint64_t at byte offset off of struct dp_worker. */
@@ -246,6 +248,7 @@ int main(int argc, char **argv)
 		{"swarm-rate", required_argument, NULL, 'G'},
 		{"max-channels", required_argument, NULL, 'G'},
 		{"max-peers", required_argument, NULL, 'G'},
+		{"mbufs", required_argument, NULL, 'G'},
 		{"sa-in", required_argument, NULL, 'i'},
 		{"sa-out", required_argument, NULL, 'o'},
 		{"esn", no_argument, NULL, 'E'},
@@ -402,7 +405,7 @@ int main(int argc, char **argv)
 				     dp_static_sa(&ctl, sa_out, KR_DIR_OUT, esn) != 0))
 		goto fail;
 
-	pool = rte_pktmbuf_pool_create("dp_pool", 8191 * dp_n_workers, 256, 0,
+	pool = rte_pktmbuf_pool_create("dp_pool", o.mbufs * dp_n_workers, 256, 0,
 		(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048, cfg.mtu + RTE_ETHER_HDR_LEN)),
 		(int)rte_socket_id());
 	if (pool == NULL) {

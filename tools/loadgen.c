@@ -61,6 +61,7 @@ static void usage(FILE *f)
 		"           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
 		"           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
 		"           [--window CHUNKS] [--seconds S] [--warmup S] [--linger S]\n"
+		"           [--link-wait S]\n"
 		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
 		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
 		"           [--ip A.B.C.D] [--peer-port N] [--seconds S] [--sa-out .. --sa-in ..]\n"
@@ -85,7 +86,8 @@ static void usage(FILE *f)
 		"comes back; --reflect: every frame sent back as it came (io forwarding).\n"
 		"--linger S (any mode): after the run, stop polling and keep the port open\n"
 		"until the other side leaves (link down), a second signal, or S seconds: stop\n"
-		"the data plane first (a memif peer leaving mid-poll can crash DPDK 22.11).\n");
+		"the data plane first (a memif peer leaving mid-poll can crash DPDK 22.11).\n"
+		"--link-wait S (any mode): how long the link may take to come up (default 5).\n");
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -112,12 +114,18 @@ static int lg_port_init(struct lg *g)
 	return 0;
 }
 
-/* A memif link comes up once the other side has connected: up to 5 s. */
+/*
+ * A memif link comes up once the other side has connected: up to --link-wait s. The line on
+ * stderr tells a script that the port is open (a memif server listens from here on, on an
+ * abstract socket it cannot see in the file system).
+ */
 static bool lg_link_wait(struct lg *g)
 {
 	struct rte_eth_link link;
 
-	for (int i = 0; i < 500 && !lg_stop; i++) {
+	fprintf(stderr, "superpeer-loadgen: port open, waiting up to %u s for the link\n",
+		g->link_wait_s);
+	for (uint64_t i = 0; i < (uint64_t)g->link_wait_s * 100 && !lg_stop; i++) {
 		if (rte_eth_link_get_nowait(g->port_id, &link) == 0 && link.link_status)
 			return true;
 		rte_delay_ms(10);
@@ -502,6 +510,7 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"seconds", required_argument, NULL, 's'},
 		{"warmup", required_argument, NULL, 'W'},
 		{"linger", required_argument, NULL, 'L'},
+		{"link-wait", required_argument, NULL, 'l'},
 		{"udp-port", required_argument, NULL, 'u'},
 		{"esp-port", required_argument, NULL, 'e'},
 		{"sa-out", required_argument, NULL, 'O'},
@@ -567,6 +576,10 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 			*(c == 's'	   ? &o->seconds
 				: c == 'W' ? &o->warmup
 					   : &o->linger) = (unsigned)v;
+			break;
+		case 'l':
+			bad = lg_number(optarg, 1, 3600, &v);
+			g->link_wait_s = (uint32_t)v;
 			break;
 		case 'O':
 			o->sa_out = optarg;
@@ -650,6 +663,7 @@ int main(int argc, char **argv)
 		.esp_port = 4500,
 		.peer_port = 20000,
 		.window = 256,
+		.link_wait_s = 5,
 		.n_peers = 16,
 		.base_ip = (10u << 24) | (1u << 16) | 1u,
 	};

@@ -129,6 +129,7 @@ struct lg {
 	uint32_t chunk_size;
 	uint64_t n_chunks; /* from the manifest, else the seeder's first HAVE */
 	uint32_t window;   /* chunks asked for ahead, per peer */
+	uint32_t link_wait_s; /* how long the link may take to come up (--link-wait) */
 	struct ppspp_ctx ctx;
 	struct esp_sa *sa_out, *sa_in; /* both NULL: plain */
 	struct crypto_engine eng;

@@ -34,6 +34,8 @@ static const struct {
 	{"[dataplane]\nmax-peers = 131072\nmax-channels = 100000\nledbat = no\n"
 	 "peer-rate = 1000000\nswarm-rate = 0\npeer-timeout = 5\nkeepalive = 2\n",
 		NULL},
+	{"[dataplane]\nmbufs = 65535\n", NULL},
+	{"[dataplane]\nmbufs = 1000\n", "t.ini:2: mbufs '1000': a number from 2047 to 1048576"},
 	{"[dataplane]\nledbat = perhaps\n", "t.ini:2: ledbat 'perhaps': yes or no"},
 	{"[nope]\nip = 10.0.0.1\n", "t.ini:2: unknown section [nope] (dataplane or swarm NAME)"},
 	{"[dataplane]\nip = 10.0.0.1\njust words\n",
