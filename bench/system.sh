@@ -4,7 +4,7 @@
 #
 #   lcore 0: superpeer-dataplane (one worker)  ==net_memif==  lcore 1: superpeer-loadgen
 #            memif server, 10.99.0.1                           memif client, PEERS peers
-#                                                              10.1.0.1.. ports 20000..
+#            (MEMIF=zc: the roles swap)                        10.1.0.1.. ports 20000..
 #
 # For 1024-, 4096- and 8192-byte chunks of a 256 MiB swarm (`superpeer pack`), SECONDS
 # (default 10) of serving plain and SECONDS through ESP in UDP (one AES-128-GCM SA pair),
@@ -26,6 +26,9 @@
 # peers' windows fit in the ring. LOG_DIR (optional) keeps every process's output.
 # CHUNKS in the environment (default "1024 4096 8192") picks the chunk sizes; DP_OPTS adds
 # options to the data plane's (e.g. DP_OPTS="--ledbat no").
+# MEMIF=zc (default copy; needs hugepages): the data plane, and testpmd for the I/O ceiling,
+# are the memif client in zero-copy mode, their own mbufs in the rings, so that only the
+# loadgen (then the server) copies frames, as a NIC's DMA would spare the data plane's core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -33,6 +36,8 @@ secs=${2:-10}
 peers=${3:-64}
 logdir=${4:-}
 chunks=${CHUNKS:-1024 4096 8192}
+memif_mode=${MEMIF:-copy}
+case $memif_mode in copy | zc) ;; *) echo "system.sh: MEMIF is copy or zc" >&2; exit 1 ;; esac
 dp_opts=${DP_OPTS:-}
 sp=$build/tools/superpeer dp=$build/dataplane/superpeer-dataplane lg=$build/tools/superpeer-loadgen
 for f in "$sp" "$dp" "$lg" "$build/bench/bench_crypto"; do
@@ -80,8 +85,32 @@ else
 	mem_note="normal pages (--no-huge: no hugepages to be had; DESIGN 6 puts the cost at ~40 % of packet rate)"
 	mem() { echo "--no-huge -m 1024"; }
 fi
-eal() { echo "-l $1 $(mem) --no-pci --file-prefix $tag$2 --log-level 1"; }
 memif="rsize=12,bsize=9216"
+if [ "$memif_mode" = zc ]; then
+	[ -n "$huge_mnt" ] || { echo "system.sh: MEMIF=zc needs hugepages (run as root)" >&2; exit 1; }
+	# Zero-copy exports the client's DPDK memory to the server: one file per segment list.
+	eal() { echo "-l $1 $(mem) --no-pci --file-prefix $tag$2 --log-level 1 --single-file-segments"; }
+	dp_memif="role=client,zero-copy=yes" lg_memif="role=server"
+	dp_opts="--mbufs 16383 $dp_opts" # both rings (2 x 4096) hold the data plane's own mbufs
+else
+	eal() { echo "-l $1 $(mem) --no-pci --file-prefix $tag$2 --log-level 1"; }
+	dp_memif="role=server" lg_memif="role=client"
+fi
+
+# start_pair START_DP START_LG LGOUT: the memif server first. A copying data plane is the
+# server; a zero-copy one is the client, started once the loadgen says its port is open (the
+# socket is abstract: nothing to wait for in the file system).
+start_pair() {
+	if [ "$memif_mode" = zc ]; then
+		$2
+		for _ in $(seq 300); do grep -qs "port open" "$3" && break; sleep 0.1; done
+		$1
+	else
+		$1
+		sleep 2
+		$2
+	fi
+}
 
 k_in=0x000102030405060708090a0b0c0d0e0f10111213
 k_out=0x202122232425262728292a2b2c2d2e2f30313233
@@ -97,7 +126,7 @@ wait_gone() {
 
 # serve CHUNK MODE: one data plane, one loadgen run (outputs in $work/{dp,lg}-CHUNK-MODE.out).
 serve() {
-	local chunk=$1 mode=$2 sock=$work/m.sock esp_dp=() esp_lg=() swarm
+	local chunk=$1 mode=$2 sock=$work/m.sock esp_dp=() esp_lg=() swarm dpid lgp
 	swarm=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
 	if [ "$mode" = esp ]; then
 		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
@@ -105,20 +134,24 @@ serve() {
 	fi
 	rm -f "$sock"
 	# shellcheck disable=SC2046
-	timeout -s INT $((secs + 30)) "$dp" $(eal 0 dp) --vdev "net_memif0,role=server,socket=$sock,$memif" \
-		-- --ip 10.99.0.1 --store "$work/store$chunk" --public "$work/key/provider.pub" --open \
-		--mtu 9000 --keyring "$tag" --idle-sleep-us 0 --max-peers 16384 "${esp_dp[@]}" $dp_opts \
-		>"$work/dp-$chunk-$mode.out" 2>&1 &
-	local dpid=$!
-	pids+=("$dpid")
-	sleep 2
+	start_dp() {
+		timeout -s INT $((secs + 30)) "$dp" $(eal 0 dp) --vdev "net_memif0,$dp_memif,socket=$sock,$memif" \
+			-- --ip 10.99.0.1 --store "$work/store$chunk" --public "$work/key/provider.pub" --open \
+			--mtu 9000 --keyring "$tag" --idle-sleep-us 0 --max-peers 16384 "${esp_dp[@]}" $dp_opts \
+			>"$work/dp-$chunk-$mode.out" 2>&1 &
+		dpid=$!
+		pids+=("$dpid")
+	}
 	# shellcheck disable=SC2046
-	timeout -s INT $((secs + 60)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
-		-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" --peers "$peers" \
-		--window 128 --seconds "$secs" --warmup 1 --linger 30 "${esp_lg[@]}" \
-		>"$work/lg-$chunk-$mode.out" 2>&1 &
-	local lgp=$!
-	pids+=("$lgp")
+	start_lg() {
+		timeout -s INT $((secs + 60)) "$lg" $(eal 1 lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
+			-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" --peers "$peers" \
+			--window 128 --seconds "$secs" --warmup 1 --linger 30 --link-wait 30 "${esp_lg[@]}" \
+			>"$work/lg-$chunk-$mode.out" 2>&1 &
+		lgp=$!
+		pids+=("$lgp")
+	}
+	start_pair start_dp start_lg "$work/lg-$chunk-$mode.out"
 	stop_pair "$work/lg-$chunk-$mode.out" "$dpid" "$lgp" $((secs + 20))
 }
 
@@ -136,7 +169,7 @@ stop_pair() {
 # ingest CHUNK MODE: the data plane ingests the store from the loadgen's seeder, repeatedly
 # for $secs seconds (outputs in $work/{idp,ilg}-CHUNK-MODE.out).
 ingest() {
-	local chunk=$1 mode=$2 sock=$work/i.sock esp_dp=() esp_lg=() esp_ing=() id end lgp
+	local chunk=$1 mode=$2 sock=$work/i.sock esp_dp=() esp_lg=() esp_ing=() id end dpid lgp
 	id=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
 	if [ "$mode" = esp ]; then
 		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
@@ -145,19 +178,25 @@ ingest() {
 	fi
 	rm -f "$sock"
 	# shellcheck disable=SC2046
-	timeout -s INT $((secs + 90)) "$dp" $(eal 0 dp) --vdev "net_memif0,role=server,socket=$sock,$memif" \
-		-- --ip 10.99.0.1 --mtu 9000 --keyring "$tag" --idle-sleep-us 0 "${esp_dp[@]}" $dp_opts \
-		>"$work/idp-$chunk-$mode.out" 2>&1 &
-	local dpid=$!
-	pids+=("$dpid")
-	sleep 2
+	start_dp() {
+		timeout -s INT $((secs + 90)) "$dp" $(eal 0 dp) --vdev "net_memif0,$dp_memif,socket=$sock,$memif" \
+			-- --ip 10.99.0.1 --mtu 9000 --keyring "$tag" --idle-sleep-us 0 "${esp_dp[@]}" $dp_opts \
+			>"$work/idp-$chunk-$mode.out" 2>&1 &
+		dpid=$!
+		pids+=("$dpid")
+	}
 	# shellcheck disable=SC2046
-	timeout -s INT $((secs + 100)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
-		-- --target 10.99.0.1 --seed "$work/store$chunk" --public "$work/key/provider.pub" \
-		--peer-port 20000 --seconds $((secs + 50)) --warmup 0 --linger 30 "${esp_lg[@]}" \
-		>"$work/ilg-$chunk-$mode.out" 2>&1 &
-	lgp=$!
-	pids+=("$lgp")
+	start_lg() {
+		timeout -s INT $((secs + 100)) "$lg" $(eal 1 lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
+			-- --target 10.99.0.1 --seed "$work/store$chunk" --public "$work/key/provider.pub" \
+			--peer-port 20000 --seconds $((secs + 50)) --warmup 0 --linger 30 --link-wait 30 \
+			"${esp_lg[@]}" >"$work/ilg-$chunk-$mode.out" 2>&1 &
+		lgp=$!
+		pids+=("$lgp")
+	}
+	start_pair start_dp start_lg "$work/ilg-$chunk-$mode.out"
+	# the data plane's key ring exists once it runs
+	for _ in $(seq 100); do [ -e /dev/shm/superpeer-"$tag".keyring ] && break; sleep 0.1; done
 	sleep 1
 	end=$((SECONDS + secs))
 	while [ $SECONDS -lt $end ]; do
@@ -176,21 +215,29 @@ ingest() {
 
 # io_ceiling BYTES: dpdk-testpmd io-forwarding the loadgen's flood back ($work/flood-BYTES.out).
 io_ceiling() {
-	local sock=$work/t.sock tp
+	local sock=$work/t.sock tp fl
 	rm -f "$sock"
 	# testpmd forwards on lcore 0; its main lcore 1 (shared with the loadgen) only waits for
 	# the end of its stdin, which the sleep closes.
 	# shellcheck disable=SC2046
-	{ sleep $((secs + 4)) | timeout -s INT $((secs + 20)) dpdk-testpmd $(eal 0,1 tp) --main-lcore 1 \
-		--vdev "net_memif0,role=server,socket=$sock,$memif" \
-		-- --forward-mode=io --port-topology=loop --auto-start --mbuf-size=9344 \
-		--total-num-mbufs=16384 >"$work/tp-$1.out" 2>&1; } &
-	tp=$!
-	pids+=("$tp")
-	sleep 2
+	start_tp() {
+		{ sleep $((secs + 4)) | timeout -s INT $((secs + 20)) dpdk-testpmd $(eal 0,1 tp) --main-lcore 1 \
+			--vdev "net_memif0,$dp_memif,socket=$sock,$memif" \
+			-- --forward-mode=io --port-topology=loop --auto-start --mbuf-size=9344 \
+			--total-num-mbufs=16384 >"$work/tp-$1.out" 2>&1; } &
+		tp=$!
+		pids+=("$tp")
+	}
 	# shellcheck disable=SC2046
-	timeout -s INT $((secs + 20)) "$lg" $(eal 1 lg) --vdev "net_memif0,role=client,socket=$sock,$memif" \
-		-- --flood "$1" --seconds "$secs" --linger $((secs + 10)) >"$work/flood-$1.out" 2>&1 || true
+	start_flood() {
+		timeout -s INT $((secs + 40)) "$lg" $(eal 1 lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
+			-- --flood "$1" --seconds "$secs" --linger $((secs + 10)) --link-wait 30 \
+			>"$work/flood-$1.out" 2>&1 &
+		fl=$!
+		pids+=("$fl")
+	}
+	start_pair "start_tp $1" "start_flood $1" "$work/flood-$1.out"
+	wait "$fl" 2>/dev/null || true
 	wait_gone "$tp" $((secs + 10))
 }
 
@@ -240,7 +287,9 @@ done
 busy_after=$(busy_pct)
 
 echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on lcore 1"
-echo "over net_memif ($memif), ${secs} s per row after 1 s of warm-up, $mem_note;"
+zc_note=
+[ "$memif_mode" = zc ] && zc_note=" zero-copy: data plane and testpmd the client, only the loadgen copies"
+echo "over net_memif ($memif$zc_note), ${secs} s per row after 1 s of warm-up, $mem_note;"
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs;" \
 	"CPUs busy with other work: ${busy_before} % just before, ${busy_after} % just after."
 echo

@@ -5,13 +5,15 @@
 #
 #   superpeer-dataplane (lcore 0) ==net_memif== superpeer-loadgen (lcore 1, 8 peers)
 #
-# Numbered cases, plain, then ESP in UDP (AES-128-GCM SA pair):
+# Numbered cases, plain, then ESP in UDP (AES-128-GCM SA pair), then ESP with the data plane
+# as the memif client in zero-copy mode (its own mbufs in the rings, the loadgen the server):
 #  - the loadgen's peers open channels and are served chunks for 2 s; the data plane's summary
 #    shows chunks served and no drop (a full transmit queue holds output back, drops nothing)
 #  - the data plane, serving nothing, ingests the swarm from the loadgen's seeder (--seed)
 #    through `superpeer swarm ingest`, then serves it: every chunk ingested once, the
 #    loadgen saw the ingest complete (every chunk ACKed), nothing dropped
-# Figures are printed, never checked (tests assert no timing).
+# Figures are printed, never checked (tests assert no timing). The memif server starts first:
+# a client cannot start its port without one to connect to.
 # Exit 77 with fewer than 2 cores.
 set -u
 sp=$1 dp=$2 lg=$3
@@ -27,16 +29,17 @@ trap cleanup EXIT
 failures=0 cases=0
 fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
 begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
-# dp_up: waits (up to 20 s) for the data plane to announce its address, by when its memif
-# socket is there for the loadgen (a fixed 1.5 s sleep lost that race once on a loaded
-# machine: "memif_connect_client(): Failed to connect socket").
-dp_up() {
+# started FILE PATTERN PID WHAT: waits (up to 20 s) for PID to print PATTERN into FILE. The
+# data plane announces its address once its memif socket is there for the loadgen (a fixed
+# 1.5 s sleep lost that race once on a loaded machine: "memif_connect_client(): Failed to
+# connect socket"); the loadgen, as the server, says when its port is open.
+started() {
 	for _ in $(seq 200); do
-		grep -q "^superpeer-dataplane: 10.99.0.1" "$work/dp.out" && return 0
-		kill -0 "$dp_pid" 2>/dev/null || break
+		grep -q "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || break
 		sleep 0.1
 	done
-	fail "data plane did not start: $(tail -3 "$work/dp.out")"
+	fail "$4 did not start: $(tail -3 "$1")"
 }
 # stop_pair: once the loadgen has printed its summary it polls no more (--linger); the data
 # plane leaves first, then the loadgen, which sees the link go down. The other order can
@@ -50,6 +53,38 @@ stop_pair() {
 	lg_rc=$?
 	lg_pid=
 }
+# start_pair DP_MEM: both processes, the memif server first; the data plane with DP_MEM
+# MiB of memory.
+start_pair() {
+	local dp_role=role=server lg_role=role=client eal_zc=()
+	if [ "$zc" = yes ]; then
+		dp_role=role=client,zero-copy=yes lg_role=role=server eal_zc=(--single-file-segments)
+	fi
+	start_dp() {
+		timeout --foreground 60 "$dp" -l 0 --no-huge -m "$1" --no-pci "${eal_zc[@]}" \
+			--file-prefix "spmemif$$dp" --vdev "net_memif0,$dp_role,socket=$work/m.sock" \
+			-- --ip 10.99.0.1 --keyring "spmemif$$" "${dp_esp[@]}" "${dp_args[@]}" \
+			>"$work/dp.out" 2>&1 &
+		dp_pid=$!
+		started "$work/dp.out" "^superpeer-dataplane: 10.99.0.1" "$dp_pid" "data plane"
+	}
+	start_lg() {
+		timeout --foreground 60 "$lg" -l 1 --no-huge -m 256 --no-pci \
+			--file-prefix "spmemif$$lg" --vdev "net_memif0,$lg_role,socket=$work/m.sock" \
+			-- --target 10.99.0.1 --ip 10.99.0.2 --link-wait 30 --linger 30 "${lg_esp[@]}" \
+			"${lg_args[@]}" >"$work/lg.out" 2>&1 &
+		lg_pid=$!
+	}
+	: >"$work/lg.out"
+	if [ "$zc" = yes ]; then
+		start_lg
+		started "$work/lg.out" "port open" "$lg_pid" loadgen
+		start_dp "$1"
+	else
+		start_dp "$1"
+		start_lg
+	fi
+}
 k_in=0x000102030405060708090a0b0c0d0e0f10111213
 k_out=0x202122232425262728292a2b2c2d2e2f30313233
 
@@ -57,24 +92,18 @@ k_out=0x202122232425262728292a2b2c2d2e2f30313233
 head -c $((8 << 20)) /dev/urandom >"$work/content"
 "$sp" pack --key "$work/key/provider.key" -o "$work/store" "$work/content" >/dev/null
 
-for mode in plain esp; do
-	begin "$mode: the loadgen's peers are served over net_memif"
+for run in plain esp esp-zc; do
+	mode=${run%-zc} zc=no
+	[ "$run" = esp-zc ] && zc=yes
+	begin "$run: the loadgen's peers are served over net_memif"
 	dp_esp=() lg_esp=()
 	if [ $mode = esp ]; then
 		dp_esp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
 		lg_esp=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
 	fi
-	timeout --foreground 60 "$dp" -l 0 --no-huge -m 256 --no-pci --file-prefix "spmemif$$dp" \
-		--vdev "net_memif0,role=server,socket=$work/m.sock" -- --ip 10.99.0.1 \
-		--store "$work/store" --public "$work/key/provider.pub" --open \
-		--keyring "spmemif$$" "${dp_esp[@]}" >"$work/dp.out" 2>&1 &
-	dp_pid=$!
-	dp_up
-	timeout --foreground 60 "$lg" -l 1 --no-huge -m 256 --no-pci \
-		--file-prefix "spmemif$$lg" --vdev "net_memif0,role=client,socket=$work/m.sock" \
-		-- --target 10.99.0.1 --ip 10.99.0.2 --manifest "$work/store/manifest" --peers 8 \
-		--seconds 2 --linger 30 "${lg_esp[@]}" >"$work/lg.out" 2>&1 &
-	lg_pid=$!
+	dp_args=(--store "$work/store" --public "$work/key/provider.pub" --open)
+	lg_args=(--manifest "$work/store/manifest" --peers 8 --seconds 2)
+	start_pair 256
 	stop_pair
 	[ "$lg_rc" = 0 ] || fail "loadgen: $(tail -2 "$work/lg.out")"
 	tail -1 "$work/lg.out"
@@ -88,20 +117,12 @@ for mode in plain esp; do
 	grep -E "^drop " "$work/dp.out" && fail "the data plane dropped packets"
 	rm -f "$work/m.sock"
 
-	begin "$mode: the data plane ingests the swarm from the loadgen's seeder"
+	begin "$run: the data plane ingests the swarm from the loadgen's seeder"
 	ing_esp=()
 	[ $mode = esp ] && ing_esp=(--esp-port 20000)
-	timeout --foreground 60 "$dp" -l 0 --no-huge -m 512 --no-pci --file-prefix "spmemif$$dp" \
-		--vdev "net_memif0,role=server,socket=$work/m.sock" -- --ip 10.99.0.1 \
-		--keyring "spmemif$$" "${dp_esp[@]}" >"$work/dp.out" 2>&1 &
-	dp_pid=$!
-	dp_up
-	timeout --foreground 60 "$lg" -l 1 --no-huge -m 256 --no-pci \
-		--file-prefix "spmemif$$lg" --vdev "net_memif0,role=client,socket=$work/m.sock" \
-		-- --target 10.99.0.1 --ip 10.99.0.2 --peer-port 20000 --seed "$work/store" \
-		--public "$work/key/provider.pub" --seconds 40 --linger 30 "${lg_esp[@]}" \
-		>"$work/lg.out" 2>&1 &
-	lg_pid=$!
+	dp_args=()
+	lg_args=(--peer-port 20000 --seed "$work/store" --public "$work/key/provider.pub" --seconds 40)
+	start_pair 512
 	sleep 1
 	id=$(awk '/^swarm-id:/ { print $2 }' "$work/store/manifest")
 	"$sp" swarm --keyring "spmemif$$" ingest "$work/store/manifest" --public \
