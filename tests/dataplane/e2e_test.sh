@@ -403,7 +403,8 @@ for s in 5 5f; do
 	[ "${sent:-0}" -gt 0 ] || fail "source store$s was not asked for anything: $(cat "$work/seed$s.out")"
 done
 # Forged chunks refused from the forging source, each at most once (it is not asked for a
-# chunk again once its copy failed), and reported against it.
+# chunk again once its copy failed, nor forgiven: the other source offers them), and
+# reported against it.
 bad=$(sed -n 's/^alarm bad-chunk peer 10.77.0.2 .* count \([0-9]*\)$/\1/p' "$work/monitor5" | tail -1)
 echo "bad chunks reported: ${bad:-none}"
 [ "${bad:-0}" -ge 1 ] && [ "$bad" -le 32 ] ||

@@ -960,7 +960,7 @@ static void case_refused_retry(void)
 			l.counts[LEECHER_R_BAD_CHUNK] == 1 && l.forgiven == 1 && f.got_k == 1,
 		"case %u: chunk %llu sent %llu times, %llu ms apart, %llu bad, %llu forgiven",
 		case_no, (unsigned long long)k, (unsigned long long)f.sent_k,
-		(unsigned long long)(f.at[1] - f.at[0]),
+		(unsigned long long)(f.sent_k > 1 ? f.at[1] - f.at[0] : 0),
 		(unsigned long long)l.counts[LEECHER_R_BAD_CHUNK], (unsigned long long)l.forgiven);
 	printf("case %u: chunk %llu bad once from the only source: asked again after %llu ms, "
 	       "complete at %llu ms\n",
