@@ -282,7 +282,8 @@ static void dp_ingest_next_hop(struct dp_worker *w, struct dp_ingest_src *s)
 }
 
 /* The owner's timers for source s: its MAC, peer entry, handshake every 250 ms until
- * answered, a window re-requested after 300 ms without progress, keep-alives. */
+ * answered, a window re-requested after 300 ms without progress, refused chunks forgiven
+ * on a backoff, keep-alives. */
 static void dp_ingest_run(
 	struct dp_worker *w, unsigned slot, struct dp_ingest *ing, struct dp_ingest_src *s)
 {
@@ -328,6 +329,10 @@ static void dp_ingest_run(
 	 * (RFC 7574 does not require it): everything is asked for. */
 	if (!s->l.have_seen && now - s->t_open > hz)
 		ppspp_leecher_peer_has_all(&s->l);
+	/* A chunk it sent bad that no other source can be asked for is asked of it again after
+	 * 1 s, 2 s ... 64 s while it keeps sending it bad: the ingest does not stall one chunk
+	 * short after a one-off corruption, and a forger is not looped. */
+	ppspp_leecher_retry(&s->l, now, hz);
 	if (s->l.n_inflight > 0 &&
 		now - (s->t_req > s->t_progress ? s->t_req : s->t_progress) > hz * 3 / 10) {
 		ppspp_leecher_timeout(&s->l);

@@ -44,10 +44,11 @@ static struct ppspp_leecher *leecher_first(const struct ppspp_leecher *l)
 	return l->first != NULL ? l->first : (struct ppspp_leecher *)l;
 }
 
-/* Chunk i is in the HAVE set of l's seeder. */
+/* Chunk i is in the HAVE set of l's seeder, and its copy from there was not refused. */
 static bool leecher_announced(const struct ppspp_leecher *l, uint64_t i)
 {
-	return l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i);
+	return (l->n_peer_has == l->v.n_chunks || bit_get(l->peer_has, i)) &&
+	       (l->n_refused == 0 || !bit_get(l->refused, i));
 }
 
 /* HAVE: the seeder holds chunks r (clamped to the content), counted once each. */
@@ -65,7 +66,7 @@ static void leecher_peer_has(struct ppspp_leecher *l, struct ppspp_range r)
 			 hi = r.end / 64 == i / 64 ? (unsigned)(r.end % 64) : 63;
 
 		bits = (hi == 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1) &
-		       ~((UINT64_C(1) << lo) - 1) & ~l->refused[i / 64];
+		       ~((UINT64_C(1) << lo) - 1);
 		l->n_peer_has += (uint64_t)__builtin_popcountll(bits & ~*w);
 		*w |= bits;
 		i += hi - lo + 1;
@@ -77,6 +78,21 @@ static bool leecher_offers(const struct ppspp_leecher *l, uint64_t i)
 {
 	return l->peer_id != 0 && !l->closed && !l->choked && leecher_announced(l, i) &&
 	       (l->n_avoid == 0 || !bit_get(l->avoid, i));
+}
+
+/* Word w of leecher_offers: the chunks channel l may be asked for, 64 at a time. */
+static uint64_t leecher_offers_word(const struct ppspp_leecher *l, size_t w)
+{
+	uint64_t m;
+
+	if (l->peer_id == 0 || l->closed || l->choked)
+		return 0;
+	m = l->n_peer_has == l->v.n_chunks ? ~UINT64_C(0) : l->peer_has[w];
+	if (l->n_refused > 0)
+		m &= ~l->refused[w];
+	if (l->n_avoid > 0)
+		m &= ~l->avoid[w];
+	return m;
 }
 
 /* Another linked channel of the swarm may be asked for chunk i. */
@@ -247,7 +263,8 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 		uint64_t j = i, w = i / 64;
 		/* Candidates from i to the word's end: announced, not held, not in flight. */
 		uint64_t cand = ~l->have[w] & ~l->asked[w] &
-				(l->n_peer_has == n ? ~UINT64_C(0) : l->peer_has[w]);
+				(l->n_peer_has == n ? ~UINT64_C(0) : l->peer_has[w]) &
+				(l->n_refused == 0 ? ~UINT64_C(0) : ~l->refused[w]);
 
 		if (w == (n - 1) / 64 && n % 64 != 0)
 			cand &= (UINT64_C(1) << (n % 64)) - 1; /* nothing past the last chunk */
@@ -309,7 +326,72 @@ uint64_t ppspp_leecher_held_prefix(const struct ppspp_leecher *l, uint64_t from)
 void ppspp_leecher_peer_has_all(struct ppspp_leecher *l)
 {
 	l->have_seen = true;
-	leecher_peer_has(l, (struct ppspp_range){0, l->v.n_chunks - 1}); /* less refused ones */
+	leecher_peer_has(l, (struct ppspp_range){0, l->v.n_chunks - 1}); /* refused stay masked */
+}
+
+uint64_t ppspp_leecher_forgive(struct ppspp_leecher *l)
+{
+	const struct ppspp_leecher *f = leecher_first(l);
+	size_t words = leecher_words(l);
+	uint64_t n = 0;
+
+	if (l->n_refused == 0)
+		return 0;
+	for (size_t w = 0; w < words; w++) {
+		uint64_t stuck, held;
+
+		if (l->refused[w] == 0)
+			continue;
+		stuck = l->refused[w] & ~l->have[w];
+		held = l->refused[w] & l->have[w];
+		/* Only what no other channel can be asked for: a forger is not asked again for
+		 * a chunk an honest source offers. */
+		for (unsigned c = 0; c < f->n_chans && stuck != 0; c++)
+			if (f->chans[c] != l)
+				stuck &= ~leecher_offers_word(f->chans[c], w);
+		/* Held ones (from another source since) go too: never asked again anyway, and
+		 * n_refused reaching 0 ends the caller's retries. */
+		l->refused[w] &= ~(stuck | held);
+		l->n_refused -= (uint64_t)__builtin_popcountll(stuck | held);
+		n += (uint64_t)__builtin_popcountll(stuck);
+	}
+	l->forgiven += n;
+	return n;
+}
+
+uint64_t ppspp_leecher_retry(struct ppspp_leecher *l, uint64_t now, uint64_t per_s)
+{
+	uint64_t n;
+
+	if (l->counts[LEECHER_R_BAD_CHUNK] != l->retry_bad) {
+		/* Bad again after a forgiveness: this source waits twice as long next time. */
+		if (l->retry_forgiven && l->retry_shift < LEECHER_RETRY_SHIFT_MAX)
+			l->retry_shift++;
+		l->retry_forgiven = false;
+		l->retry_bad = l->counts[LEECHER_R_BAD_CHUNK];
+		l->retry_last_bad = now;
+		if (!l->retry_armed) {
+			l->retry_armed = true;
+			l->retry_at = now + (per_s << l->retry_shift);
+		}
+	} else if (l->retry_shift > 0 &&
+		   now - l->retry_last_bad > 2 * (per_s << LEECHER_RETRY_SHIFT_MAX)) {
+		l->retry_shift = 0; /* clean for a long while: the next bad chunk is news */
+	}
+	if (!l->retry_armed || now < l->retry_at)
+		return 0;
+	if (l->n_refused == 0) {
+		l->retry_armed = false;
+		return 0;
+	}
+	n = ppspp_leecher_forgive(l);
+	if (n == 0) { /* another source can serve all of them: look again later */
+		l->retry_at = now + (per_s << l->retry_shift);
+		return 0;
+	}
+	l->retry_armed = false;
+	l->retry_forgiven = true;
+	return n;
 }
 
 void ppspp_leecher_timeout(struct ppspp_leecher *l)
@@ -555,10 +637,9 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 			/* A seeder whose copy of the chunk is bad is not asked for it again, and
 			 * it is not in flight here any more: askable at once of another channel. */
 			if (r == LEECHER_R_BAD_CHUNK) {
-				bit_set(l->refused, p->chunk);
-				if (bit_get(l->peer_has, p->chunk)) {
-					bit_clear(l->peer_has, p->chunk);
-					l->n_peer_has--;
+				if (!bit_get(l->refused, p->chunk)) {
+					bit_set(l->refused, p->chunk);
+					l->n_refused++;
 				}
 				if (bit_get(l->inflight, p->chunk)) {
 					bit_clear(l->inflight, p->chunk);

@@ -5,7 +5,10 @@
  * on, ACK for each verified chunk. The only trust is the swarm ID and content length from a
  * signed manifest: peaks are checked against the root, each chunk against its uncles. Only
  * chunks the seeder announced with HAVE are asked for (RFC 7574 3.2), so a seeder that is
- * itself still receiving the content (the data plane serving an ingest) is followed.
+ * itself still receiving the content (the data plane serving an ingest) is followed. A chunk
+ * that fails verification is not asked again of the seeder that sent it while another source
+ * can serve it; when none can, it is asked again on a per-channel exponential backoff
+ * (ppspp_leecher_retry), so a one-off corruption costs a second and a forger a few requests.
  *
  * No DPDK, no sockets, no clock: superpeer fetch drives it over kernel UDP, and the data
  * plane's ingest will drive it per peer. Memory: the Merkle verifier's node array (hash
@@ -45,8 +48,9 @@ const char *leecher_reason_name(enum leecher_reason r);
 enum {
 	LEECHER_STASH = 128, /* recent INTEGRITY entries kept until their DATA arrives */
 	LEECHER_MSGS_MAX = 64,
-	LEECHER_BURST_MAX = 64,	  /* DATA messages verified per burst call */
-	LEECHER_CHANNELS_MAX = 4, /* sources of one swarm */
+	LEECHER_BURST_MAX = 64,	     /* DATA messages verified per burst call */
+	LEECHER_CHANNELS_MAX = 4,    /* sources of one swarm */
+	LEECHER_RETRY_SHIFT_MAX = 6, /* refusals forgiven after 1 s, 2 s, ... at most 64 s */
 };
 
 /* One received datagram of a burst; reason is set by the call. */
@@ -79,9 +83,19 @@ struct ppspp_leecher {
 	 * channel delivers again. */
 	uint64_t *avoid;
 	uint64_t n_avoid;
-	/* Chunks whose copy from this seeder failed verification: never asked of it again, and
-	 * left out of its HAVE set whatever it announces later. */
+	/* Chunks whose copy from this seeder failed verification: not asked of it again, and
+	 * masked out of its HAVE set whatever it announces later, until forgiven
+	 * (ppspp_leecher_forgive, on the caller's backoff: ppspp_leecher_retry). */
 	uint64_t *refused;
+	uint64_t n_refused; /* bits set in refused */
+	uint64_t forgiven;  /* refused chunks made askable again, in all */
+	/* ppspp_leecher_retry's backoff, in the caller's clock. */
+	uint64_t retry_bad;	 /* counts[LEECHER_R_BAD_CHUNK] at its last look */
+	uint64_t retry_at;	 /* armed: forgive no sooner than this */
+	uint64_t retry_last_bad; /* when it last saw a new bad chunk */
+	uint8_t retry_shift;	 /* the delay is 1 s << retry_shift */
+	bool retry_armed;	 /* a chunk was refused since the last forgiveness */
+	bool retry_forgiven;	 /* forgiven since the last bad chunk */
 	bool have_seen; /* the seeder sent a HAVE (else see ppspp_leecher_peer_has_all) */
 	uint64_t n_peer_has;
 	uint64_t n_have;     /* the swarm's (a later channel's stays 0: read the first's) */
@@ -154,6 +168,27 @@ uint64_t ppspp_leecher_held_prefix(const struct ppspp_leecher *l, uint64_t from)
 
 /* Nothing arrived for a while: what is in flight is asked for again by the next request. */
 void ppspp_leecher_timeout(struct ppspp_leecher *l);
+
+/*
+ * Makes this channel's refused chunks askable of it again, those that are not held and that
+ * no other linked channel can be asked for now (announced, not refused there, neither
+ * timed out, choked nor closed there): the swarm cannot complete without them, and a copy
+ * that failed may have been a one-off corruption in transit. Refused chunks another source
+ * offers stay refused. Returns how many were forgiven (0: none needed it).
+ */
+uint64_t ppspp_leecher_forgive(struct ppspp_leecher *l);
+
+/*
+ * The caller's timer for refused chunks (no clock here: now is the caller's, per_s its units
+ * per second, e.g. microseconds or TSC). A chunk refused since the last forgiveness arms it;
+ * ppspp_leecher_forgive runs once the delay has passed (1 s at first; when not needed, it is
+ * looked at again one delay later). Each time the channel sends a bad chunk again after a
+ * forgiveness the delay doubles, up to 64 s, so a source that always forges a chunk is asked
+ * for it about log2(T) times in T seconds, then once a minute; after 128 s without a bad
+ * chunk the delay is 1 s again. Call it on every tick of the channel. Returns the chunks
+ * forgiven now.
+ */
+uint64_t ppspp_leecher_retry(struct ppspp_leecher *l, uint64_t now, uint64_t per_s);
 
 /*
  * n datagrams from the seeder (n <= LEECHER_BURST_MAX DATA in all): handshakes and INTEGRITY

@@ -303,6 +303,9 @@ int tool_fetch_main(int argc, char **argv)
 		 * send HAVE (RFC 7574 does not require it): everything is asked for. */
 		if (l.peer_id != 0 && !l.have_seen && now - t_open > 1000000)
 			ppspp_leecher_peer_has_all(&l);
+		/* A chunk that failed verification is asked again after 1 s, then after 2, 4 ...
+		 * 64 s if it keeps failing: one corruption in transit is not a stall for good. */
+		ppspp_leecher_retry(&l, now, 1000000);
 		if (l.peer_id != 0) {
 			/*
 			 * Nothing verified for 300 ms since the last chunk or request: what is
@@ -391,8 +394,9 @@ int tool_fetch_main(int argc, char **argv)
 	       (double)m.content_len / (1 << 20) / (secs > 0 ? secs : 1e-9),
 	       esp.on ? ", ESP" : "");
 	if (l.counts[LEECHER_R_BAD_CHUNK] > 0)
-		printf("refused %llu chunks that did not verify\n",
-		       (unsigned long long)l.counts[LEECHER_R_BAD_CHUNK]);
+		printf("refused %llu chunks that did not verify (%llu asked again)\n",
+			(unsigned long long)l.counts[LEECHER_R_BAD_CHUNK],
+			(unsigned long long)l.forgiven);
 	printf("%s\n", swarm_hex);
 	rc = 0;
 	goto out;

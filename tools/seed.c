@@ -46,7 +46,9 @@ static void usage(FILE *f)
 		"With --sa-in/--sa-out every datagram travels as ESP in UDP (RFC 3948, AES-GCM,\n"
 		"keys as `ip xfrm` writes them) and only that SA's peer is served.\n"
 		"--mtu: largest UDP payload sent (default 1472 on IPv4, 1452 on IPv6:\n"
-		"  a 1500-byte IP packet).\n");
+		"  a 1500-byte IP packet).\n"
+		"--corrupt-once CHUNK (for tests): the first copy of CHUNK sent goes out with\n"
+		"  its last byte flipped, as a corruption in transit would.\n");
 }
 
 static struct seed_peer *seed_peer_find(struct seed_peer *peers, const struct sockaddr_storage *a,
@@ -69,14 +71,15 @@ static struct seed_peer *seed_peer_find(struct seed_peer *peers, const struct so
 int tool_seed_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "public", required_argument, NULL, 'p' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "sa-in", required_argument, NULL, 'i' },
-		{ "sa-out", required_argument, NULL, 'o' },
-		{ "esn", no_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"public", required_argument, NULL, 'p'},
+		{"listen", required_argument, NULL, 'l'},
+		{"mtu", required_argument, NULL, 'm'},
+		{"sa-in", required_argument, NULL, 'i'},
+		{"sa-out", required_argument, NULL, 'o'},
+		{"esn", no_argument, NULL, 'E'},
+		{"corrupt-once", required_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *pub_path = NULL, *listen_arg = "0.0.0.0:6778", *sa_in = NULL, *sa_out = NULL;
 	struct sockaddr_storage local, from;
@@ -88,6 +91,7 @@ int tool_seed_main(int argc, char **argv)
 	struct peer_esp esp;
 	struct seed_peer *peers = NULL;
 	unsigned long mtu = 0; /* not given: what fits a 1500-byte IP packet */
+	uint64_t corrupt = UINT64_MAX; /* --corrupt-once: none */
 	uint64_t served = 0, refused = 0, bad_esp = 0;
 	char err[512], addr[80];
 	bool esn = false, have_engine = false, have_store = false;
@@ -112,6 +116,9 @@ int tool_seed_main(int argc, char **argv)
 			break;
 		case 'E':
 			esn = true;
+			break;
+		case 'C':
+			corrupt = strtoull(optarg, NULL, 10);
 			break;
 		case 'h':
 			usage(stdout);
@@ -208,6 +215,14 @@ int tool_seed_main(int argc, char **argv)
 		while ((k = seeder_output(&p->ch, dgram,
 					  mtu - (esp.on ? PEER_ESP_OVERHEAD : 0),
 					  peer_now_us())) > 0) {
+			/* The chunk's bytes end the datagram (seeder_channel.data_len). */
+			if (p->ch.data_len > 0 && p->ch.data_chunk == corrupt) {
+				dgram[k - 1] ^= 1;
+				printf("seed: chunk %llu sent altered (--corrupt-once)\n",
+					(unsigned long long)corrupt);
+				fflush(stdout);
+				corrupt = UINT64_MAX;
+			}
 			int w = peer_esp_wrap(&esp, &e, dgram, (size_t)k, tx, sizeof(tx),
 					      peer_addr_port(&local), peer_addr_port(&p->addr));
 

@@ -19,8 +19,9 @@
 # seeder whose chunks were altered (`swarm save` writes the ingested one to disk, where
 # `superpeer verify` checks it, byte-identical to `superpeer pack`'s store, and it is served
 # again from there); the forged chunks are never stored, are counted against
-# that peer and reported (`superpeer monitor`), and the ingest is cancelled; a new ingest from
-# the same source then completes; an ingest from two sources at once, one of them forging,
+# that peer and reported (`superpeer monitor`), asked again of it after 1 s, 2 s ... (no other
+# source has them), and the ingest is cancelled; a new ingest from the same source then
+# completes, a chunk it sends altered once asked again; an ingest from two sources at once, one of them forging,
 # completes with the forged chunks from the other; an ingest is served while it arrives (its source paused
 # part-way: a fetch gets exactly the chunks in, then the rest once it goes on); `superpeer
 # stats`.
@@ -324,6 +325,10 @@ sleep 0.3
 sleep 3
 "$sp" swarm list | grep "^$id3 " | tee "$work/l3"
 grep -q "ingesting .* bad-chunks [1-9]" "$work/l3" || fail "no bad chunk counted: $(cat "$work/l3")"
+# With no other source, a refused chunk is asked again of the same one after 1 s (then 2 s,
+# 4 s ...): by now each of the two failed at least twice, and is still not stored.
+grep -Eq "ingesting .* bad-chunks ([4-9]|[1-9][0-9]+) " "$work/l3" ||
+	fail "forged chunks not asked again after a second: $(cat "$work/l3")"
 grep -q "ingesting 1022 of 1024 chunks" "$work/l3" ||
 	fail "other than the two forged chunks missing: $(cat "$work/l3")"
 wait "$mon_pid"
@@ -336,13 +341,15 @@ sleep 0.5
 "$sp" swarm del "$id3" || fail "swarm del of an ingest"
 "$sp" swarm list | grep -q "^$id3 " && fail "cancelled ingest still listed"
 
-begin "after a cancelled ingest, a new one from the same (silent until asked) source completes"
+begin "after a cancelled ingest, a new one from the same (silent until asked) source completes, a chunk altered once on the way asked again"
 for c in 5 700; do
 	dd if="$work/content3" of="$work/store3/chunks" bs=1024 skip=$c seek=$c count=1 \
 		conv=notrunc 2>/dev/null
 done
+# Chunk 300's first copy is altered as it leaves the source (a one-off corruption): the only
+# source is asked for it again a second later instead of the ingest waiting for good.
 ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.77.0.2:7101 \
-	"$work/store3" >"$work/seed3.out" 2>&1 &
+	--corrupt-once 300 "$work/store3" >"$work/seed3.out" 2>&1 &
 seed_pid=$!
 for _ in $(seq 50); do grep -q "^listening on" "$work/seed3.out" && break; sleep 0.1; done
 "$sp" swarm ingest "$work/store3/manifest" --public "$pub" --from 10.77.0.2:7101 ||
@@ -350,6 +357,7 @@ for _ in $(seq 50); do grep -q "^listening on" "$work/seed3.out" && break; sleep
 ingest_wait "$id3" 10
 "$sp" swarm list | grep "^$id3 " >"$work/l3"
 grep -q "^$id3 .* protected " "$work/l3" || fail "second ingest did not complete: $(cat "$work/l3")"
+grep -q "^seed: chunk 300 sent altered" "$work/seed3.out" || fail "chunk 300 was not sent altered"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 
 begin "ingest from two sources at once, one serving forged chunks: complete, the forged ones from the other"
@@ -395,7 +403,8 @@ for s in 5 5f; do
 	[ "${sent:-0}" -gt 0 ] || fail "source store$s was not asked for anything: $(cat "$work/seed$s.out")"
 done
 # Forged chunks refused from the forging source, each at most once (it is not asked for a
-# chunk again once its copy failed), and reported against it.
+# chunk again once its copy failed, nor forgiven: the other source offers them), and
+# reported against it.
 bad=$(sed -n 's/^alarm bad-chunk peer 10.77.0.2 .* count \([0-9]*\)$/\1/p' "$work/monitor5" | tail -1)
 echo "bad chunks reported: ${bad:-none}"
 [ "${bad:-0}" -ge 1 ] && [ "$bad" -le 32 ] ||

@@ -8,8 +8,9 @@
 # Numbered cases: byte-identical downloads (IPv4 plain; IPv6 with AES-128 ESP; AES-256 ESP
 # with ESN, SHA-1 and 8 KiB chunks); wrong ESP keys, a manifest signed by another key, a
 # store altered on disk, an existing output, a missing store: each a non-zero exit with one
-# clear line, no output file and no temporary file left. Every process is bounded by timeout
-# and killed on exit.
+# clear line, no output file and no temporary file left (the altered chunks asked again
+# after a second); a chunk altered once on the way (seed --corrupt-once) asked again and
+# the download complete. Every process is bounded by timeout and killed on exit.
 set -u
 sp=$1
 work=$(mktemp -d "${TMPDIR:-/tmp}/sp-fetch.XXXXXX")
@@ -128,9 +129,23 @@ printf '\xff' | dd of="$work/bad/chunks" bs=1 seek=$((5000 * 1024)) conv=notrunc
 seed "$work/bad" 127.0.0.1:0
 # Chunks 100 and 5000 fail the Merkle check each time they come; their neighbours, whose
 # uncles only the refused datagrams carried, must still arrive (the seeder sends full paths
-# for what is asked again).
+# for what is asked again). Each is asked again once a second after it failed (then after 2,
+# 4 ... s), so by the 2 s timeout both have failed at least twice.
 expect_fetch_error "altered store" "stalled at 8190 of 8192 chunks ([0-9]* did not verify" \
 	--manifest "$work/bad/manifest" --public "$pub" --peer "127.0.0.1:$port"
+bad=$(sed -n 's/.*(\([0-9]*\) did not verify.*/\1/p' "$work/err")
+[ "${bad:-0}" -ge 4 ] || fail "altered chunks not asked again: ${bad:-?} bad copies"
+stop_seed
+
+begin "a chunk altered once on the way: asked again a second later, the download completes"
+seed "$work/store" 127.0.0.1:0 --corrupt-once 100
+timeout 60 "$sp" fetch --manifest "$work/store/manifest" --public "$pub" \
+	--peer "127.0.0.1:$port" -o "$work/out" >"$work/stdout" 2>"$work/err" ||
+	fail "fetch: $(cat "$work/err")"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+grep -q "^refused 1 chunks that did not verify (1 asked again)$" "$work/stdout" ||
+	fail "$(cat "$work/stdout")"
+rm -f "$work/out"
 stop_seed
 
 begin "seed of a missing store"

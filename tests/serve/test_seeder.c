@@ -34,8 +34,15 @@
  *  11  one swarm from two sources (ppspp_leecher_attach/link): no chunk is asked of both at
  *      once, both are asked; then the first source falls silent half-way, its channel times
  *      out and the second gets the rest; byte-identical, every chunk verified once
- *  12  a chunk whose copy from a seeder failed verification is never asked of it again,
- *      even after it announces the whole swarm again with HAVE
+ *  12  a chunk whose copy from a seeder failed verification is not asked of it again,
+ *      even after it announces the whole swarm again with HAVE (without the caller's
+ *      ppspp_leecher_retry: the leecher alone never asks it again)
+ *  13  refused chunks forgiven on the caller's clock (ppspp_leecher_retry, simulated time):
+ *      one source that alters chunk k once: k asked again 1 s later, the download completes
+ *      byte-identical; one that always alters it: over 600 s k is asked at 0, 1, 3, 7 ...
+ *      127 s, then every 64 s (15 times, not 600) and never delivered; two sources, the
+ *      first refused k: not forgiven for 100 s while the second has k in flight, forgiven
+ *      once the second times out on it
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -829,6 +836,208 @@ static void case_refused_stays(void)
 	free(scratch);
 }
 
+/* Case 13: a seeder whose copy of chunk k goes out altered while `bad` lasts. */
+struct flaky {
+	uint64_t k;
+	uint64_t bad;	 /* copies of k still to alter; UINT64_MAX: all */
+	uint64_t sent_k; /* copies of k sent */
+	uint64_t at[24]; /* simulated ms of the first copies */
+	uint64_t got_k;	 /* times k was delivered */
+	uint8_t *out;
+};
+
+static void flaky_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	struct flaky *f = ctx;
+
+	f->got_k += chunk == f->k;
+	memcpy(f->out + chunk * store.m.chunk_size, data, len);
+}
+
+/* Everything ch has to send goes to l at simulated time now_ms (ACKs back). */
+static void flaky_pump(
+	struct seeder_channel *ch, struct ppspp_leecher *l, struct flaky *f, uint64_t now_ms)
+{
+	uint8_t buf[9000], ack[2048];
+	size_t ack_len;
+	int n;
+
+	while ((n = seeder_output(ch, buf, sizeof(buf), 0)) > 0) {
+		if (ch->data_len > 0 && ch->data_chunk == f->k) { /* its bytes end the datagram */
+			if (f->sent_k < 24)
+				f->at[f->sent_k] = now_ms;
+			f->sent_k++;
+			if (f->bad > 0) {
+				buf[n - 1] ^= 1;
+				f->bad -= f->bad != UINT64_MAX;
+			}
+		}
+		ppspp_leecher_input(
+			l, buf, (size_t)n, flaky_deliver, f, ack, sizeof(ack), &ack_len);
+		if (ack_len > 0)
+			CHECK(seeder_input(ch, ack, ack_len) == SEEDER_R_OK);
+	}
+}
+
+/*
+ * l against ch from from_ms for up to secs simulated seconds, in 10 ms steps, with the
+ * timers superpeer fetch runs: the window asked again after 300 ms without a verified chunk
+ * (the chunks after a refused one can lack the uncles it carried), ppspp_leecher_retry.
+ * A window of 64, everything ch sends delivered; until done, or with stop_bad until a bad
+ * chunk is counted and everything else is in. Returns the ms it stopped at.
+ */
+static uint64_t flaky_run(struct ppspp_leecher *l, struct seeder_channel *ch, struct flaky *f,
+	uint64_t from_ms, uint64_t secs, bool stop_bad)
+{
+	uint8_t dg[9000];
+	uint64_t t, progress = from_ms, have = *l->n_have_p;
+	int len;
+
+	for (t = from_ms; t < from_ms + secs * 1000 && !ppspp_leecher_done(l); t += 10) {
+		if (stop_bad && l->counts[LEECHER_R_BAD_CHUNK] > 0 &&
+			*l->n_have_p == l->v.n_chunks - 1)
+			break;
+		if (l->n_inflight > 0 && t - progress > 300) {
+			ppspp_leecher_timeout(l);
+			progress = t;
+		}
+		if (!stop_bad)
+			ppspp_leecher_retry(l, t * 1000, 1000000);
+		if (l->n_inflight <= 32 &&
+			(len = ppspp_leecher_requests(l, dg, sizeof(dg), 64)) > 0)
+			CHECK(seeder_input(ch, dg, (size_t)len) == SEEDER_R_OK);
+		flaky_pump(ch, l, f, t);
+		if (*l->n_have_p != have) {
+			have = *l->n_have_p;
+			progress = t;
+		}
+	}
+	return t;
+}
+
+/* Chunk k is among the REQUESTs l makes now. */
+static bool asks_for(struct ppspp_leecher *l, uint64_t k)
+{
+	struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+	struct ppspp_decode_result res;
+	uint8_t dg[9000];
+	int len = ppspp_leecher_requests(l, dg, sizeof(dg), 64), m;
+	bool asked = false;
+
+	m = len > 0 ? ppspp_datagram_decode(&l->ctx, dg, (size_t)len, msgs, SEEDER_MSGS_MAX, &res)
+		    : 0;
+	for (int i = 0; i < m; i++)
+		asked |= msgs[i].type == PPSPP_MSG_REQUEST && msgs[i].u.range.start <= k &&
+			 k <= msgs[i].u.range.end;
+	return asked;
+}
+
+static void case_refused_retry(void)
+{
+	const struct manifest *m = &store.m;
+	uint64_t n = store.tree.n_chunks, k = n / 2, t, gap, expect;
+	struct flaky f = {.k = k, .out = calloc(1, content_len)};
+	struct ppspp_leecher l, a, b;
+	struct seeder_channel ch, sb;
+	bool ok = true;
+
+	case_no++;
+	if (f.out == NULL)
+		abort();
+
+	/* One source, k altered once: asked again a second later, and the download completes. */
+	f.bad = 1;
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xd,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, &l, flaky_deliver, &f, NULL);
+	t = flaky_run(&l, &ch, &f, 1, 30, false);
+	CHECKF(ppspp_leecher_done(&l) && memcmp(f.out, content, content_len) == 0,
+		"case %u: one-off bad chunk %llu: %llu of %llu chunks after %llu ms", case_no,
+		(unsigned long long)k, (unsigned long long)l.n_have, (unsigned long long)n,
+		(unsigned long long)t);
+	CHECKF(f.sent_k == 2 && f.at[1] - f.at[0] >= 1000 && f.at[1] - f.at[0] <= 1020 &&
+			l.counts[LEECHER_R_BAD_CHUNK] == 1 && l.forgiven == 1 && f.got_k == 1,
+		"case %u: chunk %llu sent %llu times, %llu ms apart, %llu bad, %llu forgiven",
+		case_no, (unsigned long long)k, (unsigned long long)f.sent_k,
+		(unsigned long long)(f.sent_k > 1 ? f.at[1] - f.at[0] : 0),
+		(unsigned long long)l.counts[LEECHER_R_BAD_CHUNK], (unsigned long long)l.forgiven);
+	printf("case %u: chunk %llu bad once from the only source: asked again after %llu ms, "
+	       "complete at %llu ms\n",
+		case_no, (unsigned long long)k, (unsigned long long)(f.at[1] - f.at[0]),
+		(unsigned long long)t);
+	ppspp_leecher_fini(&l);
+
+	/* One source that always alters k: asked for it at 0, 1, 3, 7 ... 127 s, then every
+	 * 64 s; never stored. */
+	memset(f.out, 0, content_len);
+	f = (struct flaky){.k = k, .bad = UINT64_MAX, .out = f.out};
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xd,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, &l, flaky_deliver, &f, NULL);
+	t = flaky_run(&l, &ch, &f, 1, 600, false);
+	for (uint64_t i = 0; i + 1 < f.sent_k && i + 1 < 24; i++) {
+		gap = f.at[i + 1] - f.at[i];
+		expect = (i < LEECHER_RETRY_SHIFT_MAX ? UINT64_C(1) << i : 64) * 1000;
+		ok &= gap >= expect && gap <= expect + 20;
+	}
+	/* 0, 1, 3, 7, 15, 31, 63, 127, then 191 ... 575 s: 15 in 600 s. */
+	CHECKF(ok && f.sent_k >= 14 && f.sent_k <= 15,
+		"case %u: always-bad chunk asked %llu times in %llu s (15 expected), gaps doubling "
+		"to 64 s: %s",
+		case_no, (unsigned long long)f.sent_k, (unsigned long long)t / 1000,
+		ok ? "yes" : "no");
+	CHECKF(!ppspp_leecher_done(&l) && l.n_have == n - 1 && f.got_k == 0 &&
+			((l.have[k / 64] >> (k % 64)) & 1) == 0 &&
+			l.counts[LEECHER_R_BAD_CHUNK] == f.sent_k,
+		"case %u: forged chunk %llu stored (%llu of %llu held, delivered %llu times)",
+		case_no, (unsigned long long)k, (unsigned long long)l.n_have, (unsigned long long)n,
+		(unsigned long long)f.got_k);
+	printf("case %u: chunk %llu always bad: asked %llu times in %llu s, never stored\n",
+		case_no, (unsigned long long)k, (unsigned long long)f.sent_k,
+		(unsigned long long)t / 1000);
+	ppspp_leecher_fini(&l);
+
+	/*
+	 * Two sources: the first's copy of k is bad, the second (linked once the first has
+	 * everything else) has k in flight (slow): the first is not forgiven however long; once
+	 * the second times out on k, it is.
+	 */
+	memset(f.out, 0, content_len);
+	f = (struct flaky){.k = k, .bad = UINT64_MAX, .out = f.out};
+	CHECK(ppspp_leecher_init(&a, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	CHECK(ppspp_leecher_attach(&b, &a, 0xb) == 0);
+	b.e = &eng;
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	seeder_channel_init(&sb, &store, SEEDER_ID);
+	shake(&ch, &a, flaky_deliver, &f, NULL);
+	t = flaky_run(&a, &ch, &f, 1, 30, true); /* all but k, which comes bad */
+	CHECK(a.n_have == n - 1 && a.counts[LEECHER_R_BAD_CHUNK] == 1);
+	CHECK(ppspp_leecher_link(&b) == 0);
+	shake(&sb, &b, flaky_deliver, &f, NULL);
+	CHECK(asks_for(&b, k)); /* sent nowhere: the second source is slow */
+	for (uint64_t s = 0; s < 100 * 100; s++)
+		CHECK(ppspp_leecher_retry(&a, (t + s * 10) * 1000, 1000000) == 0);
+	CHECKF(a.forgiven == 0 && !asks_for(&a, k),
+		"case %u: chunk %llu forgiven to its forger while another source has it in flight",
+		case_no, (unsigned long long)k);
+	t += 100 * 1000;
+	ppspp_leecher_timeout(&b); /* the caller's 300 ms without progress on the second */
+	for (uint64_t s = 0; s < 100 * 65 && a.forgiven == 0; s++)
+		ppspp_leecher_retry(&a, (t + s * 10) * 1000, 1000000);
+	CHECKF(a.forgiven == 1 && asks_for(&a, k),
+		"case %u: chunk %llu not forgiven once the other source timed out on it", case_no,
+		(unsigned long long)k);
+	printf("case %u: two sources: the forger not forgiven while the other has the chunk in "
+	       "flight, forgiven once it timed out\n",
+		case_no);
+	ppspp_leecher_fini(&b);
+	ppspp_leecher_fini(&a);
+	free(f.out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -874,6 +1083,7 @@ int main(int argc, char **argv)
 	case_serve_while_ingesting(true);
 	case_two_sources();
 	case_refused_stays();
+	case_refused_retry();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
