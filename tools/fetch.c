@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <arpa/inet.h>
 #include <libgen.h>
 #include <netinet/in.h>
@@ -112,7 +113,7 @@ int tool_fetch_main(int argc, char **argv)
 	};
 	const char *man_path = NULL, *pub_path = NULL, *peer_arg = NULL, *out_path = NULL;
 	const char *sa_in = NULL, *sa_out = NULL;
-	unsigned long window = 256, timeout = 10, cam = 2, esp_port = 4500, local_port = 0;
+	uint64_t window = 256, timeout = 10, cam = 2, esp_port = 4500, local_port = 0;
 	uint16_t ppspp_port;
 	struct sigaction sa = { .sa_handler = fetch_on_signal };
 	struct sockaddr_storage peer, local;
@@ -154,19 +155,26 @@ int tool_fetch_main(int argc, char **argv)
 			esn = true;
 			break;
 		case 'w':
-			window = strtoul(optarg, NULL, 10);
+			if (tool_num("--window", optarg, 1, 1u << 20, &window) != 0)
+				return 1;
 			break;
 		case 't':
-			timeout = strtoul(optarg, NULL, 10);
+			if (tool_num("--timeout", optarg, 1, 86400, &timeout) != 0)
+				return 1;
 			break;
 		case 'c':
-			cam = strtoul(optarg, NULL, 10);
+			if (tool_num("--cam", optarg, 2, 4, &cam) != 0)
+				return 1;
+			if (cam == 3)
+				return tool_err("--cam '3': 2 or 4");
 			break;
 		case 'X':
-			esp_port = strtoul(optarg, NULL, 10);
+			if (tool_num("--esp-port", optarg, 1, 65535, &esp_port) != 0)
+				return 1;
 			break;
 		case 'L':
-			local_port = strtoul(optarg, NULL, 10);
+			if (tool_num("--local-port", optarg, 0, 65535, &local_port) != 0)
+				return 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -179,10 +187,6 @@ int tool_fetch_main(int argc, char **argv)
 	if (optind != argc || man_path == NULL || pub_path == NULL || peer_arg == NULL ||
 	    out_path == NULL)
 		return tool_err("need --manifest, --public, --peer and -o (see --help)");
-	if (window < 1 || window > 1u << 20 || timeout < 1 || (cam != 2 && cam != 4) ||
-	    esp_port < 1 || esp_port > 65535 || local_port > 65535)
-		return tool_err("--window 1..1048576, --timeout >= 1, --cam 2 or 4, "
-				"--esp-port 1..65535, --local-port 0..65535");
 	if (peer_addr_parse(peer_arg, &peer, &peer_len) != 0)
 		return tool_err("--peer %s: expected ADDR:PORT or [ADDR6]:PORT", peer_arg);
 	/* PPSPP talks to PORT; with ESP the packets go to the peer's ESP-in-UDP port and
@@ -247,7 +251,7 @@ int tool_fetch_main(int argc, char **argv)
 		else
 			((struct sockaddr_in *)&any)->sin_port = htons((uint16_t)local_port);
 		if (bind(fd, (struct sockaddr *)&any, peer_len) != 0) {
-			tool_err("--local-port %lu: %s", local_port, strerror(errno));
+			tool_err("--local-port %" PRIu64 ": %s", local_port, strerror(errno));
 			goto fail;
 		}
 	}

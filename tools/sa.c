@@ -79,19 +79,6 @@ void tool_addr_format(const uint8_t a[16], char *out, size_t cap)
 		inet_ntop(AF_INET6, a, out, (socklen_t)cap);
 }
 
-static int sa_num(const char *what, const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno != 0 || *end != '\0' || end == s || v > max || s[0] == '-')
-		return tool_err("%s '%s': not a number up to %" PRIu64, what, s, max);
-	*out = v;
-	return 0;
-}
-
 /* "in SPI" or "out ADDR [encap PORT]" from argv[*i]. */
 static int sa_id_parse(int argc, char **argv, int *i, struct kr_sa_id *id)
 {
@@ -102,7 +89,7 @@ static int sa_id_parse(int argc, char **argv, int *i, struct kr_sa_id *id)
 		return tool_err("expected 'in SPI' or 'out ADDR'");
 	if (strcmp(argv[*i], "in") == 0) {
 		id->dir = KR_DIR_IN;
-		if (*i + 1 >= argc || sa_num("SPI", argv[*i + 1], UINT32_MAX, &v) != 0)
+		if (*i + 1 >= argc || tool_num("SPI", argv[*i + 1], 0, UINT32_MAX, &v) != 0)
 			return *i + 1 >= argc ? tool_err("'in' needs an SPI") : 1;
 		id->spi = (uint32_t)v;
 		*i += 2;
@@ -115,7 +102,7 @@ static int sa_id_parse(int argc, char **argv, int *i, struct kr_sa_id *id)
 		return tool_err("'out' needs the peer's IPv4 or IPv6 address");
 	*i += 2;
 	if (*i + 1 < argc && strcmp(argv[*i], "encap") == 0) {
-		if (sa_num("encap port", argv[*i + 1], 65535, &v) != 0 || v == 0)
+		if (tool_num("encap port", argv[*i + 1], 0, 65535, &v) != 0 || v == 0)
 			return v == 0 ? tool_err("encap port must be 1..65535") : 1;
 		id->peer_port = (uint16_t)v;
 		*i += 2;
@@ -189,13 +176,13 @@ static int sa_add(struct keyring *kr, int argc, char **argv, int i)
 		}
 		for (size_t j = 0; j < sizeof(limits) / sizeof(limits[0]); j++)
 			if (strcmp(k, limits[j].name) == 0) {
-				if (sa_num(k, val, UINT64_MAX, limits[j].dst) != 0)
+				if (tool_num(k, val, 0, UINT64_MAX, limits[j].dst) != 0)
 					goto out;
 				limit = true;
 			}
 		if (limit) {
 		} else if (strcmp(k, "spi") == 0) {
-			if (sa_num("SPI", val, UINT32_MAX, &v) != 0)
+			if (tool_num("SPI", val, 0, UINT32_MAX, &v) != 0)
 				goto out;
 			sa->id.spi = (uint32_t)v;
 			have_spi = true;
@@ -205,7 +192,7 @@ static int sa_add(struct keyring *kr, int argc, char **argv, int i)
 				goto out;
 			}
 		} else if (strcmp(k, "encap") == 0) {
-			if (sa_num("encap port", val, 65535, &v) != 0 || v == 0) {
+			if (tool_num("encap port", val, 0, 65535, &v) != 0 || v == 0) {
 				if (v == 0)
 					tool_err("add: encap port must be 1..65535");
 				goto out;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,7 +91,7 @@ int tool_seed_main(int argc, char **argv)
 	struct chunk_store store;
 	struct peer_esp esp;
 	struct seed_peer *peers = NULL;
-	unsigned long mtu = 0; /* not given: what fits a 1500-byte IP packet */
+	uint64_t mtu = 0;	       /* not given: what fits a 1500-byte IP packet */
 	uint64_t corrupt = UINT64_MAX; /* --corrupt-once: none */
 	uint64_t served = 0, refused = 0, bad_esp = 0;
 	char err[512], addr[80];
@@ -106,7 +107,8 @@ int tool_seed_main(int argc, char **argv)
 			listen_arg = optarg;
 			break;
 		case 'm':
-			mtu = strtoul(optarg, NULL, 10);
+			if (tool_num("--mtu", optarg, 600, 65507, &mtu) != 0)
+				return 1;
 			break;
 		case 'i':
 			sa_in = optarg;
@@ -118,7 +120,8 @@ int tool_seed_main(int argc, char **argv)
 			esn = true;
 			break;
 		case 'C':
-			corrupt = strtoull(optarg, NULL, 10);
+			if (tool_num("--corrupt-once", optarg, 0, UINT64_MAX - 1, &corrupt) != 0)
+				return 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -135,8 +138,6 @@ int tool_seed_main(int argc, char **argv)
 	/* IPv6's header is 20 bytes longer: 1472 would make every full datagram a fragment. */
 	if (mtu == 0)
 		mtu = local.ss_family == AF_INET6 ? 1452 : 1472;
-	if (mtu < 600 || mtu > 65507)
-		return tool_err("--mtu must be 600..65507");
 	if (tool_key_read(pub_path, pub, sizeof(pub)) != 0)
 		return 1;
 	if (crypto_engine_init(&e) != 0)
@@ -150,8 +151,8 @@ int tool_seed_main(int argc, char **argv)
 	}
 	have_store = true;
 	if (mtu - (esp.on ? PEER_ESP_OVERHEAD : 0) < store.m.chunk_size + 64u) {
-		tool_err("--mtu %lu cannot carry a %u-byte chunk%s", mtu, store.m.chunk_size,
-			 esp.on ? " in ESP" : "");
+		tool_err("--mtu %" PRIu64 " cannot carry a %u-byte chunk%s", mtu,
+			store.m.chunk_size, esp.on ? " in ESP" : "");
 		goto out;
 	}
 	peers = calloc(SEED_PEERS_MAX, sizeof(*peers));

@@ -143,7 +143,7 @@ int tool_monitor_main(int argc, char **argv)
 {
 	static const char *const alarms[] = {"?", "replay", "icv", "bad-chunk"};
 	struct sigaction sa = {.sa_handler = monitor_on_signal};
-	unsigned long count = 0, want = 0, timeout_s = 0;
+	uint64_t count = 0, want = 0, timeout_s = 0;
 	struct keyring kr;
 	time_t start = time(NULL);
 	struct kr_msg m;
@@ -152,9 +152,15 @@ int tool_monitor_main(int argc, char **argv)
 		return 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
-			want = strtoul(argv[++i], NULL, 10);
+			if (tool_num("--count", argv[++i], 0, UINT64_MAX, &want) != 0) {
+				keyring_close(&kr);
+				return 1;
+			}
 		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-			timeout_s = strtoul(argv[++i], NULL, 10);
+			if (tool_num("--timeout", argv[++i], 0, 86400 * 365, &timeout_s) != 0) {
+				keyring_close(&kr);
+				return 1;
+			}
 		} else {
 			keyring_close(&kr);
 			fprintf(stderr, "usage: superpeer monitor [--keyring NAME] [--count N] "
@@ -171,7 +177,7 @@ int tool_monitor_main(int argc, char **argv)
 	while (!monitor_stop && (want == 0 || count < want)) {
 		char peer[64];
 
-		if (timeout_s != 0 && (unsigned long)(time(NULL) - start) >= timeout_s)
+		if (timeout_s != 0 && (uint64_t)(time(NULL) - start) >= timeout_s)
 			break;
 		if (!keyring_alive(&kr)) {
 			keyring_close(&kr);

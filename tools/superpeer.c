@@ -3,9 +3,12 @@
  * superpeer: one command with subcommands, like ip(8) or wg(8). This file dispatches and
  * holds the helpers the subcommands share.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,21 @@ int tool_err(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+int tool_num(const char *what, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, hex ? 16 : 10);
+	if (!isdigit((unsigned char)s[hex ? 2 : 0]) || errno != 0 || *end != '\0' || v < lo ||
+		v > hi)
+		return tool_err("%s '%s': a number from %" PRIu64 " to %" PRIu64, what, s, lo, hi);
+	*out = v;
+	return 0;
 }
 
 void tool_hex(const uint8_t *in, size_t n, char *out)

@@ -150,7 +150,7 @@ static int swarm_ingest_from(const char *from, struct kr_ingest *in)
 {
 	const char *colon = strrchr(from, ':');
 	char host[64];
-	unsigned long port;
+	uint64_t port;
 
 	if (colon == NULL || colon == from || (size_t)(colon - from) >= sizeof(host))
 		return tool_err("ingest: --from %s: expected ADDR:PORT or [ADDR6]:PORT", from);
@@ -160,9 +160,10 @@ static int swarm_ingest_from(const char *from, struct kr_ingest *in)
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
-	port = strtoul(colon + 1, NULL, 10);
-	if (tool_addr_parse(host, in->peer) != 0 || port == 0 || port > 65535)
+	if (tool_addr_parse(host, in->peer) != 0)
 		return tool_err("ingest: --from %s: expected ADDR:PORT or [ADDR6]:PORT", from);
+	if (tool_num("ingest: --from's port", colon + 1, 1, 65535, &port) != 0)
+		return 1;
 	in->peer_port = (uint16_t)port;
 	return 0;
 }
@@ -180,7 +181,7 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 	const char *man = NULL, *pub = NULL, *from[SWARM_SOURCES_MAX], *save = NULL;
 	char path[PATH_MAX], why[128], text[MANIFEST_MAX_LEN + 1], err[256];
 	struct manifest mf;
-	unsigned long esp_port = 0;
+	uint64_t esp_port = 0;
 	unsigned n_from = 0;
 	int rc = 0;
 
@@ -193,9 +194,10 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 			if (n_from == SWARM_SOURCES_MAX)
 				return tool_err("ingest: at most %d sources", SWARM_SOURCES_MAX);
 			from[n_from++] = argv[++i];
-		} else if (strcmp(argv[i], "--esp-port") == 0 && i + 1 < argc)
-			esp_port = strtoul(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
+		} else if (strcmp(argv[i], "--esp-port") == 0 && i + 1 < argc) {
+			if (tool_num("ingest: --esp-port", argv[++i], 1, 65535, &esp_port) != 0)
+				return 1;
+		} else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
 			save = argv[++i];
 		else if (argv[i][0] != '-' && man == NULL)
 			man = argv[i];
@@ -204,8 +206,6 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 	}
 	if (man == NULL || pub == NULL || n_from == 0)
 		return tool_err("ingest: needs MANIFEST, --public PUBFILE and --from ADDR:PORT");
-	if (esp_port > 65535)
-		return tool_err("ingest: --esp-port %lu: not a port", esp_port);
 	for (unsigned k = 0; k < n_from; k++) { /* every one checked before anything starts */
 		if (swarm_ingest_from(from[k], in) != 0)
 			return 1;

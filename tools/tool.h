@@ -46,6 +46,11 @@ void tool_addr_format(const uint8_t a[16], char *out, size_t cap);
 
 /* Prints "superpeer CMD: message" and returns 1 (the exit status of a failed command). */
 __attribute__((format(printf, 1, 2))) int tool_err(const char *fmt, ...);
+/*
+ * The whole of s as a number from lo to hi (decimal, or hex after 0x) into *out: 0, or 1
+ * after printing "WHAT 'S': a number from LO to HI" (no sign, space or trailing text).
+ */
+int tool_num(const char *what, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* Lowercase hex of n bytes into out (2n + 1 bytes). */
 void tool_hex(const uint8_t *in, size_t n, char *out);

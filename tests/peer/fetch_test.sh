@@ -10,7 +10,9 @@
 # store altered on disk, an existing output, a missing store: each a non-zero exit with one
 # clear line, no output file and no temporary file left (the altered chunks asked again
 # after a second); a chunk altered once on the way (seed --corrupt-once) asked again and
-# the download complete. Every process is bounded by timeout and killed on exit.
+# the download complete; numeric options that are not numbers in range (12x, -1, 0x, 1400abc)
+# refused with one line naming the option. Every process is bounded by timeout and killed on
+# exit.
 set -u
 sp=$1
 work=$(mktemp -d "${TMPDIR:-/tmp}/sp-fetch.XXXXXX")
@@ -147,6 +149,20 @@ grep -q "^refused 1 chunks that did not verify (1 asked again)$" "$work/stdout" 
 	fail "$(cat "$work/stdout")"
 rm -f "$work/out"
 stop_seed
+
+begin "numbers that are not numbers: one line naming the option, nothing written"
+expect_fetch_error "window 12x" "^superpeer fetch: --window '12x': a number from 1 to 1048576$" \
+	--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --window 12x
+expect_fetch_error "cam 3" "^superpeer fetch: --cam '3': 2 or 4$" \
+	--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --cam 3
+expect_fetch_error "local port -1" "--local-port '-1': a number from 0 to 65535$" \
+	--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --local-port -1
+expect_fetch_error "esp port 0x" "--esp-port '0x': a number from 1 to 65535$" \
+	--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --esp-port 0x
+timeout 30 "$sp" seed --public "$pub" --listen 127.0.0.1:0 --mtu 1400abc "$work/store" \
+	>/dev/null 2>"$work/err" && fail "seed --mtu 1400abc: exit 0"
+grep -qx "superpeer seed: --mtu '1400abc': a number from 600 to 65507" "$work/err" ||
+	fail "seed --mtu 1400abc: $(cat "$work/err")"
 
 begin "seed of a missing store"
 timeout 30 "$sp" seed --public "$pub" --listen 127.0.0.1:0 "$work/nothere" >/dev/null \
