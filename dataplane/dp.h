@@ -272,6 +272,8 @@ struct dp_worker {
 	struct dp_peer *blocked[DP_BLOCKED_MAX]; /* held back by a rate limit, resumed by tick */
 	unsigned n_blocked;
 	unsigned n_channels; /* open unchoked channels (recounted every second) */
+	/* Open channels, choked or not, at the last sweep, and the most seen at one. */
+	uint64_t channels_open, channels_peak;
 	uint32_t last_sweep_s;
 	uint64_t peers_timed_out, keepalives_sent, rate_held, channels_choked, channels_unchoked;
 	uint64_t peers_blocked;

@@ -120,6 +120,8 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"ledbat_held", offsetof(struct dp_worker, cc_held)},
 			{"channels_choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
+			{"channels_open", offsetof(struct dp_worker, channels_open)},
+			{"channels_peak", offsetof(struct dp_worker, channels_peak)},
 			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
 			{"neighbour_probes", offsetof(struct dp_worker, neigh_probes)},
@@ -171,6 +173,8 @@ static void dp_summary(void)
 			{"held by LEDBAT's window", offsetof(struct dp_worker, cc_held)},
 			{"channels choked", offsetof(struct dp_worker, channels_choked)},
 			{"channels unchoked", offsetof(struct dp_worker, channels_unchoked)},
+			{"channels open at most (once a second, summed over workers)",
+				offsetof(struct dp_worker, channels_peak)},
 			{"peers closed by policy", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours probed again", offsetof(struct dp_worker, neigh_probes)},
 			{"ingest frames steered to their owner",
@@ -468,6 +472,11 @@ int main(int argc, char **argv)
 			ip, cfg.udp_port, cfg.esp_port, dp_n_workers, dp_n_workers > 1 ? "s" : "",
 			mac, vlan, ctl.swarms.n, ctl.swarms.n == 1 ? "" : "s", ctl.sas.n,
 			ctl.sas.n == 1 ? "" : "s", o.keyring);
+		printf("superpeer-dataplane: peer table %u slots per worker of %zu bytes (%.1f MiB "
+		       "in all), %u mbufs per worker\n",
+			cfg.max_peers, sizeof(struct dp_peer),
+			(double)cfg.max_peers * sizeof(struct dp_peer) * dp_n_workers / (1 << 20),
+			o.mbufs);
 		fflush(stdout);
 	}
 	dp_ctl_started(&ctl);

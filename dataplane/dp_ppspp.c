@@ -601,6 +601,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 	const struct dp_config *cfg = w->cfg;
 	uint32_t now = (uint32_t)dp_now_s;
 	unsigned open = 0;
+	uint64_t held = 0;
 
 	for (unsigned i = 0; i <= w->peers_mask; i++) {
 		struct dp_peer *p = &w->peers[i];
@@ -648,6 +649,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 				dp_ppspp_output(w, p); /* the UNCHOKE */
 			}
 		}
+		held++;
 		if (!p->ch.choked)
 			open++;
 		if (cfg->keepalive_s != 0 && now - p->last_tx_s >= cfg->keepalive_s)
@@ -669,6 +671,9 @@ void dp_ppspp_sweep(struct dp_worker *w)
 		dp_ppspp_output(w, p); /* the UNCHOKE */
 	}
 	w->n_channels = open;
+	w->channels_open = held;
+	if (held > w->channels_peak)
+		w->channels_peak = held;
 }
 
 /*

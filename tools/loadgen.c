@@ -40,8 +40,8 @@
 enum {
 	LG_RX_MBUFS = 8191,
 	LG_TX_MBUFS = 8191,
-	LG_JUMBO = 9216, /* an 8 KiB chunk through ESP in one segment */
-	LG_MAX_PEERS = 65535,
+	LG_JUMBO = 9216,	/* an 8 KiB chunk through ESP in one segment */
+	LG_MAX_PEERS = 1 << 20, /* 100,000 channels held, and more */
 };
 
 static volatile bool lg_stop;
@@ -61,7 +61,7 @@ static void usage(FILE *f)
 		"           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
 		"           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
 		"           [--window CHUNKS] [--seconds S] [--warmup S] [--linger S]\n"
-		"           [--link-wait S]\n"
+		"           [--link-wait S] [--hold CHUNKS]\n"
 		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
 		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
 		"           [--ip A.B.C.D] [--peer-port N] [--seconds S] [--sa-out .. --sa-in ..]\n"
@@ -70,7 +70,8 @@ static void usage(FILE *f)
 		"Plays --peers simulated PPSPP peers (default 16) leeching the swarm --swarm\n"
 		"(its ID in hex: 20 bytes SHA-1, 32 bytes SHA-256) from superpeer-dataplane\n"
 		"at --target on DPDK port 0, one lcore. Peer i has address --ip + i (default\n"
-		"10.1.0.1) and UDP port --peer-port + i (default 20000). The target's MAC is\n"
+		"10.1.0.1) and UDP port --peer-port + i (default 20000; past 65535 the ports\n"
+		"start again at --peer-port, up to 1048576 peers). The target's MAC is\n"
 		"learnt by ARP unless given. --sa-out/--sa-in: ESP in UDP to --esp-port\n"
 		"(default 4500) under one SA pair, keys as `ip xfrm` writes them (the data\n"
 		"plane's --sa-in is our --sa-out). Plain PPSPP goes to --udp-port (default\n"
@@ -87,7 +88,10 @@ static void usage(FILE *f)
 		"--linger S (any mode): after the run, stop polling and keep the port open\n"
 		"until the other side leaves (link down), a second signal, or S seconds: stop\n"
 		"the data plane first (a memif peer leaving mid-poll can crash DPDK 22.11).\n"
-		"--link-wait S (any mode): how long the link may take to come up (default 5).\n");
+		"--link-wait S (any mode): how long the link may take to come up (default 5).\n"
+		"--hold CHUNKS: each peer asks for the swarm's first CHUNKS, then keeps its\n"
+		"channel open and idle (the data plane's channels held at once); the summary\n"
+		"says how many peers hold an open channel.\n");
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -472,6 +476,14 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 	}
 	printf("loadgen channels opened: %" PRIu64 ", chunks received: %" PRIu64 " in all\n",
 		g->channels, g->chunks);
+	if (g->hold != 0) {
+		uint32_t open, done = lg_holding(g, &open);
+
+		printf("loadgen: hold: %u of %u peers have an open channel, %u of them with their "
+		       "%" PRIu64 " chunks in\n",
+			open, g->n_peers, done, g->hold);
+		return;
+	}
 	/* The summary is the last line: scripts read it. */
 	snprintf(prefix, sizeof(prefix), "loadgen: %u peers, %u-byte chunks, %s: ", g->n_peers,
 		g->chunk_size, g->sa_in != NULL ? "ESP" : "plain");
@@ -511,6 +523,7 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"warmup", required_argument, NULL, 'W'},
 		{"linger", required_argument, NULL, 'L'},
 		{"link-wait", required_argument, NULL, 'l'},
+		{"hold", required_argument, NULL, 'H'},
 		{"udp-port", required_argument, NULL, 'u'},
 		{"esp-port", required_argument, NULL, 'e'},
 		{"sa-out", required_argument, NULL, 'O'},
@@ -580,6 +593,10 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		case 'l':
 			bad = lg_number(optarg, 1, 3600, &v);
 			g->link_wait_s = (uint32_t)v;
+			break;
+		case 'H':
+			bad = lg_number(optarg, 1, UINT32_MAX, &v);
+			g->hold = v;
 			break;
 		case 'O':
 			o->sa_out = optarg;
@@ -725,10 +742,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "superpeer-loadgen: the peers' addresses overlap the target's\n");
 		goto stop;
 	}
-	if ((uint32_t)g.peer_port + g.n_peers - 1 > 65535) {
-		fprintf(stderr, "superpeer-loadgen: --peer-port + --peers runs past port 65535\n");
-		goto stop;
-	}
 	if ((o.sa_out == NULL) != (o.sa_in == NULL)) {
 		fprintf(stderr, "superpeer-loadgen: --sa-out and --sa-in go together\n");
 		goto stop;
@@ -749,7 +762,8 @@ int main(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < g.n_peers; i++) {
 		g.peers[i].ip = rte_cpu_to_be_32(g.base_ip + i);
-		g.peers[i].port = (uint16_t)(g.peer_port + i);
+		/* Addresses tell the peers apart (lg_peer_of): ports may repeat past 65535. */
+		g.peers[i].port = (uint16_t)(g.peer_port + i % (65536u - g.peer_port));
 	}
 	rc = 1;
 	if (!lg_link_wait(&g)) {

@@ -121,7 +121,7 @@ struct lg {
 	struct rte_ether_addr mac, dst_mac;
 	uint32_t dst_ip;    /* network order */
 	uint32_t base_ip;   /* host order: peer i is base_ip + i */
-	uint16_t peer_port; /* host order: peer i's UDP port is peer_port + i */
+	uint16_t peer_port; /* host order: peer i's UDP port is peer_port + i (wrapping) */
 	uint16_t udp_port;  /* the data plane's PPSPP port */
 	uint16_t esp_port;  /* the data plane's ESP-in-UDP port */
 	uint8_t swarm_id[HASH_MAX_LEN];
@@ -129,6 +129,7 @@ struct lg {
 	uint32_t chunk_size;
 	uint64_t n_chunks; /* from the manifest, else the seeder's first HAVE */
 	uint32_t window;   /* chunks asked for ahead, per peer */
+	uint64_t hold;	   /* --hold: chunks each peer asks for, then its channel idles; 0: all */
 	uint32_t link_wait_s; /* how long the link may take to come up (--link-wait) */
 	struct ppspp_ctx ctx;
 	struct esp_sa *sa_out, *sa_in; /* both NULL: plain */
@@ -172,6 +173,8 @@ void lg_rx_burst(struct lg *g, struct rte_mbuf **pkts, unsigned n);
 void lg_channel_new(struct lg *g, struct lg_peer *p);
 /* loadgen_peer.c: every 10 ms: unanswered handshakes, stalled peers, idle windows. */
 void lg_tick(struct lg *g);
+/* --hold: peers whose chunks are all in (their channels idle); *open: channels open. */
+uint32_t lg_holding(const struct lg *g, uint32_t *open);
 /* loadgen_peer.c: sealed the batch, queued it, and handed the port what it takes. */
 void lg_flush(struct lg *g);
 /* loadgen_peer.c: m (a finished frame) onto the tx array. */

@@ -198,6 +198,12 @@ void lg_channel_new(struct lg *g, struct lg_peer *p)
 	lg_dgram_send(g, p, m, rc == 0 ? ppspp_builder_finish(&b) : -1);
 }
 
+/* Chunks a channel asks for: the swarm, or its first --hold chunks. */
+static uint64_t lg_quota(const struct lg *g)
+{
+	return g->hold != 0 && g->hold < g->n_chunks ? g->hold : g->n_chunks;
+}
+
 /*
  * The peer's datagram: its ACKs, what it asks for again, and a REQUEST that fills the window
  * again once half of it has arrived. Nothing is sent when there is nothing to say.
@@ -225,12 +231,12 @@ static void lg_peer_output(struct lg *g, struct lg_peer *p)
 	for (unsigned i = 0; rc == 0 && i < p->n_rereq; i++)
 		rc = ppspp_builder_append_request(&b, p->rereq[i]);
 	p->n_rereq = 0;
-	if (rc == 0 && !p->choked && p->next_req < g->n_chunks &&
+	if (rc == 0 && !p->choked && p->next_req < lg_quota(g) &&
 		p->inflight + g->window / 2 <= g->window) {
 		uint64_t want = g->window - p->inflight;
 
-		if (want > g->n_chunks - p->next_req)
-			want = g->n_chunks - p->next_req;
+		if (want > lg_quota(g) - p->next_req)
+			want = lg_quota(g) - p->next_req;
 		rc = ppspp_builder_append_request(
 			&b, (struct ppspp_range){p->next_req, p->next_req + want - 1});
 		if (rc == 0) {
@@ -362,11 +368,29 @@ static void lg_dgram_input(struct lg *g, struct lg_peer *p, const uint8_t *d, si
 	}
 }
 
-/* The whole swarm was asked for on p's channel and has arrived (or been given up). */
+/* What p asks for and has, arrived or given up (--hold: its chunks are in, it idles). */
+static bool lg_peer_done(const struct lg *g, const struct lg_peer *p)
+{
+	return p->state == LG_PEER_OPEN && g->n_chunks != 0 && p->next_req >= lg_quota(g) &&
+	       p->inflight == 0 && p->n_rereq == 0;
+}
+
+uint32_t lg_holding(const struct lg *g, uint32_t *open)
+{
+	uint32_t n = 0;
+
+	*open = 0;
+	for (uint32_t i = 0; i < g->n_peers; i++) {
+		*open += g->peers[i].state == LG_PEER_OPEN;
+		n += lg_peer_done(g, &g->peers[i]);
+	}
+	return n;
+}
+
+/* The whole swarm was asked for on p's channel and has arrived: time for a new channel. */
 static bool lg_peer_complete(const struct lg *g, const struct lg_peer *p)
 {
-	return p->state == LG_PEER_OPEN && g->n_chunks != 0 && p->next_req >= g->n_chunks &&
-	       p->inflight == 0 && p->n_rereq == 0;
+	return g->hold == 0 && lg_peer_done(g, p);
 }
 
 /* ---- receive ----------------------------------------------------------------------------- */
@@ -568,7 +592,10 @@ void lg_tick(struct lg *g)
 			}
 			break;
 		case LG_PEER_OPEN:
-			if (lg_peer_complete(g, p)) {
+			if (g->hold != 0 && lg_peer_done(g, p)) {
+				if (p->n_acks > 0)
+					lg_peer_output(g, p); /* the last ACKs; then it idles */
+			} else if (lg_peer_complete(g, p)) {
 				lg_channel_new(g, p); /* the whole swarm arrived: again */
 			} else if (p->inflight > 0 && !p->choked &&
 				   g->now_tsc - p->last_data_tsc > reask) {

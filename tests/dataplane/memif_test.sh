@@ -12,6 +12,8 @@
 #  - the data plane, serving nothing, ingests the swarm from the loadgen's seeder (--seed)
 #    through `superpeer swarm ingest`, then serves it: every chunk ingested once, the
 #    loadgen saw the ingest complete (every chunk ACKed), nothing dropped
+# Last, 3000 loadgen peers each take two chunks and keep their channel open (--hold): the
+# data plane counts 3000 channels open at once.
 # Figures are printed, never checked (tests assert no timing). The memif server starts first:
 # a client cannot start its port without one to connect to.
 # Exit 77 with fewer than 2 cores.
@@ -142,5 +144,19 @@ for run in plain esp esp-zc; do
 	grep -E "^drop " "$work/dp.out" && fail "the data plane dropped packets"
 	rm -f "$work/m.sock"
 done
+begin "3000 peers hold a channel each at once (loadgen --hold), counted by the data plane"
+zc=no dp_esp=() lg_esp=()
+dp_args=(--store "$work/store" --public "$work/key/provider.pub" --open --max-peers 8192)
+lg_args=(--manifest "$work/store/manifest" --peers 3000 --window 2 --hold 2 --seconds 3)
+start_pair 256
+stop_pair
+grep -q "^loadgen: hold: 3000 of 3000 peers have an open channel, 3000 of them" "$work/lg.out" ||
+	fail "loadgen: $(grep hold "$work/lg.out")"
+grep -q "^channels open at most (once a second, summed over workers): 3000$" "$work/dp.out" ||
+	fail "data plane: $(grep -E "channels|peers_full" "$work/dp.out")"
+grep -q "^superpeer-dataplane: peer table 8192 slots per worker" "$work/dp.out" ||
+	fail "no peer table line: $(head -3 "$work/dp.out")"
+rm -f "$work/m.sock"
+
 echo "$cases cases, $failures failed"
 [ $failures -eq 0 ]
