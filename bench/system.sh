@@ -26,6 +26,9 @@
 # peers' windows fit in the ring. LOG_DIR (optional) keeps every process's output.
 # CHUNKS in the environment (default "1024 4096 8192") picks the chunk sizes; DP_OPTS adds
 # options to the data plane's (e.g. DP_OPTS="--ledbat no").
+# Last, channels held at once: CHANNELS (default 100000) loadgen peers each open a channel,
+# take their first 2 chunks and idle, against a data plane with MAX_PEERS (default 262144)
+# peer table slots; the table is read from the data plane's start line.
 # MEMIF=zc (default copy; needs hugepages): the data plane, and testpmd for the I/O ceiling,
 # are the memif client in zero-copy mode, their own mbufs in the rings, so that only the
 # loadgen (then the server) copies frames, as a NIC's DMA would spare the data plane's core.
@@ -36,6 +39,8 @@ secs=${2:-10}
 peers=${3:-64}
 logdir=${4:-}
 chunks=${CHUNKS:-1024 4096 8192}
+channels=${CHANNELS:-100000}
+max_peers=${MAX_PEERS:-262144}
 memif_mode=${MEMIF:-copy}
 case $memif_mode in copy | zc) ;; *) echo "system.sh: MEMIF is copy or zc" >&2; exit 1 ;; esac
 dp_opts=${DP_OPTS:-}
@@ -124,35 +129,43 @@ wait_gone() {
 	wait "$1" 2>/dev/null || true
 }
 
-# serve CHUNK MODE: one data plane, one loadgen run (outputs in $work/{dp,lg}-CHUNK-MODE.out).
+# serve CHUNK MODE [hold]: one data plane, one loadgen run ($work/{dp,lg}-CHUNK-MODE.out);
+# hold: CHANNELS peers that take 2 chunks each and keep their channels open, against MAX_PEERS
+# peer table slots (outputs in $work/{hdp,hlg}.out).
 serve() {
 	local chunk=$1 mode=$2 sock=$work/m.sock esp_dp=() esp_lg=() swarm dpid lgp
+	local dp_out=$work/dp-$chunk-$mode.out lg_out=$work/lg-$chunk-$mode.out
+	local dp_peers=(--max-peers 16384) lg_peers=(--peers "$peers" --window 128)
 	swarm=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
 	if [ "$mode" = esp ]; then
 		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
 		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
+	fi
+	if [ "${3:-}" = hold ]; then
+		dp_out=$work/hdp.out lg_out=$work/hlg.out
+		dp_peers=(--max-peers "$max_peers") lg_peers=(--peers "$channels" --window 2 --hold 2)
 	fi
 	rm -f "$sock"
 	# shellcheck disable=SC2046
 	start_dp() {
 		timeout -s INT $((secs + 30)) "$dp" $(eal 0 dp) --vdev "net_memif0,$dp_memif,socket=$sock,$memif" \
 			-- --ip 10.99.0.1 --store "$work/store$chunk" --public "$work/key/provider.pub" --open \
-			--mtu 9000 --keyring "$tag" --idle-sleep-us 0 --max-peers 16384 "${esp_dp[@]}" $dp_opts \
-			>"$work/dp-$chunk-$mode.out" 2>&1 &
+			--mtu 9000 --keyring "$tag" --idle-sleep-us 0 "${dp_peers[@]}" "${esp_dp[@]}" $dp_opts \
+			>"$dp_out" 2>&1 &
 		dpid=$!
 		pids+=("$dpid")
 	}
 	# shellcheck disable=SC2046
 	start_lg() {
 		timeout -s INT $((secs + 60)) "$lg" $(eal 1 lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
-			-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" --peers "$peers" \
-			--window 128 --seconds "$secs" --warmup 1 --linger 30 --link-wait 30 "${esp_lg[@]}" \
-			>"$work/lg-$chunk-$mode.out" 2>&1 &
+			-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" "${lg_peers[@]}" \
+			--seconds "$secs" --warmup 1 --linger 30 --link-wait 30 "${esp_lg[@]}" \
+			>"$lg_out" 2>&1 &
 		lgp=$!
 		pids+=("$lgp")
 	}
-	start_pair start_dp start_lg "$work/lg-$chunk-$mode.out"
-	stop_pair "$work/lg-$chunk-$mode.out" "$dpid" "$lgp" $((secs + 20))
+	start_pair start_dp start_lg "$lg_out"
+	stop_pair "$lg_out" "$dpid" "$lgp" $((secs + 20))
 }
 
 # stop_pair LGOUT DPID LGPID SECONDS: once the loadgen has printed its summary (within
@@ -282,8 +295,10 @@ for chunk in $chunks; do
 		io_ceiling "$frame"
 		io[$chunk]="$frame $(tail -1 "$work/flood-$frame.out")"
 	fi
+	[ -n "${hold_chunk:-}" ] || { hold_chunk=$chunk; continue; } # kept for the hold step
 	rm -rf "$work/store$chunk"
 done
+[ "$channels" -gt 0 ] && serve "$hold_chunk" plain hold
 busy_after=$(busy_pct)
 
 echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on lcore 1"
@@ -372,6 +387,20 @@ done
 echo
 echo "loadgen busy: the share of the loadgen lcore's time spent on packets (the rest is empty"
 echo "polls); well under 100 % means the loadgen waits for the data plane."
+if [ "$channels" -gt 0 ]; then
+	echo
+	echo "Channels held at once: $channels loadgen peers, each its first 2 chunks of $hold_chunk bytes,"
+	echo "then idle on its open channel, ${secs} s; the data plane counts open channels once a second."
+	echo
+	echo "| channels opened by the loadgen | held by the data plane (most at once) | peers holding an open channel | peer table (data plane's start line) | data plane drops |"
+	echo "|---|---|---|---|---|"
+	drops=$(awk '/^drop / { sub(/:/, "", $2); printf "%s%s %s", sep, $2, $3; sep = ", " }' "$work/hdp.out")
+	printf "| %s | %s | %s | %s | %s |\n" "$channels" \
+		"$(awk -F': ' '/^channels open at most/ { print $2 }' "$work/hdp.out")" \
+		"$(sed -n 's/^loadgen: hold: \([0-9]*\) of.*/\1/p' "$work/hlg.out")" \
+		"$(sed -n 's/^superpeer-dataplane: peer table \(.*\), [0-9]* mbufs.*/\1/p' "$work/hdp.out")" \
+		"${drops:-0}"
+fi
 if [ "$busy_before" -gt 5 ] || [ "$busy_after" -gt 5 ]; then
 	echo "WARNING: other processes were using the CPUs (${busy_before} % before, ${busy_after} %" \
 		"after): they share these 2 CPUs with the measured lcores and lower every figure."
