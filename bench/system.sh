@@ -27,7 +27,7 @@
 # CHUNKS in the environment (default "1024 4096 8192") picks the chunk sizes; DP_OPTS adds
 # options to the data plane's (e.g. DP_OPTS="--ledbat no").
 # Last, channels held at once: CHANNELS (default 100000) loadgen peers each open a channel,
-# take their first 2 chunks and idle, against a data plane with MAX_PEERS (default 262144)
+# take their first 2 chunks and idle, against a data plane with MAX_PEERS (default 131072)
 # peer table slots; the table is read from the data plane's start line.
 # MEMIF=zc (default copy; needs hugepages): the data plane, and testpmd for the I/O ceiling,
 # are the memif client in zero-copy mode, their own mbufs in the rings, so that only the
@@ -40,7 +40,7 @@ peers=${3:-64}
 logdir=${4:-}
 chunks=${CHUNKS:-1024 4096 8192}
 channels=${CHANNELS:-100000}
-max_peers=${MAX_PEERS:-262144}
+max_peers=${MAX_PEERS:-131072}
 memif_mode=${MEMIF:-copy}
 case $memif_mode in copy | zc) ;; *) echo "system.sh: MEMIF is copy or zc" >&2; exit 1 ;; esac
 dp_opts=${DP_OPTS:-}

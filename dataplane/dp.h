@@ -82,7 +82,8 @@ extern const char *const dp_drop_names[DP_DROP_COUNT];
 
 enum {
 	DP_BURST = 32,
-	DP_PEERS = 4096, /* per worker, open addressing, unless max-peers says otherwise */
+	DP_PEERS = 4096,     /* per worker, open addressing, unless max-peers says otherwise */
+	DP_PEER_PROBES = 64, /* slots a peer's hash may take, from its home slot on */
 	DP_MAX_WORKERS = 16,
 	/*
 	 * Frames queued for the port. What the port does not take stays queued (not dropped);
@@ -254,6 +255,10 @@ struct dp_worker {
 	uint64_t now_us; /* TSC in microseconds, at the start of this loop pass */
 	uint64_t tsc_per_us;
 	struct dp_peer *peers;
+	/* A second hash of each slot's peer (odd; 0: free), so that a lookup reads 4 bytes per
+	 * slot it passes, not the peer. A slot freed elsewhere keeps its tag until the sweep or
+	 * an insert looking for room clears it. */
+	uint32_t *peer_tags;
 	uint32_t peers_mask; /* the table holds peers_mask + 1 (a power of two) */
 	struct dp_neigh *neigh;
 	uint64_t neigh_learned;

@@ -39,6 +39,9 @@ struct dp_worker *dp_worker_new(
 	w->peers_mask = (cfg->max_peers != 0 ? cfg->max_peers : DP_PEERS) - 1;
 	w->peers = rte_zmalloc_socket("dp_peers", sizeof(*w->peers) * (w->peers_mask + 1u),
 		RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+	w->peer_tags =
+		rte_zmalloc_socket("dp_peer_tags", sizeof(*w->peer_tags) * (w->peers_mask + 1u),
+			RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
 	w->neigh = rte_zmalloc_socket("dp_neigh", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE,
 		(int)rte_lcore_to_socket_id(lcore));
 	w->tx_wait_cap = 2 * (w->peers_mask + 1u);
@@ -57,11 +60,12 @@ struct dp_worker *dp_worker_new(
 		w->steer = rte_ring_create(
 			name, DP_STEER_SLOTS, (int)rte_lcore_to_socket_id(lcore), RING_F_SC_DEQ);
 	}
-	if (w->peers == NULL || w->neigh == NULL || w->tx_wait == NULL || w->avail_wait == NULL ||
-		w->steer == NULL || crypto_engine_init(&w->eng) != 0) {
+	if (w->peers == NULL || w->peer_tags == NULL || w->neigh == NULL || w->tx_wait == NULL ||
+		w->avail_wait == NULL || w->steer == NULL || crypto_engine_init(&w->eng) != 0) {
 		/* crypto_engine_init is last: nothing of the engine to undo here. */
 		rte_ring_free(w->steer);
 		rte_free(w->peers);
+		rte_free(w->peer_tags);
 		rte_free(w->neigh);
 		rte_free(w->tx_wait);
 		rte_free(w->avail_wait);
@@ -84,6 +88,7 @@ void dp_worker_free(struct dp_worker *w)
 		rte_ring_free(w->steer);
 	}
 	rte_free(w->peers);
+	rte_free(w->peer_tags);
 	rte_free(w->neigh);
 	rte_free(w->tx_wait);
 	rte_free(w->avail_wait);

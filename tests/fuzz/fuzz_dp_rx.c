@@ -44,8 +44,10 @@ static struct dp_worker *fuzz_worker(void)
 	w->next_channel = 7;
 	w->peers_mask = DP_PEERS - 1;
 	w->peers = rte_zmalloc("p", sizeof(*w->peers) * DP_PEERS, RTE_CACHE_LINE_SIZE);
+	w->peer_tags = rte_zmalloc("t", sizeof(*w->peer_tags) * DP_PEERS, RTE_CACHE_LINE_SIZE);
 	w->neigh = rte_zmalloc("n", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE);
-	if (w->peers == NULL || w->neigh == NULL || crypto_engine_init(&w->eng) != 0)
+	if (w->peers == NULL || w->peer_tags == NULL || w->neigh == NULL ||
+		crypto_engine_init(&w->eng) != 0)
 		abort();
 	return w;
 }
@@ -55,6 +57,7 @@ static void fuzz_teardown(void)
 {
 	crypto_engine_fini(&w1->eng);
 	rte_free(w1->peers);
+	rte_free(w1->peer_tags);
 	rte_free(w1->neigh);
 	rte_free(w1);
 	sa_table_free(&sas);
