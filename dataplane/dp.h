@@ -279,6 +279,7 @@ struct dp_worker {
 	unsigned n_channels; /* open unchoked channels (recounted every second) */
 	/* Open channels, choked or not, at the last sweep, and the most seen at one. */
 	uint64_t channels_open, channels_peak;
+	uint64_t ingest_sources; /* peer entries of ingest sources, at the last sweep */
 	uint32_t last_sweep_s;
 	uint64_t peers_timed_out, keepalives_sent, rate_held, channels_choked, channels_unchoked;
 	uint64_t peers_blocked;
@@ -342,6 +343,8 @@ void dp_dgram_finish(struct dp_worker *w, const struct dp_peer *p, struct dp_sa 
 /* dp_ingest.c: a datagram from p, an ingest source: kept for the burst's end (true). */
 bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
 	const uint8_t *dgram, size_t len);
+/* dp_ingest.c: p, an ingest source's entry, belongs to no live ingest (it was cancelled). */
+bool dp_ingest_source_gone(struct dp_worker *w, const struct dp_peer *p);
 /* dp_ingest.c: the kept datagrams verified in one multi-buffer pass; acks, requests. */
 void dp_ingest_flush(struct dp_worker *w);
 /* dp_ingest.c: timers of the ingests this worker runs (or claims); once a millisecond. */

@@ -37,6 +37,13 @@ static struct dp_ingest *dp_ingest_of(struct dp_worker *w, const struct dp_peer 
 	return NULL;
 }
 
+bool dp_ingest_source_gone(struct dp_worker *w, const struct dp_peer *p)
+{
+	unsigned k;
+
+	return dp_ingest_of(w, p, &k) == NULL;
+}
+
 /* True when a frame from src:sport to our dport comes from source s. */
 static bool dp_ingest_from(const struct dp_worker *w, const struct dp_ingest_src *s,
 	const uint8_t src[16], uint16_t sport, uint16_t dport)

@@ -122,6 +122,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
 			{"channels_open", offsetof(struct dp_worker, channels_open)},
 			{"channels_peak", offsetof(struct dp_worker, channels_peak)},
+			{"ingest_sources", offsetof(struct dp_worker, ingest_sources)},
 			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
 			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
 			{"neighbour_probes", offsetof(struct dp_worker, neigh_probes)},

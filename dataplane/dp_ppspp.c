@@ -618,7 +618,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 	const struct dp_config *cfg = w->cfg;
 	uint32_t now = (uint32_t)dp_now_s;
 	unsigned open = 0;
-	uint64_t held = 0;
+	uint64_t held = 0, sources = 0;
 
 	for (unsigned i = 0; i <= w->peers_mask; i++) {
 		struct dp_peer *p = &w->peers[i];
@@ -627,6 +627,17 @@ void dp_ppspp_sweep(struct dp_worker *w)
 			continue; /* free: the peer itself is not read */
 		if (!p->used) {
 			w->peer_tags[i] = 0; /* freed since (ingest sources, refused handshakes) */
+			continue;
+		}
+		if (p->role == DP_ROLE_INGEST) {
+			/* A source of an ingest cancelled while it was silent: nothing else would
+			 * free its entry (its next datagram would). */
+			if (dp_ingest_source_gone(w, p)) {
+				p->used = false;
+				w->peer_tags[i] = 0;
+			} else {
+				sources++;
+			}
 			continue;
 		}
 		if (p->role != DP_ROLE_SEEDER)
@@ -697,6 +708,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 	}
 	w->n_channels = open;
 	w->channels_open = held;
+	w->ingest_sources = sources;
 	if (held > w->channels_peak)
 		w->channels_peak = held;
 }

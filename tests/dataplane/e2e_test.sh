@@ -338,8 +338,15 @@ grep "^alarm bad-chunk" "$work/monitor" | tail -1
 # The source falls silent before the ingest is cancelled, so no datagram of it arrives after.
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 sleep 0.5
+"$sp" stats | grep -Eq "^ +ingest_sources +1$" ||
+	fail "the source's entry not counted: $("$sp" stats | grep ingest_sources)"
 "$sp" swarm del "$id3" || fail "swarm del of an ingest"
 "$sp" swarm list | grep -q "^$id3 " && fail "cancelled ingest still listed"
+# Its silent source's entry is freed by the next sweep (once a second), not left for good.
+sleep 1.5
+# (superpeer stats leaves zero counters out)
+"$sp" stats | grep -E "^ +ingest_sources +[1-9]" &&
+	fail "the cancelled ingest's source entry left"
 
 begin "after a cancelled ingest, a new one from the same (silent until asked) source completes, a chunk altered once on the way asked again"
 for c in 5 700; do
