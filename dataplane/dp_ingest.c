@@ -132,7 +132,8 @@ static void dp_ingest_publish(struct dp_worker *w, struct dp_ingest *ing)
 	}
 }
 
-/* One datagram of source s's leecher to it: handshake (hs) or requests. True if sent. */
+/* One datagram of source s's leecher to it: handshake (hs) or requests (with the CANCELs
+ * of the end game). True if sent. */
 static bool dp_ingest_send(
 	struct dp_worker *w, struct dp_ingest *ing, struct dp_ingest_src *s, bool hs)
 {
@@ -195,6 +196,22 @@ static void dp_ingest_complete(struct dp_ingest *ing)
 	__atomic_store_n(&ing->done, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Source s is asked for more while its window has room, or sent the CANCELs of chunks that
+ * arrived from another source (the end game) at once, so it does not spend its bandwidth on
+ * them. t_req moves only when something was asked for: neither an empty ask nor a CANCEL
+ * must hold off the timeout of what is still in flight.
+ */
+static void dp_ingest_ask(
+	struct dp_worker *w, struct dp_ingest *ing, struct dp_ingest_src *s, uint64_t now)
+{
+	uint64_t before = s->l.n_inflight;
+
+	if ((s->l.n_inflight <= ing->window / 2 || s->l.n_cancel > 0) &&
+		dp_ingest_send(w, ing, s, false) && s->l.n_inflight > before)
+		s->t_req = now;
+}
+
 /* After input from source s: progress noted, more requested while its window has room. */
 static void dp_ingest_after_input(
 	struct dp_worker *w, struct dp_ingest *ing, struct dp_ingest_src *s)
@@ -207,9 +224,8 @@ static void dp_ingest_after_input(
 		dp_ingest_complete(ing);
 		return;
 	}
-	if (s->l.peer_id != 0 && s->l.n_inflight <= ing->window / 2 &&
-		dp_ingest_send(w, ing, s, false))
-		s->t_req = rte_rdtsc();
+	if (s->l.peer_id != 0)
+		dp_ingest_ask(w, ing, s, rte_rdtsc());
 }
 
 void dp_ingest_flush(struct dp_worker *w)
@@ -346,10 +362,7 @@ static void dp_ingest_run(
 		s->t_progress = now;
 		dp_ingest_next_hop(w, s);
 	}
-	/* t_req moves only when something was asked for: an empty ask must not hold off the
-	 * timeout of what is still in flight. */
-	if (s->l.n_inflight <= ing->window / 2 && dp_ingest_send(w, ing, s, false))
-		s->t_req = now;
+	dp_ingest_ask(w, ing, s, now);
 	/*
 	 * Nothing to ask (a source that is itself still receiving the swarm has announced no
 	 * more, another source has the rest in flight, or it chokes us): a keep-alive, the

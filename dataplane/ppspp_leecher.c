@@ -106,6 +106,18 @@ static bool leecher_elsewhere(const struct ppspp_leecher *l, uint64_t i)
 	return false;
 }
 
+/* Word w of the chunks in flight on the other linked channels of l's swarm. */
+static uint64_t leecher_inflight_elsewhere(const struct ppspp_leecher *l, size_t w)
+{
+	const struct ppspp_leecher *f = leecher_first(l);
+	uint64_t m = 0;
+
+	for (unsigned c = 0; c < f->n_chans; c++)
+		if (f->chans[c] != l)
+			m |= f->chans[c]->inflight[w];
+	return m;
+}
+
 /*
  * Chunk i is worth asking for on channel l: announced by its seeder, neither held nor in
  * flight on any channel of the swarm, and not timed out here unless no other channel can be
@@ -137,8 +149,9 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 	l->peer_has = calloc(words, sizeof(uint64_t));
 	l->avoid = calloc(words, sizeof(uint64_t));
 	l->refused = calloc(words, sizeof(uint64_t));
+	l->cancel = calloc(words, sizeof(uint64_t));
 	if (l->have == NULL || l->asked == NULL || l->inflight == NULL || l->peer_has == NULL ||
-		l->avoid == NULL || l->refused == NULL) {
+		l->avoid == NULL || l->refused == NULL || l->cancel == NULL) {
 		ppspp_leecher_fini(l);
 		return -ENOMEM;
 	}
@@ -165,11 +178,14 @@ int ppspp_leecher_attach(struct ppspp_leecher *l, struct ppspp_leecher *first, u
 	l->peer_has = calloc(words, sizeof(uint64_t));
 	l->avoid = calloc(words, sizeof(uint64_t));
 	l->refused = calloc(words, sizeof(uint64_t));
-	if (l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL || l->refused == NULL) {
+	l->cancel = calloc(words, sizeof(uint64_t));
+	if (l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL || l->refused == NULL ||
+		l->cancel == NULL) {
 		free(l->inflight);
 		free(l->peer_has);
 		free(l->avoid);
 		free(l->refused);
+		free(l->cancel);
 		return -ENOMEM;
 	}
 	/* The verifier's state is all in its arrays: a copy of the struct shares them. */
@@ -209,6 +225,7 @@ void ppspp_leecher_fini(struct ppspp_leecher *l)
 	free(l->peer_has);
 	free(l->avoid);
 	free(l->refused);
+	free(l->cancel);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -247,6 +264,83 @@ int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap)
 	return rc != 0 ? rc : ppspp_builder_finish(&b);
 }
 
+typedef int (*leecher_append_fn)(struct ppspp_builder *b, struct ppspp_range r);
+
+/*
+ * The runs of set bits in m (word w of a chunk bitmap), lowest first, appended as ranges
+ * with fn until max chunks are in or the datagram is full. Returns the bits appended.
+ */
+static uint64_t leecher_append_runs(
+	struct ppspp_builder *b, leecher_append_fn fn, size_t w, uint64_t m, uint64_t max)
+{
+	uint64_t done = 0, n = 0;
+
+	while (m != 0 && n < max) {
+		unsigned lo = (unsigned)__builtin_ctzll(m);
+		uint64_t rest = ~(m >> lo),
+			 run = rest == 0 ? 64 - lo : (uint64_t)__builtin_ctzll(rest), bits;
+
+		if (run > max - n)
+			run = max - n;
+		bits = (run == 64 ? ~UINT64_C(0) : (UINT64_C(1) << run) - 1) << lo;
+		if (fn(b, (struct ppspp_range){w * 64 + lo, w * 64 + lo + run - 1}) != 0)
+			break;
+		done |= bits;
+		m &= ~bits;
+		n += run;
+	}
+	return done;
+}
+
+/* CANCEL for the chunks in flight here that arrived on another channel, as many as fit. */
+static void leecher_cancels(struct ppspp_leecher *l, struct ppspp_builder *b)
+{
+	size_t words = leecher_words(l);
+
+	for (size_t w = 0; w < words && l->n_cancel > 0; w++) {
+		uint64_t sent;
+
+		if (l->cancel[w] == 0)
+			continue;
+		sent = leecher_append_runs(
+			b, ppspp_builder_append_cancel, w, l->cancel[w], UINT64_MAX);
+		l->n_cancel -= (uint64_t)__builtin_popcountll(sent);
+		if (sent != l->cancel[w]) { /* the datagram is full: the rest go next time */
+			l->cancel[w] &= ~sent;
+			return;
+		}
+		l->cancel[w] = 0;
+	}
+}
+
+/*
+ * The end game: nothing is left to ask of anyone but what is in flight, and little of it.
+ * Chunks in flight on other channels that this seeder offers are asked of it too, lowest
+ * first (the oldest requests, as channels ask in order), within the window. `asked` is
+ * already set for them. Costs a scan of the bitmaps, like the request scan at the tail.
+ */
+static void leecher_endgame(struct ppspp_leecher *l, struct ppspp_builder *b, uint64_t window)
+{
+	size_t words = leecher_words(l);
+
+	for (size_t w = 0; w < words && l->n_inflight < window; w++) {
+		/* Past the last chunk nothing is asked: no bit to mask there. */
+		uint64_t m = ~l->have[w] & l->asked[w] & ~l->inflight[w] &
+			     leecher_offers_word(l, w),
+			 got;
+
+		if (m == 0)
+			continue;
+		got = leecher_append_runs(
+			b, ppspp_builder_append_request, w, m, window - l->n_inflight);
+		l->inflight[w] |= got;
+		l->n_inflight += (uint64_t)__builtin_popcountll(got);
+		l->endgame_asked += (uint64_t)__builtin_popcountll(got);
+		if (got != m && l->n_inflight < window)
+			return; /* the datagram is full */
+	}
+}
+
 int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, uint64_t window)
 {
 	struct ppspp_builder b;
@@ -258,6 +352,8 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 	rc = ppspp_builder_init(&b, &l->ctx, buf, cap, l->peer_id);
 	if (rc != 0)
 		return rc;
+	if (l->n_cancel > 0)
+		leecher_cancels(l, &b);
 	i = l->next_scan % n;
 	while (scanned < n && l->n_inflight < window) {
 		uint64_t j = i, w = i / 64;
@@ -299,6 +395,11 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 		i = (j + 1) % n;
 	}
 	l->next_scan = i;
+	/* Every chunk was looked at and none is left to ask: the end game, when the chunks not
+	 * held are few (else it would duplicate a large part of the swarm). */
+	if (scanned >= n && l->n_inflight < window && leecher_first(l)->n_chans > 1 &&
+		n - *l->n_have_p <= window)
+		leecher_endgame(l, &b, window);
 	rc = ppspp_builder_finish(&b);
 	return rc == PPSPP_CHANNEL_LEN ? 0 : rc; /* a bare channel header: nothing to ask */
 }
@@ -405,7 +506,12 @@ void ppspp_leecher_timeout(struct ppspp_leecher *l)
 	 * died would take the same chunks back right after each timeout).
 	 */
 	for (size_t k = 0; k < words; k++) {
-		l->asked[k] &= ~l->inflight[k];
+		uint64_t gone = l->inflight[k];
+
+		/* Those in flight on another channel too (the end game) are still asked there. */
+		if (gone != 0 && f->n_chans > 1)
+			gone &= ~leecher_inflight_elsewhere(l, k);
+		l->asked[k] &= ~gone;
 		if (f->n_chans > 1) {
 			l->n_avoid += (uint64_t)__builtin_popcountll(l->inflight[k] & ~l->avoid[k]);
 			l->avoid[k] |= l->inflight[k];
@@ -463,6 +569,12 @@ struct leecher_pending {
 	uint8_t leaf[HASH_MAX_LEN];
 };
 
+/* A DATA for a chunk already held (the end game's later copy): only ACKed. */
+struct leecher_dup {
+	uint64_t chunk;
+	uint64_t timestamp;
+};
+
 static void leecher_note(struct ppspp_leecher *l, struct leecher_rx *rx, enum leecher_reason r)
 {
 	if (r == LEECHER_R_OK)
@@ -474,7 +586,7 @@ static void leecher_note(struct ppspp_leecher *l, struct leecher_rx *rx, enum le
 
 /* Phase 1 for one datagram: handshake and INTEGRITY now, DATA into pending. */
 static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigned idx,
-			 struct leecher_pending *pend, unsigned *n_pend)
+	struct leecher_pending *pend, unsigned *n_pend, struct leecher_dup *dup, unsigned *n_dup)
 {
 	struct ppspp_msg msgs[LEECHER_MSGS_MAX];
 	struct ppspp_decode_result res;
@@ -537,6 +649,14 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 			if (m->u.data.range.end != c || c >= l->v.n_chunks || bit_get(l->have, c) ||
 			    *n_pend == LEECHER_BURST_MAX) {
 				leecher_note(l, rx, LEECHER_R_UNWANTED);
+				/* A copy of a chunk held (asked of two sources in the end game) is
+				 * ACKed all the same: the seeder's congestion window counts what it
+				 * sent in flight until ACKed, and would fill up with such copies.
+				 */
+				if (m->u.data.range.end == c && c < l->v.n_chunks &&
+					bit_get(l->have, c) && *n_dup < LEECHER_BURST_MAX)
+					dup[(*n_dup)++] = (struct leecher_dup){
+						.chunk = c, .timestamp = m->u.data.timestamp};
 				break;
 			}
 			pend[*n_pend] = (struct leecher_pending){ .chunk = c,
@@ -601,17 +721,18 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 				   size_t ack_cap, size_t *ack_len)
 {
 	struct leecher_pending pend[LEECHER_BURST_MAX];
+	struct leecher_dup dup[LEECHER_BURST_MAX];
 	struct hash_op ops[LEECHER_BURST_MAX];
 	struct ppspp_builder b;
-	unsigned n_pend = 0, delivered = 0;
+	unsigned n_pend = 0, n_dup = 0, delivered = 0;
 	bool acking = false;
 
 	*ack_len = 0;
 	for (unsigned i = 0; i < n; i++)
-		leecher_take(l, &rx[i], i, pend, &n_pend);
-	if (n_pend == 0)
+		leecher_take(l, &rx[i], i, pend, &n_pend, dup, &n_dup);
+	if (n_pend == 0 && n_dup == 0)
 		return 0;
-	if (!l->peaks_ok)
+	if (!l->peaks_ok && n_pend > 0)
 		leecher_try_peaks(l);
 	/*
 	 * Every leaf of the burst in one multi-buffer pass. A few alone are cheaper on OpenSSL:
@@ -642,9 +763,13 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 					l->n_refused++;
 				}
 				if (bit_get(l->inflight, p->chunk)) {
+					uint64_t o = leecher_inflight_elsewhere(l, p->chunk / 64);
+
 					bit_clear(l->inflight, p->chunk);
-					bit_clear(l->asked, p->chunk);
 					l->n_inflight--;
+					/* Unless in flight elsewhere too (the end game). */
+					if (!bit_get(&o, p->chunk % 64))
+						bit_clear(l->asked, p->chunk);
 				}
 			}
 			continue;
@@ -657,13 +782,20 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 			l->n_avoid = 0;
 		}
 		/* Wherever it was in flight (asked again of another channel after a timeout
-		 * here), it is not any more. Channels are linked before they run, so l is one. */
+		 * here, or in the end game), it is not any more. Channels are linked before they
+		 * run, so l is one. */
 		for (unsigned c = 0; c < leecher_first(l)->n_chans; c++) {
 			struct ppspp_leecher *o = leecher_first(l)->chans[c];
 
 			if (bit_get(o->inflight, p->chunk)) {
 				bit_clear(o->inflight, p->chunk);
 				o->n_inflight--;
+				/* Its copy from there would be wasted: CANCEL with o's next
+				 * requests (a copy already on its way is dropped as UNWANTED). */
+				if (o != l && !bit_get(o->cancel, p->chunk)) {
+					bit_set(o->cancel, p->chunk);
+					o->n_cancel++;
+				}
 			}
 		}
 		deliver(ctx, p->chunk, p->payload, p->len);
@@ -673,7 +805,10 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 			ppspp_builder_append_ack(&b, (struct ppspp_range){ p->chunk, p->chunk },
 						 l->now_us != 0 ? l->now_us - p->timestamp : 0);
 	}
-	if (acking && delivered > 0) {
+	for (unsigned i = 0; i < n_dup && acking; i++)
+		ppspp_builder_append_ack(&b, (struct ppspp_range){dup[i].chunk, dup[i].chunk},
+			l->now_us != 0 ? l->now_us - dup[i].timestamp : 0);
+	if (acking && (delivered > 0 || n_dup > 0)) {
 		int len = ppspp_builder_finish(&b);
 
 		*ack_len = len > PPSPP_CHANNEL_LEN ? (size_t)len : 0;

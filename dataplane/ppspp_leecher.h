@@ -10,6 +10,14 @@
  * can serve it; when none can, it is asked again on a per-channel exponential backoff
  * (ppspp_leecher_retry), so a one-off corruption costs a second and a forger a few requests.
  *
+ * With several sources, a chunk is asked of one at a time, except in the end game: once the
+ * chunks not held number at most the request window and a channel has nothing else to ask,
+ * it asks for those in flight on another channel too (lowest first, within its window), so
+ * the last chunks do not wait on a slow source that never times out. Whichever copy comes
+ * first is delivered; it leaves every channel's window and the others send CANCEL for it
+ * with their next REQUESTs. A copy that still comes later is UNWANTED and dropped, but ACKed
+ * (the seeder's congestion window counts it in flight until then).
+ *
  * No DPDK, no sockets, no clock: superpeer fetch drives it over kernel UDP, and the data
  * plane's ingest will drive it per peer. Memory: the Merkle verifier's node array (hash
  * length per bin: 64 MiB per GiB of content at 1 KiB chunks, SHA-256) plus two bitmaps.
@@ -101,12 +109,19 @@ struct ppspp_leecher {
 	uint64_t n_have;     /* the swarm's (a later channel's stays 0: read the first's) */
 	uint64_t *n_have_p;  /* &first->n_have, or &n_have */
 	uint64_t n_inflight; /* this channel's */
+	/* End game: chunks in flight here that arrived on another channel, to be cancelled
+	 * (CANCEL) with this channel's next requests; and how many chunks this channel asked
+	 * while they were in flight elsewhere. */
+	uint64_t *cancel;
+	uint64_t n_cancel;
+	uint64_t endgame_asked;
 	/*
 	 * Several sources for one swarm: the first channel owns the verifier, have, asked and
 	 * n_have; each later one (ppspp_leecher_attach) shares them (its v is a copy of the
 	 * first's struct, whose arrays are the state) and has its own in-flight and HAVE
 	 * bitmaps, stash and counters. A chunk asked of one channel is not asked of another
-	 * until that one times out; its arrival clears it on every linked channel.
+	 * until that one times out, or in the end game; its arrival clears it on every linked
+	 * channel. `asked` stays set while any channel has the chunk in flight.
 	 */
 	struct ppspp_leecher *first;
 	struct ppspp_leecher *chans[LEECHER_CHANNELS_MAX]; /* on the first: linked, itself first */
@@ -146,8 +161,12 @@ int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap);
 
 /*
  * REQUESTs for chunks the seeder announced (HAVE) and neither held nor in flight, in order,
- * until `window` chunks are in flight or the datagram is full. Length (0: nothing to ask), or
- * a negative errno.
+ * until `window` chunks are in flight or the datagram is full. With several channels, when
+ * none is left and the chunks not held number at most `window` (the end game), also for
+ * those in flight on another channel that this seeder offers (announced, neither refused nor
+ * timed out here), lowest first. CANCELs for chunks in flight here that arrived elsewhere go
+ * first (l->n_cancel > 0: call it even with a full window). Length (0: nothing to send), or a
+ * negative errno.
  */
 int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, uint64_t window);
 

@@ -32,10 +32,10 @@
  *      HAVE covers everything from chunk 0, and a keep-alive from a leecher asking nothing
  *      makes the seeder say it again, so B completes
  *  11  one swarm from two sources (ppspp_leecher_attach/link): no chunk is asked of both at
- *      once, both are asked; then the first source falls silent half-way, its channel times
- *      out and the second gets the rest; byte-identical, every chunk verified once
- *  12  a chunk whose copy from a seeder failed verification is not asked of it again,
- *      even after it announces the whole swarm again with HAVE (without the caller's
+ *      once before the end game (at most a window of chunks left), both are asked; then the first
+ * source falls silent half-way, its channel times out and the second gets the rest; byte-identical,
+ * every chunk verified once 12  a chunk whose copy from a seeder failed verification is not asked
+ * of it again, even after it announces the whole swarm again with HAVE (without the caller's
  *      ppspp_leecher_retry: the leecher alone never asks it again)
  *  13  refused chunks forgiven on the caller's clock (ppspp_leecher_retry, simulated time):
  *      one source that alters chunk k once: k asked again 1 s later, the download completes
@@ -43,6 +43,12 @@
  *      127 s, then every 64 s (15 times, not 600) and never delivered; two sources, the
  *      first refused k: not forgiven for 100 s while the second has k in flight, forgiven
  *      once the second times out on it
+ *  14  the end game: two sources, the second slow (one datagram per round, never timing
+ *      out): the last chunks, in flight on the slow one, are asked of the fast one too and
+ *      cancelled on the slow one when they arrive; the swarm completes byte-identical, each
+ *      chunk delivered once, in a few rounds more than the fast source alone needs (not
+ *      the slow source's window of rounds); at most a copy a round comes twice, and it is
+ *      ACKed (the slow seeder's LEDBAT has nothing left in flight)
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -722,42 +728,64 @@ static uint64_t both_asked(const uint8_t *d, size_t len, const struct ppspp_leec
 	return twice;
 }
 
-static void case_two_sources(void)
+/* Cases 11 and 14: the shared `asked` is exactly what is in flight on a or b. */
+static bool asked_consistent(const struct ppspp_leecher *a, const struct ppspp_leecher *b)
+{
+	for (uint64_t w = 0; w < (a->v.n_chunks + 63) / 64; w++)
+		if (a->asked[w] != (a->inflight[w] | b->inflight[w]))
+			return false;
+	return true;
+}
+
+/* Cases 11 and 14: channels a and b of one swarm (b linked to a), each shaken hands with a
+ * seeder of the whole store. */
+static void two_channels(struct ppspp_leecher *a, struct ppspp_leecher *b,
+	struct seeder_channel *sa, struct seeder_channel *sb, leecher_deliver_fn fn, void *ctx)
 {
 	const struct manifest *m = &store.m;
+
+	CHECK(ppspp_leecher_init(a, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	CHECK(ppspp_leecher_attach(b, a, 0xb) == 0);
+	b->e = &eng;
+	CHECK(ppspp_leecher_link(b) == 0);
+	seeder_channel_init(sa, &store, SEEDER_ID);
+	seeder_channel_init(sb, &store, SEEDER_ID);
+	shake(sa, a, fn, ctx, NULL);
+	shake(sb, b, fn, ctx, NULL);
+	CHECK(a->peer_id != 0 && b->peer_id != 0);
+}
+
+static void case_two_sources(void)
+{
 	struct ppspp_leecher a, b;
 	struct seeder_channel sa, sb;
 	uint8_t *out = calloc(1, content_len), dg[9000];
 	uint64_t n = store.tree.n_chunks, rounds = 0, twice = 0, silent_at = n / 2;
+	bool consistent = true;
 	int len;
 
 	case_no++;
 	if (out == NULL)
 		abort();
-	CHECK(ppspp_leecher_init(&a, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
-		      PPSPP_CAM_CHUNK32) == 0);
-	CHECK(ppspp_leecher_attach(&b, &a, 0xb) == 0);
-	b.e = &eng;
-	CHECK(ppspp_leecher_link(&b) == 0);
-	seeder_channel_init(&sa, &store, SEEDER_ID);
-	seeder_channel_init(&sb, &store, SEEDER_ID);
-	shake(&sa, &a, deliver_into, out, NULL);
-	shake(&sb, &b, deliver_into, out, NULL);
-	CHECK(a.peer_id != 0 && b.peer_id != 0);
+	two_channels(&a, &b, &sa, &sb, deliver_into, out);
 	while (!ppspp_leecher_done(&a) && rounds++ < 10000) {
 		/* Each source two datagrams per round; the first goes silent half-way: its
 		 * requests are lost from then on, and after a few rounds it times out. */
-		bool silent = a.n_have >= silent_at;
+		bool silent = a.n_have >= silent_at, endgame = n - a.n_have <= 8;
 
 		if (a.n_inflight <= 4 &&
 			(len = ppspp_leecher_requests(&a, dg, sizeof(dg), 8)) > 0) {
-			twice += both_asked(dg, (size_t)len, &b);
+			if (!endgame)
+				twice += both_asked(dg, (size_t)len, &b);
 			if (!silent)
 				CHECK(seeder_input(&sa, dg, (size_t)len) == SEEDER_R_OK);
 		}
+		endgame = n - a.n_have <= 8;
 		if (b.n_inflight <= 4 &&
 			(len = ppspp_leecher_requests(&b, dg, sizeof(dg), 8)) > 0) {
-			twice += both_asked(dg, (size_t)len, &a);
+			if (!endgame)
+				twice += both_asked(dg, (size_t)len, &a);
 			CHECK(seeder_input(&sb, dg, (size_t)len) == SEEDER_R_OK);
 		}
 		if (!silent)
@@ -765,13 +793,16 @@ static void case_two_sources(void)
 		else if (rounds % 8 == 0 && a.n_inflight > 0)
 			ppspp_leecher_timeout(&a); /* the caller's 300 ms without progress */
 		pump(&sb, &b, deliver_into, out, NULL, 2);
+		consistent &= asked_consistent(&a, &b);
 	}
+	/* A timeout of a chunk in flight on both (the end game) keeps it asked. */
+	CHECKF(consistent, "case %u: asked differs from what is in flight", case_no);
 	CHECKF(ppspp_leecher_done(&a) && ppspp_leecher_done(&b) && a.n_have == n &&
 			memcmp(out, content, content_len) == 0,
 		"case %u: %llu of %llu chunks after %llu rounds", case_no,
 		(unsigned long long)a.n_have, (unsigned long long)n, (unsigned long long)rounds);
-	CHECKF(twice == 0, "case %u: %llu chunks asked of both sources at once", case_no,
-		(unsigned long long)twice);
+	CHECKF(twice == 0, "case %u: %llu chunks asked of both sources at once before the end game",
+		case_no, (unsigned long long)twice);
 	if (n >= 32)
 		CHECKF(sa.chunks_sent > 0 && sb.chunks_sent > 0 && sb.chunks_sent >= n - silent_at,
 			"case %u: first source sent %llu, second %llu", case_no,
@@ -1038,6 +1069,99 @@ static void case_refused_retry(void)
 	free(f.out);
 }
 
+/* Case 14: every delivery counted per chunk. */
+struct once {
+	uint8_t *out;
+	uint8_t *got; /* times each chunk was delivered */
+};
+
+static void once_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	struct once *o = ctx;
+
+	o->got[chunk]++;
+	memcpy(o->out + chunk * store.m.chunk_size, data, len);
+}
+
+/* The datagram l has to send to ch now (window w, asked again at half), CANCELs included. */
+static void ask_half(struct ppspp_leecher *l, struct seeder_channel *ch, uint64_t w)
+{
+	uint8_t dg[9000];
+	int len;
+
+	if ((l->n_inflight <= w / 2 || l->n_cancel > 0) &&
+		(len = ppspp_leecher_requests(l, dg, sizeof(dg), w)) > 0)
+		CHECK(seeder_input(ch, dg, (size_t)len) == SEEDER_R_OK);
+}
+
+static void case_slow_source(void)
+{
+	enum { W = 32 };
+	uint64_t n = store.tree.n_chunks, rounds = 0, fast_alone, once = 0, dups;
+	bool consistent = true;
+	struct once o = {.out = calloc(1, content_len), .got = calloc(1, n)};
+	struct ppspp_leecher a, b;
+	struct seeder_channel sa, sb;
+
+	case_no++;
+	if (o.out == NULL || o.got == NULL)
+		abort();
+	two_channels(&a, &b, &sa, &sb, once_deliver, &o);
+	/* Per round the first source sends all it was asked, the second one datagram: it is
+	 * alive, so it never times out, and holds up to W chunks in flight. */
+	while (!ppspp_leecher_done(&a) && rounds++ < 100000) {
+		ask_half(&a, &sa, W);
+		ask_half(&b, &sb, W);
+		pump(&sa, &a, once_deliver, &o, NULL, UINT32_MAX);
+		pump(&sb, &b, once_deliver, &o, NULL, 1);
+		consistent &= asked_consistent(&a, &b);
+	}
+	CHECKF(consistent, "case %u: asked differs from what is in flight", case_no);
+	/* The caller's ticks go on: what the slow source still sends arrives, duplicates. */
+	for (unsigned k = 0; k < W; k++) {
+		ask_half(&b, &sb, W);
+		pump(&sb, &b, once_deliver, &o, NULL, 1);
+	}
+	for (uint64_t i = 0; i < n; i++)
+		once += o.got[i] == 1;
+	dups = a.counts[LEECHER_R_UNWANTED] + b.counts[LEECHER_R_UNWANTED];
+	CHECKF(ppspp_leecher_done(&a) && once == n && memcmp(o.out, content, content_len) == 0,
+		"case %u: %llu of %llu chunks delivered once after %llu rounds", case_no,
+		(unsigned long long)once, (unsigned long long)n, (unsigned long long)rounds);
+	/*
+	 * The first source alone: a whole window a round (it empties it every round), so
+	 * about n / W rounds and one for the handshake; the slow one takes a chunk a round off
+	 * that. Without the end game the tail waits on the W / 2 .. W chunks the slow one
+	 * holds: W / 2 rounds more at least. With it, a round or two.
+	 */
+	fast_alone = (n + W - 1) / W + 1;
+	if (n > 2 * W)
+		CHECKF(rounds <= fast_alone + 2 && a.endgame_asked > 0,
+			"case %u: %llu rounds (the fast source alone: %llu), %llu chunks asked in "
+			"the end game",
+			case_no, (unsigned long long)rounds, (unsigned long long)fast_alone,
+			(unsigned long long)a.endgame_asked);
+	/* The slow source's copies are cancelled (without CANCEL: most of its window comes),
+	 * and the few that come anyway are ACKed: else its LEDBAT counts them in flight for
+	 * good and, with enough of them, stops sending. */
+	CHECKF(dups <= 3 && b.n_cancel == 0 && sb.n_req == 0 && a.n_inflight == 0 &&
+			b.n_inflight == 0 && sb.cc.in_flight == 0,
+		"case %u: %llu duplicate copies, %u ranges queued, %llu and %llu left in flight, "
+		"%u unacked",
+		case_no, (unsigned long long)dups, sb.n_req, (unsigned long long)a.n_inflight,
+		(unsigned long long)b.n_inflight, sb.cc.in_flight);
+	CHECK(a.counts[LEECHER_R_BAD_CHUNK] == 0 && b.counts[LEECHER_R_BAD_CHUNK] == 0);
+	printf("case %u: end game: %llu chunks in %llu rounds (fast source alone: %llu), %llu "
+	       "from the slow one, %llu asked of both, %llu duplicates\n",
+		case_no, (unsigned long long)n, (unsigned long long)rounds,
+		(unsigned long long)fast_alone, (unsigned long long)sb.chunks_sent,
+		(unsigned long long)(a.endgame_asked + b.endgame_asked), (unsigned long long)dups);
+	ppspp_leecher_fini(&b);
+	ppspp_leecher_fini(&a);
+	free(o.got);
+	free(o.out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -1084,6 +1208,7 @@ int main(int argc, char **argv)
 	case_two_sources();
 	case_refused_stays();
 	case_refused_retry();
+	case_slow_source();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
