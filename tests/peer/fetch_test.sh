@@ -126,8 +126,16 @@ stop_seed
 
 begin "store altered on disk after packing: every other chunk still arrives"
 cp -r "$work/store" "$work/bad"
-printf '\xff' | dd of="$work/bad/chunks" bs=1 seek=$((100 * 1024 + 7)) conv=notrunc 2>/dev/null
-printf '\xff' | dd of="$work/bad/chunks" bs=1 seek=$((5000 * 1024)) conv=notrunc 2>/dev/null
+# flip OFFSET: the byte there inverted (writing a fixed value left it unchanged 1 time in 256)
+flip() {
+	local v
+	v=$(od -An -tu1 -j "$1" -N1 "$work/bad/chunks" | tr -d ' ')
+	printf "\\$(printf %03o $((255 - v)))" |
+		dd of="$work/bad/chunks" bs=1 seek="$1" conv=notrunc 2>/dev/null
+}
+flip $((100 * 1024 + 7))
+flip $((5000 * 1024))
+cmp -s "$work/bad/chunks" "$work/store/chunks" && fail "store not altered"
 seed "$work/bad" 127.0.0.1:0
 # Chunks 100 and 5000 fail the Merkle check each time they come; their neighbours, whose
 # uncles only the refused datagrams carried, must still arrive (the seeder sends full paths
