@@ -82,8 +82,8 @@ extern const char *const dp_drop_names[DP_DROP_COUNT];
 
 enum {
 	DP_BURST = 32,
-	DP_PEERS = 4096,     /* per worker, open addressing, unless max-peers says otherwise */
-	DP_PEER_PROBES = 64, /* slots a peer's hash may take, from its home slot on */
+	DP_PEERS = 4096,      /* per worker, open addressing, unless max-peers says otherwise */
+	DP_PEER_PROBES = 256, /* slots a peer's hash may take, from its home slot on */
 	DP_MAX_WORKERS = 16,
 	/*
 	 * Frames queued for the port. What the port does not take stays queued (not dropped);

@@ -32,9 +32,15 @@ struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6
 		memcpy(&x, addr + i, 4);
 		h = (h ^ x) * 2654435761u;
 	}
+	/* The low bits of a product see only the low bits of its factors: without this mix the
+	 * home slot ignored an IPv4 address's last two octets (one /16 on one port: one home). */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
 	tag = ((h >> 16) | (h << 16)) * 2246822519u | 1u; /* odd: never a free slot's 0 */
 	*fresh = false;
-	/* The peer, by tag first: 64 slots of tags are four cache lines, a peer is fourteen. */
+	/* The peer, by tag first: 256 slots of tags are sixteen cache lines read in order; the
+	 * peer itself is fourteen. */
 	for (unsigned k = 0; k < DP_PEER_PROBES; k++) {
 		unsigned i = (h + k) & w->peers_mask;
 		struct dp_peer *p = &w->peers[i];
