@@ -107,8 +107,11 @@ int tool_seed_main(int argc, char **argv)
 			listen_arg = optarg;
 			break;
 		case 'm':
-			if (tool_num("--mtu", optarg, 600, 65507, &mtu) != 0)
+			if (tool_num("--mtu", optarg, 0, 65507, &mtu) != 0)
 				return 1;
+			if (mtu != 0 && mtu < 600)
+				return tool_err(
+					"--mtu '%s': 0 (the default) or 600 to 65507", optarg);
 			break;
 		case 'i':
 			sa_in = optarg;

@@ -64,8 +64,8 @@ int tool_num(const char *what, const char *s, uint64_t lo, uint64_t hi, uint64_t
 
 	errno = 0;
 	v = strtoull(s, &end, hex ? 16 : 10);
-	if (!isdigit((unsigned char)s[hex ? 2 : 0]) || errno != 0 || *end != '\0' || v < lo ||
-		v > hi)
+	if (!(hex ? isxdigit((unsigned char)s[2]) : isdigit((unsigned char)s[0])) || errno != 0 ||
+		*end != '\0' || v < lo || v > hi)
 		return tool_err("%s '%s': a number from %" PRIu64 " to %" PRIu64, what, s, lo, hi);
 	*out = v;
 	return 0;

@@ -195,7 +195,7 @@ static int swarm_ingest(struct keyring *kr, int argc, char **argv)
 				return tool_err("ingest: at most %d sources", SWARM_SOURCES_MAX);
 			from[n_from++] = argv[++i];
 		} else if (strcmp(argv[i], "--esp-port") == 0 && i + 1 < argc) {
-			if (tool_num("ingest: --esp-port", argv[++i], 1, 65535, &esp_port) != 0)
+			if (tool_num("ingest: --esp-port", argv[++i], 0, 65535, &esp_port) != 0)
 				return 1;
 		} else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc)
 			save = argv[++i];

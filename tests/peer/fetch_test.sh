@@ -167,9 +167,13 @@ expect_fetch_error "local port -1" "--local-port '-1': a number from 0 to 65535$
 	--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --local-port -1
 expect_fetch_error "esp port 0x" "--esp-port '0x': a number from 1 to 65535$" \
 	--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --esp-port 0x
+# Hex is taken whole, letters too (an SPI as `sa list` prints it, 0xdeadbeef).
+timeout 30 "$sp" fetch -o "$work/out" --manifest "$work/nothere" --public "$pub" \
+	--peer 127.0.0.1:9 --esp-port 0xfa0 2>"$work/err" && fail "fetch of a missing manifest: exit 0"
+grep -q "esp-port" "$work/err" && fail "--esp-port 0xfa0 refused: $(cat "$work/err")"
 timeout 30 "$sp" seed --public "$pub" --listen 127.0.0.1:0 --mtu 1400abc "$work/store" \
 	>/dev/null 2>"$work/err" && fail "seed --mtu 1400abc: exit 0"
-grep -qx "superpeer seed: --mtu '1400abc': a number from 600 to 65507" "$work/err" ||
+grep -qx "superpeer seed: --mtu '1400abc': a number from 0 to 65507" "$work/err" ||
 	fail "seed --mtu 1400abc: $(cat "$work/err")"
 
 begin "seed of a missing store"
