@@ -90,8 +90,8 @@ static void usage(FILE *f)
 		"the data plane first (a memif peer leaving mid-poll can crash DPDK 22.11).\n"
 		"--link-wait S (any mode): how long the link may take to come up (default 5).\n"
 		"--hold CHUNKS: each peer asks for the swarm's first CHUNKS, then keeps its\n"
-		"channel open and idle (the data plane's channels held at once); the summary\n"
-		"says how many peers hold an open channel.\n");
+		"channel open and idle, a keep-alive every 2 s (the data plane's channels held\n"
+		"at once); the summary says how many peers hold an open channel.\n");
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */

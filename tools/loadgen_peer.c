@@ -248,6 +248,22 @@ static void lg_peer_output(struct lg *g, struct lg_peer *p)
 	lg_dgram_send(g, p, m, len > PPSPP_CHANNEL_LEN ? len : -1);
 }
 
+/* The channel ID alone (RFC 7574 3.7): a holding peer keeps its channel from timing out. */
+static void lg_peer_keepalive(struct lg *g, struct lg_peer *p)
+{
+	struct ppspp_builder b;
+	struct rte_mbuf *m;
+	uint8_t *d;
+
+	m = lg_dgram_begin(g, &d);
+	if (m == NULL)
+		return;
+	lg_dgram_send(g, p, m,
+		ppspp_builder_init(&b, &g->ctx, d, LG_DGRAM_CAP, p->peer_id) == 0
+			? ppspp_builder_finish(&b)
+			: -1);
+}
+
 static void lg_touch(struct lg *g, struct lg_peer *p)
 {
 	if (p->touched)
@@ -595,6 +611,12 @@ void lg_tick(struct lg *g)
 			if (g->hold != 0 && lg_peer_done(g, p)) {
 				if (p->n_acks > 0)
 					lg_peer_output(g, p); /* the last ACKs; then it idles */
+				/* Idle, not gone: a keep-alive every 2 s, inside any peer timeout
+				 * the data plane may have (180 s by default, 3 s in tests). */
+				if (g->now_tsc - p->last_data_tsc > 2 * g->tsc_hz) {
+					lg_peer_keepalive(g, p);
+					p->last_data_tsc = g->now_tsc;
+				}
 			} else if (lg_peer_complete(g, p)) {
 				lg_channel_new(g, p); /* the whole swarm arrived: again */
 			} else if (p->inflight > 0 && !p->choked &&

@@ -146,14 +146,17 @@ for run in plain esp esp-zc; do
 done
 begin "3000 peers hold a channel each at once (loadgen --hold), counted by the data plane"
 zc=no dp_esp=() lg_esp=()
-dp_args=(--store "$work/store" --public "$work/key/provider.pub" --open --max-peers 4096)
-lg_args=(--manifest "$work/store/manifest" --peers 3000 --window 2 --hold 2 --seconds 3)
+# The peers idle for longer than the data plane's peer timeout: their keep-alives hold them.
+dp_args=(--store "$work/store" --public "$work/key/provider.pub" --open --max-peers 4096
+	--peer-timeout 3)
+lg_args=(--manifest "$work/store/manifest" --peers 3000 --window 2 --hold 2 --seconds 6)
 start_pair 256
 stop_pair
 grep -q "^loadgen: hold: 3000 of 3000 peers have an open channel, 3000 of them" "$work/lg.out" ||
 	fail "loadgen: $(grep hold "$work/lg.out")"
 grep -q "^channels open at most (once a second, summed over workers): 3000$" "$work/dp.out" ||
 	fail "data plane: $(grep -E "channels|peers_full" "$work/dp.out")"
+grep -q "^peers timed out" "$work/dp.out" && fail "held peers timed out: $(grep timed "$work/dp.out")"
 grep -q "^superpeer-dataplane: peer table 4096 slots per worker" "$work/dp.out" ||
 	fail "no peer table line: $(head -3 "$work/dp.out")"
 rm -f "$work/m.sock"
