@@ -38,6 +38,7 @@ static void sa_usage(FILE *f)
 		"takes it; '-' reads it from standard input (keeps it out of the process list).\n"
 		"LIMITS: soft-packets N hard-packets N soft-bytes N hard-bytes N soft-seconds N\n"
 		"hard-seconds N (0 = none). replace: swap an existing SA without a gap.\n"
+		"Numbers are decimal, or hex after 0x (SPIs as `sa list` prints them).\n"
 		"The key ring: --keyring, else $SUPERPEER_KEYRING, else 'superpeer'.\n");
 }
 
