@@ -129,6 +129,29 @@ static bool leecher_wanted(const struct ppspp_leecher *l, uint64_t i)
 	       (l->n_avoid == 0 || !bit_get(l->avoid, i) || !leecher_elsewhere(l, i));
 }
 
+/* The bitmaps each channel has of its own (a later channel shares have and asked). */
+static int leecher_channel_alloc(struct ppspp_leecher *l, size_t words)
+{
+	l->inflight = calloc(words, sizeof(uint64_t));
+	l->peer_has = calloc(words, sizeof(uint64_t));
+	l->avoid = calloc(words, sizeof(uint64_t));
+	l->refused = calloc(words, sizeof(uint64_t));
+	l->cancel = calloc(words, sizeof(uint64_t));
+	return l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL ||
+			       l->refused == NULL || l->cancel == NULL
+		       ? -ENOMEM
+		       : 0;
+}
+
+static void leecher_channel_free(struct ppspp_leecher *l)
+{
+	free(l->inflight);
+	free(l->peer_has);
+	free(l->avoid);
+	free(l->refused);
+	free(l->cancel);
+}
+
 int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum hash_alg alg,
 		       uint32_t chunk_size, uint64_t content_len, const uint8_t *swarm_id,
 		       uint32_t local_id, uint8_t cam)
@@ -145,13 +168,7 @@ int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum ha
 	words = leecher_words(l);
 	l->have = calloc(words, sizeof(uint64_t));
 	l->asked = calloc(words, sizeof(uint64_t));
-	l->inflight = calloc(words, sizeof(uint64_t));
-	l->peer_has = calloc(words, sizeof(uint64_t));
-	l->avoid = calloc(words, sizeof(uint64_t));
-	l->refused = calloc(words, sizeof(uint64_t));
-	l->cancel = calloc(words, sizeof(uint64_t));
-	if (l->have == NULL || l->asked == NULL || l->inflight == NULL || l->peer_has == NULL ||
-		l->avoid == NULL || l->refused == NULL || l->cancel == NULL) {
+	if (l->have == NULL || l->asked == NULL || leecher_channel_alloc(l, words) != 0) {
 		ppspp_leecher_fini(l);
 		return -ENOMEM;
 	}
@@ -174,18 +191,8 @@ int ppspp_leecher_attach(struct ppspp_leecher *l, struct ppspp_leecher *first, u
 	memset(l, 0, sizeof(*l));
 	if (local_id == 0 || first->first != NULL)
 		return -EINVAL;
-	l->inflight = calloc(words, sizeof(uint64_t));
-	l->peer_has = calloc(words, sizeof(uint64_t));
-	l->avoid = calloc(words, sizeof(uint64_t));
-	l->refused = calloc(words, sizeof(uint64_t));
-	l->cancel = calloc(words, sizeof(uint64_t));
-	if (l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL || l->refused == NULL ||
-		l->cancel == NULL) {
-		free(l->inflight);
-		free(l->peer_has);
-		free(l->avoid);
-		free(l->refused);
-		free(l->cancel);
+	if (leecher_channel_alloc(l, words) != 0) {
+		leecher_channel_free(l);
 		return -ENOMEM;
 	}
 	/* The verifier's state is all in its arrays: a copy of the struct shares them. */
@@ -221,11 +228,7 @@ void ppspp_leecher_fini(struct ppspp_leecher *l)
 		free(l->have);
 		free(l->asked);
 	}
-	free(l->inflight);
-	free(l->peer_has);
-	free(l->avoid);
-	free(l->refused);
-	free(l->cancel);
+	leecher_channel_free(l);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -290,6 +293,16 @@ static uint64_t leecher_append_runs(
 		n += run;
 	}
 	return done;
+}
+
+/* A seeder that chokes or closes has dropped our requests: no CANCEL is owed to it (and a
+ * pending one would have the caller try to send every tick what requests() never will). */
+static void leecher_cancels_drop(struct ppspp_leecher *l)
+{
+	if (l->n_cancel == 0)
+		return;
+	memset(l->cancel, 0, leecher_words(l) * sizeof(uint64_t));
+	l->n_cancel = 0;
 }
 
 /* CANCEL for the chunks in flight here that arrived on another channel, as many as fit. */
@@ -609,6 +622,7 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 		case PPSPP_MSG_HANDSHAKE:
 			if (hs->src_channel == PPSPP_CHANNEL_CLOSE) {
 				l->closed = true;
+				leecher_cancels_drop(l);
 				leecher_note(l, rx, LEECHER_R_CLOSED);
 				break;
 			}
@@ -668,8 +682,10 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 			break;
 		}
 		case PPSPP_MSG_CHOKE:
-			/* Our requests are dropped from now on: ask nothing until UNCHOKE. */
+			/* Our requests are dropped from now on: ask nothing until UNCHOKE, and
+			 * nothing queued there is left to cancel. */
 			l->choked = true;
+			leecher_cancels_drop(l);
 			break;
 		case PPSPP_MSG_UNCHOKE:
 			if (l->choked) {
@@ -792,7 +808,8 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 				o->n_inflight--;
 				/* Its copy from there would be wasted: CANCEL with o's next
 				 * requests (a copy already on its way is dropped as UNWANTED). */
-				if (o != l && !bit_get(o->cancel, p->chunk)) {
+				if (o != l && !o->choked && !o->closed &&
+					!bit_get(o->cancel, p->chunk)) {
 					bit_set(o->cancel, p->chunk);
 					o->n_cancel++;
 				}

@@ -1162,6 +1162,53 @@ static void case_slow_source(void)
 	free(o.out);
 }
 
+/*
+ * Case 15: the slow source of case 14 chokes while the fast one holds its last chunks in the
+ * end game. A choking seeder has dropped what was asked of it: no CANCEL is owed to it, and
+ * none may stay pending (the ingest would try every tick to send what requests() will not).
+ */
+static void case_choked_source(void)
+{
+	enum { W = 32 };
+	uint64_t n = store.tree.n_chunks, rounds = 0;
+	struct once o = {.out = calloc(1, content_len), .got = calloc(1, n)};
+	struct ppspp_leecher a, b;
+	struct seeder_channel sa, sb;
+	uint8_t dg[9000];
+	bool choked = false;
+
+	case_no++;
+	if (o.out == NULL || o.got == NULL)
+		abort();
+	two_channels(&a, &b, &sa, &sb, once_deliver, &o);
+	while (!ppspp_leecher_done(&a) && rounds++ < 100000) {
+		ask_half(&a, &sa, W);
+		ask_half(&b, &sb, W);
+		if (!choked && a.endgame_asked > 0 && b.n_inflight > 0) {
+			seeder_choke(&sb, true); /* its CHOKE goes out first */
+			pump(&sb, &b, once_deliver, &o, NULL, 1);
+			choked = b.choked;
+		}
+		pump(&sa, &a, once_deliver, &o, NULL, UINT32_MAX);
+		if (!choked)
+			pump(&sb, &b, once_deliver, &o, NULL, 1);
+	}
+	if (n > 2 * W) {
+		CHECKF(choked, "case %u: the slow source was never choked in the end game",
+			case_no);
+		CHECKF(ppspp_leecher_done(&a) && memcmp(o.out, content, content_len) == 0,
+			"case %u: not complete after %llu rounds", case_no,
+			(unsigned long long)rounds);
+		CHECKF(b.n_cancel == 0 && ppspp_leecher_requests(&b, dg, sizeof(dg), W) == 0,
+			"case %u: %llu CANCELs pending for a choked source", case_no,
+			(unsigned long long)b.n_cancel);
+	}
+	ppspp_leecher_fini(&b);
+	ppspp_leecher_fini(&a);
+	free(o.got);
+	free(o.out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -1209,6 +1256,7 @@ int main(int argc, char **argv)
 	case_refused_stays();
 	case_refused_retry();
 	case_slow_source();
+	case_choked_source();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
