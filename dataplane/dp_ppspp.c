@@ -619,6 +619,14 @@ static void dp_keepalive(struct dp_worker *w, struct dp_peer *p)
 	w->keepalives_sent++;
 }
 
+/* Slot i is free again, its tag with it (so a lookup skips it without reading the peer). */
+static void dp_peer_release(struct dp_worker *w, unsigned i)
+{
+	w->peers[i].used = false;
+	w->peers[i].ch.state = SEEDER_ST_CLOSED;
+	w->peer_tags[i] = 0;
+}
+
 void dp_ppspp_sweep(struct dp_worker *w)
 {
 	const struct dp_config *cfg = w->cfg;
@@ -638,12 +646,10 @@ void dp_ppspp_sweep(struct dp_worker *w)
 		if (p->role == DP_ROLE_INGEST) {
 			/* A source of an ingest cancelled while it was silent: nothing else would
 			 * free its entry (its next datagram would). */
-			if (dp_ingest_source_gone(w, p)) {
-				p->used = false;
-				w->peer_tags[i] = 0;
-			} else {
+			if (dp_ingest_source_gone(w, p))
+				dp_peer_release(w, i);
+			else
 				sources++;
-			}
 			continue;
 		}
 		if (p->role != DP_ROLE_SEEDER)
@@ -658,9 +664,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 			(cfg->peer_timeout_s != 0 && now - p->last_rx_s > cfg->peer_timeout_s)) {
 			if (p->ch.state != SEEDER_ST_CLOSED)
 				w->peers_timed_out++;
-			p->used = false;
-			p->ch.state = SEEDER_ST_CLOSED;
-			w->peer_tags[i] = 0;
+			dp_peer_release(w, i);
 			continue;
 		}
 		if (p->ch.state != SEEDER_ST_OPEN)
@@ -671,9 +675,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 
 			if (pol & DP_POL_BLOCK) {
 				w->peers_blocked++;
-				p->used = false;
-				p->ch.state = SEEDER_ST_CLOSED;
-				w->peer_tags[i] = 0;
+				dp_peer_release(w, i);
 				continue;
 			}
 			p->rate = pol & DP_POL_RATE_MASK;
