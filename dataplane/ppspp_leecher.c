@@ -137,8 +137,9 @@ static int leecher_channel_alloc(struct ppspp_leecher *l, size_t words)
 	l->avoid = calloc(words, sizeof(uint64_t));
 	l->refused = calloc(words, sizeof(uint64_t));
 	l->cancel = calloc(words, sizeof(uint64_t));
+	l->relost = calloc(words, sizeof(uint64_t));
 	return l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL ||
-			       l->refused == NULL || l->cancel == NULL
+			       l->refused == NULL || l->cancel == NULL || l->relost == NULL
 		       ? -ENOMEM
 		       : 0;
 }
@@ -150,6 +151,7 @@ static void leecher_channel_free(struct ppspp_leecher *l)
 	free(l->avoid);
 	free(l->refused);
 	free(l->cancel);
+	free(l->relost);
 }
 
 int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum hash_alg alg,
@@ -269,12 +271,28 @@ int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap)
 
 typedef int (*leecher_append_fn)(struct ppspp_builder *b, struct ppspp_range r);
 
+static bool leecher_log_full(const struct ppspp_leecher *l)
+{
+	return l->req_head - l->req_tail == LEECHER_REQ_LOG;
+}
+
+/* A REQUEST for start..end goes out on l: its place in the channel's request order. */
+static void leecher_log(struct ppspp_leecher *l, uint64_t start, uint64_t end)
+{
+	l->reqs[l->req_head % LEECHER_REQ_LOG] =
+		(struct leecher_req){.start = start, .end = end, .pos = l->req_pos};
+	l->req_head++;
+	l->req_pos += end - start + 1;
+}
+
 /*
  * The runs of set bits in m (word w of a chunk bitmap), lowest first, appended as ranges
- * with fn until max chunks are in or the datagram is full. Returns the bits appended.
+ * with fn until max chunks are in or the datagram is full. With log (REQUESTs), each run is
+ * logged in l's request order, and none is appended once the log is full. Returns the bits
+ * appended.
  */
-static uint64_t leecher_append_runs(
-	struct ppspp_builder *b, leecher_append_fn fn, size_t w, uint64_t m, uint64_t max)
+static uint64_t leecher_append_runs(struct ppspp_builder *b, leecher_append_fn fn,
+	struct ppspp_leecher *log, size_t w, uint64_t m, uint64_t max)
 {
 	uint64_t done = 0, n = 0;
 
@@ -286,8 +304,11 @@ static uint64_t leecher_append_runs(
 		if (run > max - n)
 			run = max - n;
 		bits = (run == 64 ? ~UINT64_C(0) : (UINT64_C(1) << run) - 1) << lo;
-		if (fn(b, (struct ppspp_range){w * 64 + lo, w * 64 + lo + run - 1}) != 0)
+		if ((log != NULL && leecher_log_full(log)) ||
+			fn(b, (struct ppspp_range){w * 64 + lo, w * 64 + lo + run - 1}) != 0)
 			break;
+		if (log != NULL)
+			leecher_log(log, w * 64 + lo, w * 64 + lo + run - 1);
 		done |= bits;
 		m &= ~bits;
 		n += run;
@@ -316,7 +337,7 @@ static void leecher_cancels(struct ppspp_leecher *l, struct ppspp_builder *b)
 		if (l->cancel[w] == 0)
 			continue;
 		sent = leecher_append_runs(
-			b, ppspp_builder_append_cancel, w, l->cancel[w], UINT64_MAX);
+			b, ppspp_builder_append_cancel, NULL, w, l->cancel[w], UINT64_MAX);
 		l->n_cancel -= (uint64_t)__builtin_popcountll(sent);
 		if (sent != l->cancel[w]) { /* the datagram is full: the rest go next time */
 			l->cancel[w] &= ~sent;
@@ -345,12 +366,12 @@ static void leecher_endgame(struct ppspp_leecher *l, struct ppspp_builder *b, ui
 		if (m == 0)
 			continue;
 		got = leecher_append_runs(
-			b, ppspp_builder_append_request, w, m, window - l->n_inflight);
+			b, ppspp_builder_append_request, l, w, m, window - l->n_inflight);
 		l->inflight[w] |= got;
 		l->n_inflight += (uint64_t)__builtin_popcountll(got);
 		l->endgame_asked += (uint64_t)__builtin_popcountll(got);
 		if (got != m && l->n_inflight < window)
-			return; /* the datagram is full */
+			return; /* the datagram (or the request log) is full */
 	}
 }
 
@@ -397,8 +418,10 @@ int ppspp_leecher_requests(struct ppspp_leecher *l, uint8_t *buf, size_t cap, ui
 		/* The longest run of wanted chunks from i that fits the window and the file end. */
 		while (j + 1 < n && j - i + 1 < window - l->n_inflight && leecher_wanted(l, j + 1))
 			j++;
-		if (ppspp_builder_append_request(&b, (struct ppspp_range){ i, j }) != 0)
+		if (leecher_log_full(l) ||
+			ppspp_builder_append_request(&b, (struct ppspp_range){i, j}) != 0)
 			break;
+		leecher_log(l, i, j);
 		for (uint64_t k = i; k <= j; k++) {
 			bit_set(l->inflight, k);
 			bit_set(l->asked, k);
@@ -521,6 +544,9 @@ void ppspp_leecher_timeout(struct ppspp_leecher *l)
 	for (size_t k = 0; k < words; k++) {
 		uint64_t gone = l->inflight[k];
 
+		/* A first copy still on its way comes out of order: it shows no loss. */
+		l->relost[k] |= gone;
+
 		/* Those in flight on another channel too (the end game) are still asked there. */
 		if (gone != 0 && f->n_chans > 1)
 			gone &= ~leecher_inflight_elsewhere(l, k);
@@ -533,6 +559,68 @@ void ppspp_leecher_timeout(struct ppspp_leecher *l)
 	memset(l->inflight, 0, words * sizeof(uint64_t));
 	l->n_inflight = 0;
 	l->next_scan = 0;
+	l->req_tail = l->req_head; /* nothing logged is in flight any more */
+}
+
+/*
+ * Chunk c, in flight here, will not come (lost, or it came without the uncles to check it):
+ * askable again at once, here first (the scan goes back to it). In flight on another channel
+ * too (the end game), it stays asked there.
+ */
+static void leecher_lost(struct ppspp_leecher *l, uint64_t c)
+{
+	uint64_t o = leecher_inflight_elsewhere(l, c / 64);
+
+	bit_clear(l->inflight, c);
+	l->n_inflight--;
+	if (!bit_get(&o, c % 64))
+		bit_clear(l->asked, c);
+	bit_set(l->relost, c);
+	if (c < l->next_scan)
+		l->next_scan = c;
+}
+
+/*
+ * Chunk c, asked of this channel, arrived (verified or not). Seeders answer in request
+ * order, so chunks asked LEECHER_REORDER places or more before it that are still in flight
+ * were lost. The log's oldest ranges are consumed as they are passed or arrive; each chunk
+ * is looked at once. A chunk asked again after a loss or a timeout tells nothing (its first
+ * copy may be the one arriving now, late).
+ */
+static void leecher_passed(struct ppspp_leecher *l, uint64_t c)
+{
+	uint64_t upto = 0;
+	uint32_t t;
+	bool order = false;
+
+	if (bit_get(l->relost, c)) {
+		bit_clear(l->relost, c);
+	} else {
+		for (t = l->req_tail; t != l->req_head; t++) {
+			const struct leecher_req *r = &l->reqs[t % LEECHER_REQ_LOG];
+
+			if (r->start <= c && c <= r->end) {
+				uint64_t p = r->pos + (c - r->start);
+
+				order = p >= LEECHER_REORDER;
+				upto = p - LEECHER_REORDER;
+				break;
+			}
+		}
+	}
+	while (l->req_tail != l->req_head) {
+		struct leecher_req *r = &l->reqs[l->req_tail % LEECHER_REQ_LOG];
+
+		for (; r->start <= r->end; r->start++, r->pos++) {
+			if (!bit_get(l->inflight, r->start))
+				continue; /* arrived, or given up: nothing to wait for */
+			if (!order || r->pos > upto)
+				return;
+			leecher_lost(l, r->start);
+			l->lost++;
+		}
+		l->req_tail++;
+	}
 }
 
 static const uint8_t *leecher_stash_find(const struct ppspp_leecher *l, uint64_t bin)
@@ -768,9 +856,19 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 	for (unsigned i = 0; i < n_pend; i++) {
 		const struct leecher_pending *p = &pend[i];
 		enum leecher_reason r = leecher_verify(l, p);
+		/* Asked of this channel: its arrival says what before it was lost. */
+		bool mine = r != LEECHER_R_UNWANTED && bit_get(l->inflight, p->chunk);
 
 		if (r != LEECHER_R_OK) {
 			leecher_note(l, &rx[p->rx], r);
+			/* Without the uncles a lost datagram carried it cannot be checked: asked
+			 * again at once (the seeder then sends whole paths again), not left in
+			 * flight until the channel times out. */
+			if (r == LEECHER_R_MISSING_UNCLES && mine) {
+				leecher_passed(l, p->chunk);
+				if (bit_get(l->inflight, p->chunk))
+					leecher_lost(l, p->chunk);
+			}
 			/* A seeder whose copy of the chunk is bad is not asked for it again, and
 			 * it is not in flight here any more: askable at once of another channel. */
 			if (r == LEECHER_R_BAD_CHUNK) {
@@ -787,6 +885,8 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 					if (!bit_get(&o, p->chunk % 64))
 						bit_clear(l->asked, p->chunk);
 				}
+				if (mine)
+					leecher_passed(l, p->chunk);
 			}
 			continue;
 		}
@@ -815,6 +915,8 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 				}
 			}
 		}
+		if (mine)
+			leecher_passed(l, p->chunk);
 		deliver(ctx, p->chunk, p->payload, p->len);
 		delivered++;
 		/* ACKs are advisory: what does not fit the datagram is simply not acked. */

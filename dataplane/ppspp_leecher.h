@@ -10,6 +10,15 @@
  * can serve it; when none can, it is asked again on a per-channel exponential backoff
  * (ppspp_leecher_retry), so a one-off corruption costs a second and a forger a few requests.
  *
+ * A chunk lost on the way is asked again as soon as chunks asked after it arrive: seeders
+ * answer REQUESTs in order, so once a chunk LEECHER_REORDER places later in this channel's
+ * request order has arrived (or a chunk arrives without the uncles a lost datagram carried),
+ * the ones before it still in flight are taken as lost (RFC 6675's reordering threshold, in
+ * chunks). The caller's timeout (ppspp_leecher_timeout) is left for a seeder that goes
+ * silent; without this a hole would stay open until the whole transfer stalled at its end,
+ * and a caller serving the chunks held from the first (the data plane's ingest) would serve
+ * nothing past it meanwhile.
+ *
  * With several sources, a chunk is asked of one at a time, except in the end game: once the
  * chunks not held number at most the request window and a channel has nothing else to ask,
  * it asks for those in flight on another channel too (lowest first, within its window), so
@@ -59,6 +68,14 @@ enum {
 	LEECHER_BURST_MAX = 64,	     /* DATA messages verified per burst call */
 	LEECHER_CHANNELS_MAX = 4,    /* sources of one swarm */
 	LEECHER_RETRY_SHIFT_MAX = 6, /* refusals forgiven after 1 s, 2 s, ... at most 64 s */
+	LEECHER_REQ_LOG = 128,	     /* request ranges remembered per channel, in order */
+	LEECHER_REORDER = 3,	     /* chunks asked later that arrive before one is lost */
+};
+
+/* A range of one channel's requests still (partly) in flight; pos: the place of start in
+ * the channel's request order (chunks asked of it before start). */
+struct leecher_req {
+	uint64_t start, end, pos;
 };
 
 /* One received datagram of a burst; reason is set by the call. */
@@ -127,6 +144,16 @@ struct ppspp_leecher {
 	struct ppspp_leecher *chans[LEECHER_CHANNELS_MAX]; /* on the first: linked, itself first */
 	unsigned n_chans;
 	uint64_t next_scan; /* where the request scan resumes */
+	/* This channel's requests in the order asked, oldest first (reqs[req_tail % LOG] up to
+	 * req_head): what arrives out of that order shows what was lost. req_pos counts the
+	 * chunks ever asked here. relost: chunks asked again here after a loss or a timeout,
+	 * whose late first copy says nothing of the order. lost: chunks taken as lost that way
+	 * (those that came without their uncles are counted as LEECHER_R_MISSING_UNCLES). */
+	struct leecher_req reqs[LEECHER_REQ_LOG];
+	uint32_t req_head, req_tail;
+	uint64_t req_pos;
+	uint64_t *relost;
+	uint64_t lost;
 	struct leecher_stash_entry stash[LEECHER_STASH];
 	unsigned stash_next;
 	uint64_t counts[LEECHER_R_COUNT];

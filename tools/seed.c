@@ -49,7 +49,9 @@ static void usage(FILE *f)
 		"--mtu: largest UDP payload sent (default 1472 on IPv4, 1452 on IPv6:\n"
 		"  a 1500-byte IP packet).\n"
 		"--corrupt-once CHUNK (for tests): the first copy of CHUNK sent goes out with\n"
-		"  its last byte flipped, as a corruption in transit would.\n");
+		"  its last byte flipped, as a corruption in transit would.\n"
+		"--lose-once CHUNK (for tests): the first datagram with CHUNK is not sent, as\n"
+		"  if lost on the way.\n");
 }
 
 static struct seed_peer *seed_peer_find(struct seed_peer *peers, const struct sockaddr_storage *a,
@@ -79,6 +81,7 @@ int tool_seed_main(int argc, char **argv)
 		{"sa-out", required_argument, NULL, 'o'},
 		{"esn", no_argument, NULL, 'E'},
 		{"corrupt-once", required_argument, NULL, 'C'},
+		{"lose-once", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -93,6 +96,7 @@ int tool_seed_main(int argc, char **argv)
 	struct seed_peer *peers = NULL;
 	uint64_t mtu = 0;	       /* not given: what fits a 1500-byte IP packet */
 	uint64_t corrupt = UINT64_MAX; /* --corrupt-once: none */
+	uint64_t lose = UINT64_MAX;    /* --lose-once: none */
 	uint64_t served = 0, refused = 0, bad_esp = 0;
 	char err[512], addr[80];
 	bool esn = false, have_engine = false, have_store = false;
@@ -124,6 +128,10 @@ int tool_seed_main(int argc, char **argv)
 			break;
 		case 'C':
 			if (tool_num("--corrupt-once", optarg, 0, UINT64_MAX - 1, &corrupt) != 0)
+				return 1;
+			break;
+		case 'L':
+			if (tool_num("--lose-once", optarg, 0, UINT64_MAX - 1, &lose) != 0)
 				return 1;
 			break;
 		case 'h':
@@ -226,6 +234,13 @@ int tool_seed_main(int argc, char **argv)
 					(unsigned long long)corrupt);
 				fflush(stdout);
 				corrupt = UINT64_MAX;
+			}
+			if (p->ch.data_len > 0 && p->ch.data_chunk == lose) {
+				printf("seed: chunk %llu not sent (--lose-once)\n",
+					(unsigned long long)lose);
+				fflush(stdout);
+				lose = UINT64_MAX;
+				continue;
 			}
 			int w = peer_esp_wrap(&esp, &e, dgram, (size_t)k, tx, sizeof(tx),
 					      peer_addr_port(&local), peer_addr_port(&p->addr));

@@ -49,6 +49,10 @@
  *      chunk delivered once, in a few rounds more than the fast source alone needs (not
  *      the slow source's window of rounds); at most a copy a round comes twice, and it is
  *      ACKed (the slow seeder's LEDBAT has nothing left in flight)
+ *  15  the slow source chokes in the end game: no CANCEL stays pending for it
+ *  16  chunks lost or late on the way, no timeout ever called: two lost chunks are asked
+ *      again as chunks asked after them arrive, within about a window, and the download
+ *      completes; a chunk 2 datagrams late is not asked again, one 8 late once
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -1209,6 +1213,169 @@ static void case_choked_source(void)
 	free(o.out);
 }
 
+/*
+ * Case 16: the seeder's datagrams through a network that loses the first copy of chunks k1
+ * and k2, or delivers the first copy of chunk k `by` datagrams late. No timeout is ever
+ * called: whatever is asked again is asked because later chunks arrived.
+ */
+struct wire {
+	uint64_t drop1, drop2; /* chunks whose first copy is lost (UINT64_MAX: none) */
+	uint64_t late;	       /* chunk whose first copy comes `by` datagrams late */
+	unsigned by;
+	uint8_t held[9000];
+	size_t held_len;
+	unsigned held_for;   /* datagrams still to pass the held one; 0: none held */
+	uint64_t k1;	     /* drop1's chunk */
+	uint64_t have_at_k1; /* chunks held when k1 came at last */
+	struct once o;
+};
+
+static void wire_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
+{
+	struct wire *w = ctx;
+
+	once_deliver(&w->o, chunk, data, len);
+}
+
+static void wire_input(struct ppspp_leecher *l, struct seeder_channel *ch, struct wire *w,
+	const uint8_t *d, size_t len)
+{
+	uint8_t ack[2048];
+	size_t ack_len;
+	uint64_t had_k1 = w->o.got[w->k1];
+
+	ppspp_leecher_input(l, d, len, wire_deliver, w, ack, sizeof(ack), &ack_len);
+	if (had_k1 == 0 && w->o.got[w->k1] > 0)
+		w->have_at_k1 = *l->n_have_p;
+	if (ack_len > 0)
+		CHECK(seeder_input(ch, ack, ack_len) == SEEDER_R_OK);
+}
+
+static void wire_pump(struct ppspp_leecher *l, struct seeder_channel *ch, struct wire *w)
+{
+	uint8_t buf[9000];
+	int n;
+
+	while ((n = seeder_output(ch, buf, sizeof(buf), 0)) > 0) {
+		uint64_t c = ch->data_len > 0 ? ch->data_chunk : UINT64_MAX;
+
+		if (c != UINT64_MAX && (c == w->drop1 || c == w->drop2)) {
+			if (c == w->drop1)
+				w->drop1 = UINT64_MAX;
+			else
+				w->drop2 = UINT64_MAX;
+			continue;
+		}
+		if (c != UINT64_MAX && c == w->late) {
+			w->late = UINT64_MAX;
+			memcpy(w->held, buf, (size_t)n);
+			w->held_len = (size_t)n;
+			w->held_for = w->by;
+			continue;
+		}
+		wire_input(l, ch, w, buf, (size_t)n);
+		if (w->held_for > 0 && --w->held_for == 0)
+			wire_input(l, ch, w, w->held, w->held_len);
+	}
+}
+
+/* l downloads from ch through w, a window of 64 asked again at 32; rounds it took. */
+static uint64_t wire_run(struct ppspp_leecher *l, struct seeder_channel *ch, struct wire *w)
+{
+	uint64_t rounds = 0;
+
+	while (!ppspp_leecher_done(l) && rounds++ < 10000) {
+		ask_half(l, ch, 64);
+		wire_pump(l, ch, w);
+	}
+	return rounds;
+}
+
+static void case_lost_in_order(void)
+{
+	uint64_t n = store.tree.n_chunks, rounds, dups = 0;
+	struct ppspp_leecher l;
+	struct seeder_channel ch;
+	struct wire *w = calloc(1, sizeof(*w));
+	const struct manifest *m = &store.m;
+
+	case_no++;
+	if (w == NULL || (w->o.out = calloc(1, content_len)) == NULL ||
+		(w->o.got = calloc(1, n)) == NULL)
+		abort();
+	if (n < 16) {
+		printf("case %u: skipped, %llu chunks are too few to lose one mid-stream\n",
+			case_no, (unsigned long long)n);
+		free(w->o.out), free(w->o.got), free(w);
+		return;
+	}
+	/* Two chunks lost: each asked again once chunks asked after it came, long before the
+	 * end (within about a window), and the download completes without a timeout. */
+	w->drop1 = w->k1 = n / 8;
+	w->drop2 = n / 2;
+	w->late = UINT64_MAX;
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, &l, wire_deliver, w, NULL);
+	rounds = wire_run(&l, &ch, w);
+	CHECKF(ppspp_leecher_done(&l) && memcmp(w->o.out, content, content_len) == 0,
+		"case %u: %llu of %llu chunks after %llu rounds with two lost, no timeout", case_no,
+		(unsigned long long)l.n_have, (unsigned long long)n, (unsigned long long)rounds);
+	CHECKF(l.lost + l.counts[LEECHER_R_MISSING_UNCLES] >= 2 && w->have_at_k1 > 0 &&
+			w->have_at_k1 <= n / 8 + 64 + 2 * LEECHER_REORDER,
+		"case %u: %llu taken as lost; chunk %llu came with %llu held", case_no,
+		(unsigned long long)l.lost, (unsigned long long)(n / 8),
+		(unsigned long long)w->have_at_k1);
+	for (uint64_t i = 0; i < n; i++)
+		dups += w->o.got[i] > 1;
+	CHECKF(dups == 0, "case %u: %llu chunks delivered twice", case_no,
+		(unsigned long long)dups);
+	printf("case %u: chunks %llu and %llu lost once: asked again as later ones came (%llu "
+	       "taken as lost, %llu came without uncles; chunk %llu in with %llu held), %llu "
+	       "rounds, no timeout\n",
+		case_no, (unsigned long long)(n / 8), (unsigned long long)(n / 2),
+		(unsigned long long)l.lost, (unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
+		(unsigned long long)(n / 8), (unsigned long long)w->have_at_k1,
+		(unsigned long long)rounds);
+	ppspp_leecher_fini(&l);
+
+	/* Reordered by fewer than LEECHER_REORDER datagrams: nothing asked twice; by more: the
+	 * chunk asked again once, its late copy unwanted, nothing else taken as lost. */
+	for (unsigned by = LEECHER_REORDER - 1; by <= LEECHER_REORDER + 5; by += 6) {
+		memset(w->o.got, 0, n);
+		w->drop1 = w->drop2 = UINT64_MAX;
+		w->k1 = 0; /* (delivered first: have_at_k1 stays 0) */
+		w->late = n / 4;
+		w->by = by;
+		w->held_for = 0;
+		CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len,
+			      m->swarm_id, 0xa, PPSPP_CAM_CHUNK32) == 0);
+		seeder_channel_init(&ch, &store, SEEDER_ID);
+		shake(&ch, &l, wire_deliver, w, NULL);
+		rounds = wire_run(&l, &ch, w);
+		CHECKF(ppspp_leecher_done(&l) && memcmp(w->o.out, content, content_len) == 0,
+			"case %u: %llu of %llu chunks, chunk %llu %u late", case_no,
+			(unsigned long long)l.n_have, (unsigned long long)n,
+			(unsigned long long)(n / 4), by);
+		/* (The late copy may come before the chunk is asked again: nothing unwanted.) */
+		CHECKF(l.lost == (by < LEECHER_REORDER ? 0 : 1) &&
+				l.counts[LEECHER_R_UNWANTED] <= l.lost,
+			"case %u: chunk %llu %u datagrams late: %llu taken as lost, %llu unwanted",
+			case_no, (unsigned long long)(n / 4), by, (unsigned long long)l.lost,
+			(unsigned long long)l.counts[LEECHER_R_UNWANTED]);
+		printf("case %u: chunk %llu %u datagrams late: %llu taken as lost, %llu came "
+		       "without uncles, %llu rounds\n",
+			case_no, (unsigned long long)(n / 4), by, (unsigned long long)l.lost,
+			(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
+			(unsigned long long)rounds);
+		ppspp_leecher_fini(&l);
+	}
+	free(w->o.out);
+	free(w->o.got);
+	free(w);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -1257,6 +1424,7 @@ int main(int argc, char **argv)
 	case_refused_retry();
 	case_slow_source();
 	case_choked_source();
+	case_lost_in_order();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
