@@ -82,6 +82,7 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 		e->size = ing->m.content_len;
 		e->chunks = (ing->m.content_len + ing->m.chunk_size - 1) / ing->m.chunk_size;
 		e->chunks_in = ing->chunks_in;
+		e->chunks_servable = __atomic_load_n(&s->avail, __ATOMIC_ACQUIRE);
 		e->n_sources = (uint8_t)ing->n_src;
 		for (unsigned k = 0; k < ing->n_src; k++)
 			e->bad_chunks += __atomic_load_n(&ing->src[k].bad_chunks, __ATOMIC_RELAXED);
@@ -95,6 +96,7 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 		e->open = s->open;
 		e->save = __atomic_load_n(&s->save_state, __ATOMIC_ACQUIRE);
 		e->chunks = s->store.tree.n_chunks;
+		e->chunks_servable = e->chunks;
 		e->chunk_size = s->store.m.chunk_size;
 		e->size = s->store.m.content_len;
 		snprintf(e->name, sizeof(e->name), "%s", s->store.m.name);
@@ -780,6 +782,7 @@ static int dp_ctl_tel_swarms(const char *cmd, const char *params, struct rte_tel
 		/* Served while it arrives: chunks_in of chunks so far. */
 		rte_tel_data_add_dict_u64(e, "chunks_in",
 			info.state == KR_SWARM_INGESTING ? info.chunks_in : info.chunks);
+		rte_tel_data_add_dict_u64(e, "chunks_servable", info.chunks_servable);
 		rte_tel_data_add_dict_string(e, "save",
 			info.save == KR_SAVE_RUNNING   ? "saving"
 			: info.save == KR_SAVE_DONE    ? "saved"

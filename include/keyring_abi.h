@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 6u
+#define KR_ABI_VERSION 7u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -173,8 +173,11 @@ struct kr_swarm_info {
 	uint8_t source[16];
 	uint16_t source_port;
 	uint8_t pad2[6];
+	/* What leechers can be sent now: the chunks held from the first (all of them once
+	 * complete; while ingesting, chunks_in less those past the first one still missing). */
+	uint64_t chunks_servable;
 };
-static_assert(sizeof(struct kr_swarm_info) == 192, "kr_swarm_info layout");
+static_assert(sizeof(struct kr_swarm_info) == 200, "kr_swarm_info layout");
 
 enum kr_save_state {
 	KR_SAVE_NONE = 0,

@@ -97,10 +97,10 @@ static void swarm_print_info(const void *entry)
 			snprintf(more, sizeof(more), " and %u more", s->n_sources - 1u);
 		/* Served as it arrives: its channels and what they were sent so far. */
 		printf("%s %s %" PRIu64 " bytes ingesting %" PRIu64 " of %" PRIu64
-		       " chunks from %s port %u%s bad-chunks %" PRIu64 " channels %" PRIu64
-		       " chunks-sent %" PRIu64 "%s\n",
+		       " chunks from %s port %u%s servable %" PRIu64 " bad-chunks %" PRIu64
+		       " channels %" PRIu64 " chunks-sent %" PRIu64 "%s\n",
 			id, s->name, s->size, s->chunks_in, s->chunks, src, s->source_port, more,
-			s->bad_chunks, s->channels_opened, s->chunks_sent,
+			s->chunks_servable, s->bad_chunks, s->channels_opened, s->chunks_sent,
 			s->save == KR_SAVE_PENDING ? " save-pending" : "");
 		return;
 	}
