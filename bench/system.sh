@@ -29,6 +29,8 @@
 # Last, channels held at once: CHANNELS (default 100000) loadgen peers each open a channel,
 # take their first 2 chunks and idle, against a data plane with MAX_PEERS (default 131072)
 # peer table slots; the table is read from the data plane's start line.
+# STEPS (default "serve ingest hold") picks the steps run: serve (with its I/O ceiling),
+# ingest, hold; e.g. STEPS=ingest CHANNELS=0 for the ingest table alone.
 # MEMIF=zc (default copy; needs hugepages): the data plane, and testpmd for the I/O ceiling,
 # are the memif client in zero-copy mode, their own mbufs in the rings, so that only the
 # loadgen (then the server) copies frames, as a NIC's DMA would spare the data plane's core.
@@ -42,6 +44,12 @@ chunks=${CHUNKS:-1024 4096 8192}
 channels=${CHANNELS:-100000}
 max_peers=${MAX_PEERS:-131072}
 memif_mode=${MEMIF:-copy}
+steps=" ${STEPS:-serve ingest hold} "
+step() { [[ $steps == *" $1 "* ]]; }
+for st in $steps; do
+	case $st in serve | ingest | hold) ;; *) echo "system.sh: STEPS: serve, ingest, hold" >&2; exit 1 ;; esac
+done
+step hold || channels=0
 case $memif_mode in copy | zc) ;; *) echo "system.sh: MEMIF is copy or zc" >&2; exit 1 ;; esac
 dp_opts=${DP_OPTS:-}
 sp=$build/tools/superpeer dp=$build/dataplane/superpeer-dataplane lg=$build/tools/superpeer-loadgen
@@ -282,16 +290,20 @@ for chunk in $chunks; do
 	"$sp" pack --key "$work/key/provider.key" --chunk-size "$chunk" -o "$work/store$chunk" \
 		"$work/content" >/dev/null
 	for mode in plain esp; do
-		serve "$chunk" "$mode"
-		res[$chunk,$mode]=$(tail -1 "$work/lg-$chunk-$mode.out")
-		ingest "$chunk" "$mode"
-		ing[$chunk,$mode]=$(tail -1 "$work/ilg-$chunk-$mode.out")
+		if step serve; then
+			serve "$chunk" "$mode"
+			res[$chunk,$mode]=$(tail -1 "$work/lg-$chunk-$mode.out")
+		fi
+		if step ingest; then
+			ingest "$chunk" "$mode"
+			ing[$chunk,$mode]=$(tail -1 "$work/ilg-$chunk-$mode.out")
+		fi
 	done
 	# An ESP chunk datagram: Ethernet, IPv4, UDP, ESP header + IV, inner UDP, PPSPP channel
 	# + DATA header (21), the chunk, pad + pad length + next header (4), ICV.
 	frame=$((14 + 20 + 8 + 16 + 8 + 21 + chunk + 4 + 16))
 	io[$chunk]="$frame -"
-	if [ $have_testpmd = yes ]; then
+	if [ $have_testpmd = yes ] && step serve; then
 		io_ceiling "$frame"
 		io[$chunk]="$frame $(tail -1 "$work/flood-$frame.out")"
 	fi
@@ -307,6 +319,7 @@ zc_note=
 echo "over net_memif ($memif$zc_note), ${secs} s per row after 1 s of warm-up, $mem_note;"
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs;" \
 	"CPUs busy with other work: ${busy_before} % just before, ${busy_after} % just after."
+if step serve; then
 echo
 echo "| chunk | mode | served chunks/s | served Gbit/s | peers served | chunks lost | data plane drops | loadgen busy | I/O ceiling: testpmd io, same memif | crypto ceiling: GCM-128 seal burst | served / min(ceilings) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -348,6 +361,8 @@ for chunk in $chunks; do
 			}' "$work/gcm.csv"
 	done
 done
+fi
+if step ingest; then
 echo
 echo "Ingest: the data plane (one worker, lcore 0) fetching the swarm from one superpeer-loadgen"
 echo "--seed peer (lcore 1), each chunk Merkle-verified before it is stored and ACKed; timed per"
@@ -384,6 +399,7 @@ for chunk in $chunks; do
 			}' "$work/gcm.csv"
 	done
 done
+fi
 echo
 echo "loadgen busy: the share of the loadgen lcore's time spent on packets (the rest is empty"
 echo "polls); well under 100 % means the loadgen waits for the data plane."
