@@ -81,8 +81,9 @@ static void dp_ctl_swarm_info(const struct dp_ctl *c, unsigned slot, struct kr_s
 		e->chunk_size = ing->m.chunk_size;
 		e->size = ing->m.content_len;
 		e->chunks = (ing->m.content_len + ing->m.chunk_size - 1) / ing->m.chunk_size;
-		e->chunks_in = ing->chunks_in;
+		/* avail first: it never passes chunks_in, so servable <= chunks_in as read */
 		e->chunks_servable = __atomic_load_n(&s->avail, __ATOMIC_ACQUIRE);
+		e->chunks_in = ing->chunks_in;
 		e->n_sources = (uint8_t)ing->n_src;
 		for (unsigned k = 0; k < ing->n_src; k++)
 			e->bad_chunks += __atomic_load_n(&ing->src[k].bad_chunks, __ATOMIC_RELAXED);

@@ -199,15 +199,16 @@ static void dp_ingest_complete(struct dp_ingest *ing)
 /*
  * Source s is asked for more while its window has room, or sent the CANCELs of chunks that
  * arrived from another source (the end game) at once, so it does not spend its bandwidth on
- * them. t_req moves only when something was asked for: neither an empty ask nor a CANCEL
- * must hold off the timeout of what is still in flight.
+ * them, or asked at once for chunks it lost on the way (a hole holds what is servable). t_req moves
+ * only when something was asked for: neither an empty ask nor a CANCEL must hold off the timeout of
+ * what is still in flight.
  */
 static void dp_ingest_ask(
 	struct dp_worker *w, struct dp_ingest *ing, struct dp_ingest_src *s, uint64_t now)
 {
 	uint64_t before = s->l.n_inflight;
 
-	if ((s->l.n_inflight <= ing->window / 2 || s->l.n_cancel > 0) &&
+	if ((s->l.n_inflight <= ing->window / 2 || s->l.n_cancel > 0 || s->l.reask_due) &&
 		dp_ingest_send(w, ing, s, false) && s->l.n_inflight > before)
 		s->t_req = now;
 }

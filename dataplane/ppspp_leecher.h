@@ -63,7 +63,7 @@ enum leecher_reason {
 const char *leecher_reason_name(enum leecher_reason r);
 
 enum {
-	LEECHER_STASH = 128, /* recent INTEGRITY entries kept until their DATA arrives */
+	LEECHER_STASH = 256, /* recent INTEGRITY entries kept until their DATA arrives */
 	LEECHER_MSGS_MAX = 64,
 	LEECHER_BURST_MAX = 64,	     /* DATA messages verified per burst call */
 	LEECHER_CHANNELS_MAX = 4,    /* sources of one swarm */
@@ -154,8 +154,10 @@ struct ppspp_leecher {
 	uint64_t req_pos;
 	uint64_t *relost;
 	uint64_t lost;
+	bool reask_due; /* chunks were given up since the last requests(): ask now */
 	struct leecher_stash_entry stash[LEECHER_STASH];
 	unsigned stash_next;
+	uint64_t stash_added; /* entries ever stashed */
 	uint64_t counts[LEECHER_R_COUNT];
 	/* The caller's clock (us) at the datagrams being input: each ACK then carries the
 	 * one-way delay sample (now - the DATA's timestamp) the seeder's LEDBAT needs. 0 = none. */

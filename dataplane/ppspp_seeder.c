@@ -156,12 +156,16 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 	/*
 	 * A leecher keeping a window full asks for the chunks after its last request, one
 	 * REQUEST per burst: joined to the queue's last range, a stream of them takes one slot
-	 * however long the seeder is held back (by LEDBAT or a full transmit queue).
+	 * however long the seeder is held back (by LEDBAT or a full transmit queue). A range
+	 * just below it that shares no chunk with it (an end-game request, say) gets its own
+	 * slot: requests are answered in the order asked, which our leecher reads losses from
+	 * (ppspp_leecher.c). One that shares chunks with it is joined, lower part first: a
+	 * leecher asks again for what it still waits for only once it has given it up.
 	 */
 	if (ch->n_req > 0) {
 		struct ppspp_range *t = &ch->req[ch->n_req - 1];
 
-		if (r.start <= t->end + 1 && r.end + 1 >= t->start) {
+		if (r.start <= t->end + 1 && r.end >= t->start) {
 			if (r.start < t->start)
 				t->start = r.start;
 			if (r.end > t->end)

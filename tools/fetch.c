@@ -318,7 +318,7 @@ int tool_fetch_main(int argc, char **argv)
 			if (l.n_inflight > 0 && now - (t_req > t_progress ? t_req : t_progress) >
 							300000)
 				ppspp_leecher_timeout(&l);
-			if (l.n_inflight <= window / 2) {
+			if (l.n_inflight <= window / 2 || l.reask_due) {
 				n = ppspp_leecher_requests(&l, buf, sizeof(buf), window);
 				if (n > 0) {
 					fetch_send(fd, &esp, &e, buf, n, peer_addr_port(&local),

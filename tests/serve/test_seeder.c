@@ -53,6 +53,8 @@
  *  16  chunks lost or late on the way, no timeout ever called: two lost chunks are asked
  *      again as chunks asked after them arrive, within about a window, and the download
  *      completes; a chunk 2 datagrams late is not asked again, one 8 late once
+ *  17  one burst of 64 datagrams, each from a seeder that knows nothing of the others (whole
+ *      uncle paths: more INTEGRITY than the stash holds): every chunk delivered
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -1155,6 +1157,10 @@ static void case_slow_source(void)
 		case_no, (unsigned long long)dups, sb.n_req, (unsigned long long)a.n_inflight,
 		(unsigned long long)b.n_inflight, sb.cc.in_flight);
 	CHECK(a.counts[LEECHER_R_BAD_CHUNK] == 0 && b.counts[LEECHER_R_BAD_CHUNK] == 0);
+	/* Nothing is lost here: the seeders answer in the order asked, end-game requests
+	 * included (one just below a queued range is not joined to it and served first). */
+	CHECKF(a.lost == 0 && b.lost == 0, "case %u: %llu and %llu chunks taken as lost", case_no,
+		(unsigned long long)a.lost, (unsigned long long)b.lost);
 	printf("case %u: end game: %llu chunks in %llu rounds (fast source alone: %llu), %llu "
 	       "from the slow one, %llu asked of both, %llu duplicates\n",
 		case_no, (unsigned long long)n, (unsigned long long)rounds,
@@ -1227,8 +1233,22 @@ struct wire {
 	unsigned held_for;   /* datagrams still to pass the held one; 0: none held */
 	uint64_t k1;	     /* drop1's chunk */
 	uint64_t have_at_k1; /* chunks held when k1 came at last */
+	bool eager;	     /* the leecher asks after every datagram (as the callers do) */
+	uint8_t *sends;	     /* copies of each chunk the seeder sent */
 	struct once o;
 };
+
+/* As superpeer fetch and the ingest ask: when half the window is free, or at once when chunks
+ * were given up (ppspp_leecher.reask_due). */
+static void wire_ask(struct ppspp_leecher *l, struct seeder_channel *ch)
+{
+	uint8_t dg[9000];
+	int len;
+
+	if ((l->n_inflight <= 32 || l->reask_due) &&
+		(len = ppspp_leecher_requests(l, dg, sizeof(dg), 64)) > 0)
+		CHECK(seeder_input(ch, dg, (size_t)len) == SEEDER_R_OK);
+}
 
 static void wire_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t len)
 {
@@ -1259,6 +1279,10 @@ static void wire_pump(struct ppspp_leecher *l, struct seeder_channel *ch, struct
 	while ((n = seeder_output(ch, buf, sizeof(buf), 0)) > 0) {
 		uint64_t c = ch->data_len > 0 ? ch->data_chunk : UINT64_MAX;
 
+		if (c != UINT64_MAX && w->sends[c] < UINT8_MAX)
+			w->sends[c]++;
+		if (w->eager)
+			wire_ask(l, ch);
 		if (c != UINT64_MAX && (c == w->drop1 || c == w->drop2)) {
 			if (c == w->drop1)
 				w->drop1 = UINT64_MAX;
@@ -1285,75 +1309,104 @@ static uint64_t wire_run(struct ppspp_leecher *l, struct seeder_channel *ch, str
 	uint64_t rounds = 0;
 
 	while (!ppspp_leecher_done(l) && rounds++ < 10000) {
-		ask_half(l, ch, 64);
+		wire_ask(l, ch);
 		wire_pump(l, ch, w);
 	}
 	return rounds;
 }
 
+/* Every chunk sent once, and once more for each given up (lost, or without its uncles);
+ * a chunk given up that came late after all is not asked again. */
+static void wire_check_sends(const struct ppspp_leecher *l, const struct wire *w, uint64_t n)
+{
+	uint64_t extra = 0, most = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		extra += w->sends[i] - 1u;
+		most = w->sends[i] > most ? w->sends[i] : most;
+	}
+	CHECKF(most <= 2 && extra <= l->lost + l->counts[LEECHER_R_MISSING_UNCLES],
+		"case %u%s: a chunk sent %llu times, %llu copies more than chunks for %llu lost "
+		"and %llu without uncles",
+		case_no, w->eager ? " (asking after every datagram)" : "", (unsigned long long)most,
+		(unsigned long long)extra, (unsigned long long)l->lost,
+		(unsigned long long)l->counts[LEECHER_R_MISSING_UNCLES]);
+}
+
+/* One download of the store by a fresh leecher through w; the rounds it took. */
+static uint64_t wire_download(struct ppspp_leecher *l, struct wire *w)
+{
+	const struct manifest *m = &store.m;
+	struct seeder_channel ch;
+	uint64_t n = store.tree.n_chunks;
+
+	memset(w->o.got, 0, n);
+	memset(w->sends, 0, n);
+	w->have_at_k1 = 0;
+	w->held_for = 0;
+	CHECK(ppspp_leecher_init(l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, l, wire_deliver, w, NULL);
+	return wire_run(l, &ch, w);
+}
+
 static void case_lost_in_order(void)
 {
-	uint64_t n = store.tree.n_chunks, rounds, dups = 0;
+	uint64_t n = store.tree.n_chunks, rounds;
 	struct ppspp_leecher l;
-	struct seeder_channel ch;
 	struct wire *w = calloc(1, sizeof(*w));
-	const struct manifest *m = &store.m;
 
 	case_no++;
 	if (w == NULL || (w->o.out = calloc(1, content_len)) == NULL ||
-		(w->o.got = calloc(1, n)) == NULL)
+		(w->o.got = calloc(1, n)) == NULL || (w->sends = calloc(1, n)) == NULL)
 		abort();
 	if (n < 16) {
 		printf("case %u: skipped, %llu chunks are too few to lose one mid-stream\n",
 			case_no, (unsigned long long)n);
-		free(w->o.out), free(w->o.got), free(w);
+		free(w->o.out), free(w->o.got), free(w->sends), free(w);
 		return;
 	}
 	/* Two chunks lost: each asked again once chunks asked after it came, long before the
-	 * end (within about a window), and the download completes without a timeout. */
-	w->drop1 = w->k1 = n / 8;
-	w->drop2 = n / 2;
-	w->late = UINT64_MAX;
-	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
-		      PPSPP_CAM_CHUNK32) == 0);
-	seeder_channel_init(&ch, &store, SEEDER_ID);
-	shake(&ch, &l, wire_deliver, w, NULL);
-	rounds = wire_run(&l, &ch, w);
-	CHECKF(ppspp_leecher_done(&l) && memcmp(w->o.out, content, content_len) == 0,
-		"case %u: %llu of %llu chunks after %llu rounds with two lost, no timeout", case_no,
-		(unsigned long long)l.n_have, (unsigned long long)n, (unsigned long long)rounds);
-	CHECKF(l.lost + l.counts[LEECHER_R_MISSING_UNCLES] >= 2 && w->have_at_k1 > 0 &&
-			w->have_at_k1 <= n / 8 + 64 + 2 * LEECHER_REORDER,
-		"case %u: %llu taken as lost; chunk %llu came with %llu held", case_no,
-		(unsigned long long)l.lost, (unsigned long long)(n / 8),
-		(unsigned long long)w->have_at_k1);
-	for (uint64_t i = 0; i < n; i++)
-		dups += w->o.got[i] > 1;
-	CHECKF(dups == 0, "case %u: %llu chunks delivered twice", case_no,
-		(unsigned long long)dups);
-	printf("case %u: chunks %llu and %llu lost once: asked again as later ones came (%llu "
-	       "taken as lost, %llu came without uncles; chunk %llu in with %llu held), %llu "
-	       "rounds, no timeout\n",
-		case_no, (unsigned long long)(n / 8), (unsigned long long)(n / 2),
-		(unsigned long long)l.lost, (unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
-		(unsigned long long)(n / 8), (unsigned long long)w->have_at_k1,
-		(unsigned long long)rounds);
-	ppspp_leecher_fini(&l);
+	 * end (within about a window), and the download completes without a timeout. Asking
+	 * at half a window, then after every datagram as the callers do. */
+	for (int eager = 0; eager < 2; eager++) {
+		w->eager = eager;
+		w->drop1 = w->k1 = n / 8;
+		w->drop2 = n / 2;
+		w->late = UINT64_MAX;
+		rounds = wire_download(&l, w);
+		CHECKF(ppspp_leecher_done(&l) && memcmp(w->o.out, content, content_len) == 0,
+			"case %u: %llu of %llu chunks after %llu rounds with two lost, no timeout",
+			case_no, (unsigned long long)l.n_have, (unsigned long long)n,
+			(unsigned long long)rounds);
+		CHECKF(l.lost + l.counts[LEECHER_R_MISSING_UNCLES] >= 2 && w->have_at_k1 > 0 &&
+				w->have_at_k1 <= n / 8 + 64 + 2 * LEECHER_REORDER,
+			"case %u: %llu taken as lost; chunk %llu came with %llu held", case_no,
+			(unsigned long long)l.lost, (unsigned long long)(n / 8),
+			(unsigned long long)w->have_at_k1);
+		wire_check_sends(&l, w, n);
+		printf("case %u: chunks %llu and %llu lost once%s: asked again as later ones came "
+		       "(%llu taken as lost, %llu came without uncles; chunk %llu in with %llu "
+		       "held), %llu rounds, no timeout\n",
+			case_no, (unsigned long long)(n / 8), (unsigned long long)(n / 2),
+			eager ? ", asking after every datagram" : "", (unsigned long long)l.lost,
+			(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
+			(unsigned long long)(n / 8), (unsigned long long)w->have_at_k1,
+			(unsigned long long)rounds);
+		ppspp_leecher_fini(&l);
+	}
+	w->eager = false;
 
-	/* Reordered by fewer than LEECHER_REORDER datagrams: nothing asked twice; by more: the
-	 * chunk asked again once, its late copy unwanted, nothing else taken as lost. */
+	/* Reordered by fewer than LEECHER_REORDER datagrams: nothing taken as lost (chunks that
+	 * needed the uncles the late datagram carried are asked again); by more: the chunk asked
+	 * again once, its late copy unwanted, nothing else taken as lost. */
 	for (unsigned by = LEECHER_REORDER - 1; by <= LEECHER_REORDER + 5; by += 6) {
-		memset(w->o.got, 0, n);
 		w->drop1 = w->drop2 = UINT64_MAX;
 		w->k1 = 0; /* (delivered first: have_at_k1 stays 0) */
 		w->late = n / 4;
 		w->by = by;
-		w->held_for = 0;
-		CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len,
-			      m->swarm_id, 0xa, PPSPP_CAM_CHUNK32) == 0);
-		seeder_channel_init(&ch, &store, SEEDER_ID);
-		shake(&ch, &l, wire_deliver, w, NULL);
-		rounds = wire_run(&l, &ch, w);
+		rounds = wire_download(&l, w);
 		CHECKF(ppspp_leecher_done(&l) && memcmp(w->o.out, content, content_len) == 0,
 			"case %u: %llu of %llu chunks, chunk %llu %u late", case_no,
 			(unsigned long long)l.n_have, (unsigned long long)n,
@@ -1364,6 +1417,7 @@ static void case_lost_in_order(void)
 			"case %u: chunk %llu %u datagrams late: %llu taken as lost, %llu unwanted",
 			case_no, (unsigned long long)(n / 4), by, (unsigned long long)l.lost,
 			(unsigned long long)l.counts[LEECHER_R_UNWANTED]);
+		wire_check_sends(&l, w, n);
 		printf("case %u: chunk %llu %u datagrams late: %llu taken as lost, %llu came "
 		       "without uncles, %llu rounds\n",
 			case_no, (unsigned long long)(n / 4), by, (unsigned long long)l.lost,
@@ -1373,7 +1427,66 @@ static void case_lost_in_order(void)
 	}
 	free(w->o.out);
 	free(w->o.got);
+	free(w->sends);
 	free(w);
+}
+
+/*
+ * Case 17: one burst of LEECHER_BURST_MAX datagrams, each from a seeder that knows nothing
+ * of the others (a fresh channel per chunk, as from many sources: each carries its chunk's
+ * whole uncle path, and the peak). More INTEGRITY than the stash holds arrives in one burst:
+ * every chunk must still be checked against its own uncles.
+ */
+static void case_uncle_heavy_burst(void)
+{
+	const struct manifest *m = &store.m;
+	uint64_t n = store.tree.n_chunks, k = n < LEECHER_BURST_MAX ? n : LEECHER_BURST_MAX;
+	struct leecher_rx rx[LEECHER_BURST_MAX];
+	static uint8_t dg[LEECHER_BURST_MAX][9000];
+	struct seeder_channel ch;
+	struct ppspp_leecher l;
+	uint8_t hs[2048], req[256], ack[4096], *out = calloc(1, content_len);
+	size_t ack_len;
+	unsigned got;
+	int len;
+
+	case_no++;
+	if (out == NULL)
+		abort();
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	for (uint64_t c = 0; c < k; c++) {
+		seeder_channel_init(&ch, &store, SEEDER_ID);
+		len = ppspp_leecher_handshake(&l, hs, sizeof(hs));
+		CHECK(len > 0 && seeder_input(&ch, hs, (size_t)len) == SEEDER_R_OK);
+		if (c == 0)
+			pump(&ch, &l, deliver_into, out, NULL,
+				1); /* the seeder's handshake reply */
+		CHECK(seeder_input(&ch, req, request_dgram(req, sizeof(req), &ch, c, c)) ==
+			SEEDER_R_OK);
+		do
+			len = seeder_output(&ch, dg[c], sizeof(dg[c]), 0);
+		while (len > 0 && ch.data_len == 0);
+		CHECK(len > 0 && ch.data_chunk == c);
+		rx[c] = (struct leecher_rx){.buf = dg[c], .len = (size_t)len};
+	}
+	got = ppspp_leecher_input_burst(
+		&l, rx, (unsigned)k, deliver_into, out, ack, sizeof(ack), &ack_len);
+	CHECKF(got == k && l.counts[LEECHER_R_MISSING_UNCLES] == 0 &&
+			memcmp(out, content,
+				k * m->chunk_size < content_len ? k * m->chunk_size
+								: content_len) == 0,
+		"case %u: %u of %llu chunks of an uncle-heavy burst delivered, %llu without uncles "
+		"(%llu INTEGRITY entries in it, a stash of %u)",
+		case_no, got, (unsigned long long)k,
+		(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
+		(unsigned long long)l.stash_added, LEECHER_STASH);
+	printf("case %u: a burst of %llu datagrams with %llu INTEGRITY entries (stash %u): %u "
+	       "delivered\n",
+		case_no, (unsigned long long)k, (unsigned long long)l.stash_added, LEECHER_STASH,
+		got);
+	ppspp_leecher_fini(&l);
+	free(out);
 }
 
 int main(int argc, char **argv)
@@ -1425,6 +1538,7 @@ int main(int argc, char **argv)
 	case_slow_source();
 	case_choked_source();
 	case_lost_in_order();
+	case_uncle_heavy_burst();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
