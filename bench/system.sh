@@ -29,8 +29,10 @@
 # Last, channels held at once: CHANNELS (default 100000) loadgen peers each open a channel,
 # take their first 2 chunks and idle, against a data plane with MAX_PEERS (default 131072)
 # peer table slots; the table is read from the data plane's start line.
+# SOURCES (default 1, at most 4): the ingest step's sources, that many loadgen --seeds peers
+# (10.1.0.1:20000, 10.1.0.2:20001, ...), each added with its own `swarm ingest --from`.
 # STEPS (default "serve ingest hold") picks the steps run: serve (with its I/O ceiling),
-# ingest, hold; e.g. STEPS=ingest CHANNELS=0 for the ingest table alone.
+# ingest, hold; e.g. STEPS=ingest for the ingest table alone.
 # MEMIF=zc (default copy; needs hugepages): the data plane, and testpmd for the I/O ceiling,
 # are the memif client in zero-copy mode, their own mbufs in the rings, so that only the
 # loadgen (then the server) copies frames, as a NIC's DMA would spare the data plane's core.
@@ -44,6 +46,8 @@ chunks=${CHUNKS:-1024 4096 8192}
 channels=${CHANNELS:-100000}
 max_peers=${MAX_PEERS:-131072}
 memif_mode=${MEMIF:-copy}
+sources=${SOURCES:-1}
+case $sources in 1 | 2 | 3 | 4) ;; *) echo "system.sh: SOURCES is 1 to 4" >&2; exit 1 ;; esac
 steps=" ${STEPS:-serve ingest hold} "
 step() { [[ $steps == *" $1 "* ]]; }
 for st in $steps; do
@@ -190,12 +194,11 @@ stop_pair() {
 # ingest CHUNK MODE: the data plane ingests the store from the loadgen's seeder, repeatedly
 # for $secs seconds (outputs in $work/{idp,ilg}-CHUNK-MODE.out).
 ingest() {
-	local chunk=$1 mode=$2 sock=$work/i.sock esp_dp=() esp_lg=() esp_ing=() id end dpid lgp
+	local chunk=$1 mode=$2 sock=$work/i.sock esp_dp=() esp_lg=() from=() id end dpid lgp k
 	id=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
 	if [ "$mode" = esp ]; then
 		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
 		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
-		esp_ing=(--esp-port 20000)
 	fi
 	rm -f "$sock"
 	# shellcheck disable=SC2046
@@ -210,7 +213,7 @@ ingest() {
 	start_lg() {
 		timeout -s INT $((secs + 100)) "$lg" $(eal 1 lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
 			-- --target 10.99.0.1 --seed "$work/store$chunk" --public "$work/key/provider.pub" \
-			--peer-port 20000 --seconds $((secs + 50)) --warmup 0 --linger 30 --link-wait 30 \
+			--seeds "$sources" --peer-port 20000 --seconds $((secs + 50)) --warmup 0 --linger 30 --link-wait 30 \
 			"${esp_lg[@]}" >"$work/ilg-$chunk-$mode.out" 2>&1 &
 		lgp=$!
 		pids+=("$lgp")
@@ -221,8 +224,23 @@ ingest() {
 	sleep 1
 	end=$((SECONDS + secs))
 	while [ $SECONDS -lt $end ]; do
-		"$sp" swarm --keyring "$tag" ingest "$work/store$chunk/manifest" --public \
-			"$work/key/provider.pub" --from 10.1.0.1:20000 "${esp_ing[@]}" >/dev/null || break
+		# Plain: every source in one command. ESP in UDP goes to each source's own port, and
+		# --esp-port is one for the command: one command per source, the first starting the
+		# ingest, the others joining it (256 MiB take longer than the commands).
+		from=()
+		for ((k = 0; k < sources; k++)); do
+			from+=(--from "10.1.0.$((1 + k)):$((20000 + k))")
+		done
+		if [ "$mode" = plain ]; then
+			"$sp" swarm --keyring "$tag" ingest "$work/store$chunk/manifest" --public \
+				"$work/key/provider.pub" "${from[@]}" >/dev/null || break
+		else
+			for ((k = 0; k < sources; k++)); do
+				"$sp" swarm --keyring "$tag" ingest "$work/store$chunk/manifest" \
+					--public "$work/key/provider.pub" "${from[@]:2*k:2}" \
+					--esp-port $((20000 + k)) >/dev/null || break 2
+			done
+		fi
 		# bounded: an ingest that does not finish within 30 s is left to the summary
 		for _ in $(seq 600); do
 			"$sp" swarm --keyring "$tag" list | grep "^$id " | grep -q ingesting || break
@@ -364,8 +382,10 @@ done
 fi
 if step ingest; then
 echo
-echo "Ingest: the data plane (one worker, lcore 0) fetching the swarm from one superpeer-loadgen"
-echo "--seed peer (lcore 1), each chunk Merkle-verified before it is stored and ACKed; timed per"
+src_note="one superpeer-loadgen --seed peer"
+[ "$sources" -gt 1 ] && src_note="$sources superpeer-loadgen --seeds peers at once (its sources)"
+echo "Ingest: the data plane (one worker, lcore 0) fetching the swarm from $src_note"
+echo "(lcore 1), each chunk Merkle-verified before it is stored and ACKed; timed per"
 echo "complete ingest from the first REQUEST to the last ACK, summed over the ingests that fit."
 echo
 echo "| chunk | mode | ingested chunks/s | ingested Gbit/s | ingests complete | bad chunks | loadgen busy | ceiling: GCM-128 open burst + SHA-256 multi-buffer | ingested / ceiling |"

@@ -64,7 +64,8 @@ static void usage(FILE *f)
 		"           [--link-wait S] [--hold CHUNKS]\n"
 		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
 		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
-		"           [--ip A.B.C.D] [--peer-port N] [--seconds S] [--sa-out .. --sa-in ..]\n"
+		"           [--seeds N] [--ip A.B.C.D] [--peer-port N] [--seconds S]\n"
+		"           [--sa-out .. --sa-in ..]\n"
 		"       superpeer-loadgen EAL-ARGS -- --flood BYTES [--seconds S]\n"
 		"       superpeer-loadgen EAL-ARGS -- --reflect [--seconds S]\n\n"
 		"Plays --peers simulated PPSPP peers (default 16) leeching the swarm --swarm\n"
@@ -83,6 +84,9 @@ static void usage(FILE *f)
 		"in\n"
 		"DIR (its manifest signed by the key in FILE) to the data plane's ingest and\n"
 		"prints each complete ingest (first REQUEST to last ACK) and their total.\n"
+		"--seeds N (1-4, default 1): the first N peers serve it, each a source of\n"
+		"the same ingest (`superpeer swarm ingest --from` once per peer); a run is\n"
+		"complete when every chunk was acknowledged on some channel.\n"
 		"--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
 		"comes back; --reflect: every frame sent back as it came (io forwarding).\n"
 		"--linger S (any mode): after the run, stop polling and keep the port open\n"
@@ -464,8 +468,11 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 		double s = (double)g->seed_run_tsc / (double)g->tsc_hz;
 
 		/* The summary is the last line: scripts read it. */
-		printf("loadgen: seeding %u-byte chunks, %s: %u ingests complete", g->chunk_size,
-			g->sa_in != NULL ? "ESP" : "plain", g->seed_runs);
+		printf("loadgen: seeding %u-byte chunks, %s", g->chunk_size,
+			g->sa_in != NULL ? "ESP" : "plain");
+		if (g->n_peers > 1)
+			printf(" from %u seeders", g->n_peers);
+		printf(": %u ingests complete", g->seed_runs);
 		if (g->seed_runs > 0 && s > 0)
 			printf(": %.0f chunks/s, %.2f Gbit/s of chunk payload verified",
 				(double)g->seed_run_chunks / s,
@@ -494,7 +501,7 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 
 struct lg_opts {
 	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac, *seed, *pub;
-	unsigned seconds, warmup, flood, linger;
+	unsigned seconds, warmup, flood, linger, seeds;
 	bool reflect, esn;
 };
 
@@ -533,6 +540,7 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"reflect", no_argument, NULL, 'r'},
 		{"seed", required_argument, NULL, 'd'},
 		{"public", required_argument, NULL, 'k'},
+		{"seeds", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -620,6 +628,10 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		case 'k':
 			o->pub = optarg;
 			break;
+		case 'n':
+			bad = lg_number(optarg, 1, LG_SEEDS_MAX, &v);
+			o->seeds = (unsigned)v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -684,7 +696,7 @@ int main(int argc, char **argv)
 		.n_peers = 16,
 		.base_ip = (10u << 24) | (1u << 16) | 1u,
 	};
-	struct lg_opts o = {.seconds = 10, .warmup = 1};
+	struct lg_opts o = {.seconds = 10, .warmup = 1, .seeds = 1};
 	struct sigaction sa = {.sa_handler = lg_on_signal};
 	char err[256];
 	int rc = 1, n = rte_eal_init(argc, argv);
@@ -718,7 +730,7 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-		g.n_peers = 1; /* one seeder */
+		g.n_peers = o.seeds; /* the seeders */
 	}
 	if (lg_port_init(&g) != 0) {
 		fprintf(stderr, "superpeer-loadgen: port 0 setup failed\n");

@@ -46,6 +46,16 @@ enum {
 	LG_MSGS_MAX = 64, /* messages decoded per datagram (peaks + uncles + DATA) */
 	LG_HDRS = RTE_ETHER_HDR_LEN + 20 + 8, /* Ethernet, IPv4 without options, UDP */
 	LG_DGRAM_CAP = 1024,		      /* bytes of PPSPP a datagram from a peer may hold */
+	LG_SEEDS_MAX = 4,		      /* --seeds: the data plane's sources of one swarm */
+};
+
+/* --seed: one seeding peer's channel to the data plane's ingest (loadgen_seed.c). */
+struct lg_seeder {
+	struct seeder_channel sch;
+	uint32_t id;   /* our channel */
+	bool open;     /* a channel of the current run */
+	bool due;      /* it may have more to send */
+	uint64_t sent; /* chunks sent in the current run */
 };
 
 /* What the loadgen refused or noticed: (enum, name, description). One list, one array. */
@@ -154,12 +164,12 @@ struct lg {
 	unsigned n_seal;
 	struct rte_mbuf *tx[LG_TX_MAX];
 	unsigned n_tx;
-	/* ---- --seed (loadgen_seed.c): peer 0 serves this store to the data plane's ingest ---- */
+	/* ---- --seed (loadgen_seed.c): peers 0.. serve this store to the data plane's ingest ----
+	 */
 	struct chunk_store *store; /* NULL: the peers leech */
-	struct seeder_channel sch;
-	uint32_t seed_id;
-	bool seed_running;   /* a channel is open and not every chunk is acknowledged */
-	bool seed_due;	     /* the seeder may have more to send */
+	struct lg_seeder seeds[LG_SEEDS_MAX]; /* one per peer (--seeds), the data plane's sources */
+	bool seed_running;		      /* a run is on: not every chunk is acknowledged */
+	bool seed_due;			      /* a seeder may have more to send */
 	uint8_t *seed_acked; /* a bit per chunk the data plane acknowledged (verified) */
 	uint64_t seed_n_acked;
 	uint64_t seed_start_tsc; /* the run's first REQUEST */
@@ -187,8 +197,8 @@ void lg_dgram_send(struct lg *g, const struct lg_peer *p, struct rte_mbuf *m, in
 /* loadgen_seed.c: --seed DIR --public FILE: the store, its swarm as the loadgen's. 0 or -1. */
 int lg_seed_open(struct lg *g, const char *dir, const char *pub_path);
 void lg_seed_close(struct lg *g);
-/* loadgen_seed.c: one datagram from the data plane's ingest; then what is due, sent. */
-void lg_seed_input(struct lg *g, const uint8_t *d, size_t len);
+/* loadgen_seed.c: one datagram from the data plane's ingest to seeder peer p. */
+void lg_seed_input(struct lg *g, struct lg_peer *p, const uint8_t *d, size_t len);
 void lg_seed_output(struct lg *g);
 
 #endif

@@ -322,7 +322,7 @@ static void lg_dgram_input(struct lg *g, struct lg_peer *p, const uint8_t *d, si
 	int n;
 
 	if (g->store != NULL) {
-		lg_seed_input(g, d, len);
+		lg_seed_input(g, p, d, len);
 		return;
 	}
 	n = ppspp_datagram_decode(&g->ctx, d, len, msgs, LG_MSGS_MAX, &res);

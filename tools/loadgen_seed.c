@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * superpeer-loadgen --seed: one peer (the first address and port) serving a packed store to
- * the data plane's ingest (`superpeer swarm ingest ... --from`), to measure ingest through
- * the data plane: ESP opened, PPSPP decoded, every chunk Merkle-verified before it is stored.
+ * superpeer-loadgen --seed: one peer (the first address and port), or --seeds N of them (the
+ * first N), serving a packed store to the data plane's ingest (`superpeer swarm ingest ...
+ * --from`, once per seeder: its sources), to measure ingest through the data plane: ESP
+ * opened, PPSPP decoded, every chunk Merkle-verified before it is stored.
  *
  * The serving side is the project's seeder (dataplane/ppspp_seeder.c, as superpeer seed and
- * the data plane run it), one channel, LEDBAT off: it sends as fast as the data plane asks.
- * Each handshake that opens a channel starts an ingest run. The data plane ACKs a chunk only
- * once it has verified it, so a run is complete when every chunk has been acknowledged; its
- * time runs from the first REQUEST to that last ACK, and each run prints one line:
+ * the data plane run it), a channel per seeding peer, LEDBAT off: it sends as fast as the
+ * data plane asks. The first handshake after a run ends starts the next run; the other
+ * seeders' handshakes join it. The data plane ACKs a chunk only once it has verified it, so
+ * a run is complete when every chunk has been acknowledged on some channel; its time runs
+ * from the first REQUEST to that last ACK, and each run prints one line (with several
+ * seeders, what each sent):
  *
  *   ingest N: C chunks (B bytes) acknowledged in T s: X chunks/s, Y Gbit/s
  *
@@ -66,21 +69,27 @@ void lg_seed_close(struct lg *g)
 	g->seed_acked = NULL;
 }
 
-/* A new channel: a new ingest run. */
-static void lg_seed_restart(struct lg *g)
+/* A handshake on seeder s: its new channel; the first after a run ends starts a new run. */
+static void lg_seed_open_channel(struct lg *g, struct lg_seeder *s)
 {
+	if (!g->seed_running) {
+		for (unsigned k = 0; k < LG_SEEDS_MAX; k++)
+			g->seeds[k].open = false;
+		memset(g->seed_acked, 0, (g->n_chunks + 7) / 8);
+		g->seed_n_acked = 0;
+		g->seed_start_tsc = 0;
+		g->seed_running = true;
+	}
 	do
-		g->seed_id = ++g->next_id;
-	while (g->seed_id == 0);
-	seeder_channel_init(&g->sch, g->store, g->seed_id);
-	memset(g->seed_acked, 0, (g->n_chunks + 7) / 8);
-	g->seed_n_acked = 0;
-	g->seed_start_tsc = 0;
-	g->seed_running = true;
+		s->id = ++g->next_id;
+	while (s->id == 0);
+	seeder_channel_init(&s->sch, g->store, s->id);
+	s->open = true;
+	s->sent = 0;
 	g->channels++;
 }
 
-/* Chunks the data plane acknowledged (verified): counted once each. */
+/* Chunks the data plane acknowledged (verified), on any seeder: counted once each. */
 static void lg_seed_acked(struct lg *g, struct ppspp_range r)
 {
 	if (r.start >= g->n_chunks)
@@ -101,6 +110,7 @@ static void lg_seed_complete(struct lg *g)
 {
 	double s = (double)(g->now_tsc - g->seed_start_tsc) / (double)g->tsc_hz;
 	uint64_t bytes = g->store->m.content_len;
+	char from[16 * LG_SEEDS_MAX] = "";
 
 	g->seed_running = false;
 	g->seed_runs++;
@@ -109,45 +119,50 @@ static void lg_seed_complete(struct lg *g)
 	g->seed_run_chunks += g->n_chunks;
 	g->seed_run_bytes += bytes;
 	g->seed_run_tsc += g->now_tsc - g->seed_start_tsc;
+	/* With several seeders: what each sent (duplicates of the end game included). */
+	for (unsigned k = 0; k < g->n_peers && g->n_peers > 1; k++)
+		snprintf(from + strlen(from), sizeof(from) - strlen(from), "%s%" PRIu64,
+			k == 0 ? ", sent " : "/", g->seeds[k].sent);
 	printf("ingest %u: %" PRIu64 " chunks (%" PRIu64 " bytes) acknowledged in %.3f s: "
-	       "%.0f chunks/s, %.2f Gbit/s\n",
+	       "%.0f chunks/s, %.2f Gbit/s%s\n",
 		g->seed_runs, g->n_chunks, bytes, s, (double)g->n_chunks / s,
-		(double)bytes * 8.0 / s / 1e9);
+		(double)bytes * 8.0 / s / 1e9, from);
 	fflush(stdout);
 }
 
-void lg_seed_input(struct lg *g, const uint8_t *d, size_t len)
+void lg_seed_input(struct lg *g, struct lg_peer *p, const uint8_t *d, size_t len)
 {
+	struct lg_seeder *s = &g->seeds[p - g->peers];
 	struct ppspp_msg msgs[LG_MSGS_MAX];
 	struct ppspp_decode_result res;
 	const uint8_t *id;
 	enum seeder_reason r;
 	int n = ppspp_datagram_decode(
-		g->seed_running ? &g->sch.ctx : &g->ctx, d, len, msgs, LG_MSGS_MAX, &res);
+		s->open ? &s->sch.ctx : &g->ctx, d, len, msgs, LG_MSGS_MAX, &res);
 
 	if (n < 0) {
 		g->count[LG_C_PPSPP_BAD]++;
 		return;
 	}
 	if (seeder_handshake_swarm(d, len, &id) > 0) {
-		bool again = false; /* the running ingest's handshake, repeated */
+		bool again = false; /* this channel's handshake, repeated */
 
 		for (int i = 0; i < n; i++)
 			if (msgs[i].type == PPSPP_MSG_HANDSHAKE)
-				again = g->seed_running &&
-					msgs[i].u.handshake.src_channel == g->sch.peer_id;
+				again = s->open &&
+					msgs[i].u.handshake.src_channel == s->sch.peer_id;
 		if (!again)
-			lg_seed_restart(g);
-	} else if (!g->seed_running) {
+			lg_seed_open_channel(g, s);
+	} else if (!g->seed_running || !s->open) {
 		return; /* the run is over: late ACKs, a closing handshake */
 	}
-	seeder_clock(&g->sch, g->now_us);
-	r = seeder_input(&g->sch, d, len);
+	seeder_clock(&s->sch, g->now_us);
+	r = seeder_input(&s->sch, d, len);
 	if (r != SEEDER_R_OK && r != SEEDER_R_CLOSED) {
 		g->count[LG_C_SEED_REFUSED]++;
 		return;
 	}
-	if (g->seed_start_tsc == 0 && g->sch.n_req > 0)
+	if (g->seed_start_tsc == 0 && s->sch.n_req > 0)
 		g->seed_start_tsc = g->now_tsc;
 	/* The ACKs (the seeder keeps only a few ranges of them): each chunk counted once. */
 	for (int i = 0; i < n; i++)
@@ -155,40 +170,57 @@ void lg_seed_input(struct lg *g, const uint8_t *d, size_t len)
 			lg_seed_acked(g, msgs[i].u.ack.range);
 	if (g->seed_n_acked == g->n_chunks)
 		lg_seed_complete(g);
+	s->due = true;
 	g->seed_due = true;
 }
 
-void lg_seed_output(struct lg *g)
+/* What seeder s (peer p) has to send, while the port takes it. False: the port is behind. */
+static bool lg_seeder_output(struct lg *g, struct lg_seeder *s, struct lg_peer *p)
 {
-	struct lg_peer *p = &g->peers[0];
 	/* The largest datagram a 9000-byte IPv4 MTU carries, through ESP in UDP or not. */
 	const uint32_t cap = 9000 - 20 - 8 -
 			     (g->sa_out != NULL ? 8 + ESP_PREFIX_LEN + ESP_TRAILER_LEN +
 							  ESP_PAD_ALIGN - 1 + ESP_ICV_LEN
 						: 0);
 
-	g->seed_due = false;
 	while (g->n_tx + g->n_seal < LG_TX_MAX - LG_SEAL_MAX) {
-		uint64_t chunks = g->sch.chunks_sent, bytes = g->sch.bytes_sent;
+		uint64_t chunks = s->sch.chunks_sent, bytes = s->sch.bytes_sent;
 		struct rte_mbuf *m;
 		uint8_t *d;
 		int n;
 
 		m = lg_dgram_begin(g, &d);
 		if (m == NULL)
-			return;
-		n = seeder_output(&g->sch, d, cap, g->now_us);
+			return false;
+		n = seeder_output(&s->sch, d, cap, g->now_us);
 		if (n <= 0) {
 			rte_pktmbuf_free(m);
-			return;
+			s->due = false;
+			return true;
 		}
-		g->chunks += g->sch.chunks_sent - chunks;
-		g->chunk_bytes += g->sch.bytes_sent - bytes;
-		if (g->sch.chunks_sent != chunks) {
+		g->chunks += s->sch.chunks_sent - chunks;
+		g->chunk_bytes += s->sch.bytes_sent - bytes;
+		if (s->sch.chunks_sent != chunks) {
+			s->sent += s->sch.chunks_sent - chunks;
 			p->chunks++;
 			p->last_progress_tsc = g->now_tsc;
 		}
 		lg_dgram_send(g, p, m, n);
 	}
-	g->seed_due = true; /* the port is behind: go on at the next pass */
+	return false;
+}
+
+void lg_seed_output(struct lg *g)
+{
+	g->seed_due = false;
+	for (uint32_t k = 0; k < g->n_peers; k++) {
+		struct lg_seeder *s = &g->seeds[k];
+
+		if (!s->open || !s->due)
+			continue;
+		if (!lg_seeder_output(g, s, &g->peers[k])) {
+			g->seed_due = true; /* the port is behind: go on at the next pass */
+			return;
+		}
+	}
 }
