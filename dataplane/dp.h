@@ -307,6 +307,7 @@ struct dp_worker {
 	struct dp_ingest_rx ing_rx[DP_BURST];
 	unsigned n_ing_rx;
 	uint64_t chunks_ingested;
+	uint64_t ingest_lost; /* chunks an ingest took as lost on the way and asked again */
 } __rte_cache_aligned;
 
 extern volatile bool dp_stop;

@@ -253,7 +253,7 @@ void dp_ingest_flush(struct dp_worker *w)
 					.buf = w->ing_rx[j].dgram, .len = w->ing_rx[j].len};
 			}
 		if (s->p != NULL) {
-			uint64_t before = ing->chunks_in;
+			uint64_t before = ing->chunks_in, lost = s->l.lost;
 
 			s->chunks_from += ppspp_leecher_input_burst(
 				&s->l, rx, n, dp_ingest_deliver, ing, ack, sizeof(ack), &ack_len);
@@ -269,6 +269,7 @@ void dp_ingest_flush(struct dp_worker *w)
 				}
 			}
 			w->chunks_ingested += ing->chunks_in - before;
+			w->ingest_lost += s->l.lost - lost;
 			if (ing->chunks_in != before)
 				dp_ingest_publish(w, ing);
 			if (ack_len > 0)

@@ -401,6 +401,11 @@ int tool_fetch_main(int argc, char **argv)
 		printf("refused %llu chunks that did not verify (%llu asked again)\n",
 			(unsigned long long)l.counts[LEECHER_R_BAD_CHUNK],
 			(unsigned long long)l.forgiven);
+	if (l.lost > 0 || l.counts[LEECHER_R_MISSING_UNCLES] > 0)
+		printf("asked again: %llu chunks lost on the way, %llu that came without their "
+		       "uncles\n",
+			(unsigned long long)l.lost,
+			(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES]);
 	printf("%s\n", swarm_hex);
 	rc = 0;
 	goto out;

@@ -504,6 +504,8 @@ fi
 begin "superpeer stats"
 "$sp" stats >"$work/stats" || fail "stats: $(cat "$work/stats")"
 grep -q "drop_swarm_protected" "$work/stats" || fail "stats: $(cat "$work/stats")"
+# Chunk 300 of case 20, lost on the way, was taken as lost and asked again.
+grep -Eq "^ +ingest_lost +[1-9]" "$work/stats" || fail "no ingest_lost: $(cat "$work/stats")"
 head -8 "$work/stats"
 stop_dp
 grep -q "^esp icv: " "$work/dp.out" || fail "ICV failures not counted: $(cat "$work/dp.out")"

@@ -10,7 +10,8 @@
 # store altered on disk, an existing output, a missing store: each a non-zero exit with one
 # clear line, no output file and no temporary file left (the altered chunks asked again
 # after a second); a chunk altered once on the way (seed --corrupt-once) asked again and
-# the download complete; numeric options that are not numbers in range (12x, -1, 0x, 1400abc)
+# the download complete; a chunk lost on the way (seed --lose-once) taken as lost from the
+# order of arrival and asked again; numeric options that are not numbers in range (12x, -1, 0x, 1400abc)
 # refused with one line naming the option. Every process is bounded by timeout and killed on
 # exit.
 set -u
@@ -155,6 +156,22 @@ timeout 60 "$sp" fetch --manifest "$work/store/manifest" --public "$pub" \
 cmp -s "$work/out" "$work/content" || fail "content differs"
 grep -q "^refused 1 chunks that did not verify (1 asked again)$" "$work/stdout" ||
 	fail "$(cat "$work/stdout")"
+rm -f "$work/out"
+stop_seed
+
+begin "a chunk lost on the way: asked again as later ones arrive, well before the end"
+# Chunk 100's datagram is not sent (seed --lose-once). Before the leecher read losses from
+# the order of arrival, it was asked again only after the last chunk came, once the whole
+# transfer had stalled for 300 ms.
+seed "$work/store" 127.0.0.1:0 --lose-once 100
+timeout 60 "$sp" fetch --manifest "$work/store/manifest" --public "$pub" \
+	--peer "127.0.0.1:$port" -o "$work/out" >"$work/stdout" 2>"$work/err" ||
+	fail "fetch: $(cat "$work/err")"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+grep -q "^seed: chunk 100 not sent" "$work/seed.out" || fail "chunk 100 was not lost"
+grep "^asked again: " "$work/stdout"
+grep -Eq "^asked again: [1-9][0-9]* chunks lost on the way" "$work/stdout" ||
+	fail "no chunk taken as lost: $(cat "$work/stdout")"
 rm -f "$work/out"
 stop_seed
 
