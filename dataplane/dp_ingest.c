@@ -183,16 +183,33 @@ static void dp_ingest_send_bytes(
 	s->t_sent = rte_rdtsc();
 }
 
-/* Complete: the sources' peer entries go, the content is handed to the key-ring lcore. */
-static void dp_ingest_complete(struct dp_ingest *ing)
+/*
+ * Complete: each source with an open channel is told so (a HANDSHAKE with source channel 0
+ * closes it, RFC 7574 8.4: it stops sending what it still had queued, end-game copies
+ * included, and frees its channel without waiting for a timeout), the sources' peer entries
+ * go, and the content is handed to the key-ring lcore.
+ */
+static void dp_ingest_complete(struct dp_worker *w, struct dp_ingest *ing)
 {
 	unsigned n = __atomic_load_n(&ing->n_src, __ATOMIC_ACQUIRE);
 
-	for (unsigned k = 0; k < n; k++)
-		if (ing->src[k].p != NULL) {
-			ing->src[k].p->used = false;
-			ing->src[k].p = NULL;
-		}
+	for (unsigned k = 0; k < n; k++) {
+		struct dp_ingest_src *s = &ing->src[k];
+		struct ppspp_builder b;
+		uint8_t d[64];
+		int len;
+
+		if (s->p == NULL)
+			continue;
+		if (s->l.peer_id != 0 && !s->l.closed &&
+			ppspp_builder_init(&b, &s->l.ctx, d, sizeof(d), s->l.peer_id) == 0 &&
+			ppspp_builder_handshake_begin(&b, PPSPP_CHANNEL_CLOSE) == 0 &&
+			ppspp_builder_handshake_end(&b) == 0 &&
+			(len = ppspp_builder_finish(&b)) > 0)
+			dp_ingest_send_bytes(w, s, d, (size_t)len);
+		s->p->used = false;
+		s->p = NULL;
+	}
 	__atomic_store_n(&ing->done, 1, __ATOMIC_RELEASE);
 }
 
@@ -222,7 +239,7 @@ static void dp_ingest_after_input(
 		s->t_progress = rte_rdtsc();
 	}
 	if (ppspp_leecher_done(&s->l)) {
-		dp_ingest_complete(ing);
+		dp_ingest_complete(w, ing);
 		return;
 	}
 	if (s->l.peer_id != 0)

@@ -224,6 +224,16 @@ int tool_seed_main(int argc, char **argv)
 			if (p->ch.state == SEEDER_ST_IDLE)
 				p->used = false;
 		}
+		if (why == SEEDER_R_CLOSED && p->ch.state == SEEDER_ST_CLOSED) {
+			/* The peer is done (RFC 7574 8.4): its slot is free, its count kept. */
+			printf("seed: a peer closed its channel after %llu chunks\n",
+				(unsigned long long)p->ch.chunks_sent);
+			fflush(stdout);
+			served += p->ch.chunks_sent;
+			p->ch.chunks_sent = 0;
+			p->used = false;
+			continue;
+		}
 		while ((k = seeder_output(&p->ch, dgram,
 					  mtu - (esp.on ? PEER_ESP_OVERHEAD : 0),
 					  peer_now_us())) > 0) {

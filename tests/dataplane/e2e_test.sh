@@ -276,6 +276,10 @@ for _ in $(seq 50); do grep -q "^listening on" "$work/seed2.out" && break; sleep
 ingest_wait "$id2" 30
 "$sp" swarm list | grep "^$id2 " | tee "$work/l2"
 grep -q "^$id2 .* open " "$work/l2" || fail "ingested swarm not served"
+# Complete, the ingest closes its channel at the source (RFC 7574 8.4).
+for _ in $(seq 20); do grep -q "^seed: a peer closed its channel after " "$work/seed2.out" && break; sleep 0.1; done
+grep "^seed: a peer closed its channel after " "$work/seed2.out" ||
+	fail "the source's channel was not closed: $(cat "$work/seed2.out")"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" \
 	--peer 10.77.0.1:6778 -o "$work/out2" >/dev/null || fail "fetch of the ingested swarm"
