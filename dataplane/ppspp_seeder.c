@@ -68,11 +68,15 @@ static bool ranges_touch(const struct seeder_ranges *l, uint64_t first, uint64_t
 }
 
 /*
- * Adds r (ends below 2^64 - 1: both lists hold chunk numbers of one swarm), merging what
- * overlaps or abuts it. When the list is full a range that merges with
- * nothing is dropped: both lists only save bandwidth, and forgetting is always safe.
+ * Adds r (ends below 2^64 - 1: the lists hold chunk numbers of one swarm), merging what
+ * overlaps or abuts it. When the list is full a range that merges with nothing is dropped,
+ * or with keep_newest it takes the place of the range that ends lowest when it ends higher
+ * (for what was sent and what the peer holds, where forgetting only costs uncles sent again:
+ * chunks go out in ascending runs, and a full list of old runs, left by a peer that asks
+ * other sources for the chunks between them, made every later chunk go with its whole
+ * uncle path, 7.5 INTEGRITY per chunk from each of two sources instead of 1).
  */
-static void ranges_add(struct seeder_ranges *l, struct ppspp_range r)
+static void ranges_put(struct seeder_ranges *l, struct ppspp_range r, bool keep_newest)
 {
 	unsigned i = 0;
 
@@ -87,8 +91,23 @@ static void ranges_add(struct seeder_ranges *l, struct ppspp_range r)
 		}
 		i++;
 	}
-	if (l->n < SEEDER_KNOWN_MAX)
+	if (l->n < SEEDER_KNOWN_MAX) {
 		l->r[l->n++] = r;
+	} else if (keep_newest) {
+		unsigned low = 0;
+
+		for (i = 1; i < l->n; i++)
+			if (l->r[i].end < l->r[low].end)
+				low = i;
+		if (l->r[low].end < r.end)
+			l->r[low] = r;
+	}
+}
+
+/* What is re-asked and requested: a range that fits nowhere is dropped. */
+static void ranges_add(struct seeder_ranges *l, struct ppspp_range r)
+{
+	ranges_put(l, r, false);
 }
 
 /* ---- input -------------------------------------------------------------------------- */
@@ -189,7 +208,7 @@ static void seeder_acked(struct seeder_channel *ch, struct ppspp_range r)
 		return;
 	if (r.end > last)
 		r.end = last;
-	ranges_add(&ch->acked, r);
+	ranges_put(&ch->acked, r, true);
 }
 
 static void seeder_req_remove(struct seeder_channel *ch, unsigned i)
@@ -507,7 +526,7 @@ int seeder_output(struct seeder_channel *ch, uint8_t *buf, size_t cap, uint64_t 
 			ch->peaks_next = (uint8_t)s->n_peaks;
 		ch->integrity_ahead = false;
 		if (!ranges_touch(&ch->resent, c, c))
-			ranges_add(&ch->sent, (struct ppspp_range){c, c});
+			ranges_put(&ch->sent, (struct ppspp_range){c, c}, true);
 		if (++ch->req[r].start > ch->req[r].end)
 			seeder_req_remove(ch, r);
 		ch->chunks_sent++;

@@ -55,6 +55,8 @@
  *      completes; a chunk 2 datagrams late is not asked again, one 8 late once
  *  17  one burst of 64 datagrams, each from a seeder that knows nothing of the others (whole
  *      uncle paths: more INTEGRITY than the stash holds): every chunk delivered
+ *  18  every other run of 8 chunks asked of one seeder (the others from another source),
+ *      more runs than its lists hold: about one uncle per chunk after a run's first
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -1489,6 +1491,60 @@ static void case_uncle_heavy_burst(void)
 	free(out);
 }
 
+/*
+ * Case 18: a peer that takes every other run of 8 chunks from this seeder (the runs between
+ * come from another source): more runs than the seeder's lists of what it sent hold. Each
+ * chunk after the first of a run needs about one uncle, as from a single source; a seeder
+ * whose list of sent runs stays full of the oldest ones sends every chunk its whole path.
+ */
+static void case_runs_with_gaps(void)
+{
+	const struct manifest *m = &store.m;
+	uint64_t n = store.tree.n_chunks, runs = 0, late_chunks = 0, late_integrity = 0;
+	struct seeder_channel ch;
+	struct ppspp_leecher l;
+	uint8_t req[256], *out = calloc(1, content_len);
+
+	case_no++;
+	if (out == NULL)
+		abort();
+	if (n < 96) {
+		printf("case %u: skipped, %llu chunks make too few runs\n", case_no,
+			(unsigned long long)n);
+		free(out);
+		return;
+	}
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, &l, deliver_into, out, NULL);
+	for (uint64_t first = 0; first + 8 <= n; first += 16, runs++) {
+		uint64_t before = l.stash_added, had = l.n_have;
+
+		CHECK(seeder_input(
+			      &ch, req, request_dgram(req, sizeof(req), &ch, first, first + 7)) ==
+			SEEDER_R_OK);
+		pump(&ch, &l, deliver_into, out, NULL, UINT32_MAX);
+		CHECK(l.n_have == had + 8);
+		if (runs >= SEEDER_KNOWN_MAX + 1) { /* the list of sent runs is full */
+			late_chunks += 8;
+			late_integrity += l.stash_added - before;
+		}
+	}
+	/* The first chunk of a run: up to the tree's height; the 7 others: 3 in all (1, 2, 1,
+	 * 3, 1, 2, 1 within an aligned run of 8, less those the first one sent). */
+	CHECKF(late_integrity <= late_chunks / 8 * (l.v.height + 11),
+		"case %u: %llu INTEGRITY for %llu chunks in runs past the first %u (height %u)",
+		case_no, (unsigned long long)late_integrity, (unsigned long long)late_chunks,
+		SEEDER_KNOWN_MAX + 1, l.v.height);
+	printf("case %u: %llu runs of 8 with gaps: %.2f INTEGRITY per chunk once the seeder's list "
+	       "of sent runs is full\n",
+		case_no, (unsigned long long)runs,
+		late_chunks ? (double)late_integrity / (double)late_chunks : 0.0);
+	ppspp_leecher_fini(&l);
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -1539,6 +1595,7 @@ int main(int argc, char **argv)
 	case_choked_source();
 	case_lost_in_order();
 	case_uncle_heavy_burst();
+	case_runs_with_gaps();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
