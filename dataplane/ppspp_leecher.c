@@ -970,10 +970,15 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 	struct leecher_dup dup[LEECHER_BURST_MAX];
 	struct leecher_ack a = {.buf = ack, .cap = ack_cap};
 	unsigned n_pend = 0, n_dup = 0, delivered = 0;
-	uint64_t stash_from = l->stash_added; /* entries stashed before those not checked yet */
+	/* Entries stashed before those a DATA not checked yet may need: INTEGRITY that came
+	 * alone (too big to go with its DATA, RFC 7574 lets it travel apart) belongs to the
+	 * DATA after it, perhaps in the next burst (l->stash_tail). */
+	uint64_t stash_from = l->stash_tail;
 
 	*ack_len = 0;
 	for (unsigned i = 0; i < n; i++) {
+		unsigned had = n_pend;
+
 		/*
 		 * The uncles of every DATA taken and not yet checked must still be in the stash.
 		 * A datagram adds at most LEECHER_MSGS_MAX entries: when the next one could push
@@ -985,9 +990,11 @@ unsigned ppspp_leecher_input_burst(struct ppspp_leecher *l, struct leecher_rx *r
 		if (n_pend > 0 && l->stash_added - stash_from + LEECHER_MSGS_MAX > LEECHER_STASH) {
 			delivered += leecher_settle(l, rx, pend, n_pend, deliver, ctx, &a);
 			n_pend = 0;
-			stash_from = l->stash_added;
+			stash_from = l->stash_tail;
 		}
 		leecher_take(l, &rx[i], i, pend, &n_pend, dup, &n_dup);
+		if (n_pend > had) /* what came with or before its DATA is the pending DATA's */
+			l->stash_tail = l->stash_added;
 	}
 	delivered += leecher_settle(l, rx, pend, n_pend, deliver, ctx, &a);
 	if (n_dup > 0)

@@ -158,6 +158,7 @@ struct ppspp_leecher {
 	struct leecher_stash_entry stash[LEECHER_STASH];
 	unsigned stash_next;
 	uint64_t stash_added; /* entries ever stashed */
+	uint64_t stash_tail;  /* stash_added before INTEGRITY that came after the last DATA */
 	uint64_t counts[LEECHER_R_COUNT];
 	/* The caller's clock (us) at the datagrams being input: each ACK then carries the
 	 * one-way delay sample (now - the DATA's timestamp) the seeder's LEDBAT needs. 0 = none. */

@@ -71,7 +71,8 @@ static bool ranges_touch(const struct seeder_ranges *l, uint64_t first, uint64_t
  * Adds r (ends below 2^64 - 1: the lists hold chunk numbers of one swarm), merging what
  * overlaps or abuts it. When the list is full a range that merges with nothing is dropped,
  * or with keep_newest it takes the place of the range that ends lowest when it ends higher
- * (for what was sent and what the peer holds, where forgetting only costs uncles sent again:
+ * (for what was sent, asked and held, where forgetting costs uncles sent again or a loss not
+ * seen as one:
  * chunks go out in ascending runs, and a full list of old runs, left by a peer that asks
  * other sources for the chunks between them, made every later chunk go with its whole
  * uncle path, 7.5 INTEGRITY per chunk from each of two sources instead of 1).
@@ -104,7 +105,8 @@ static void ranges_put(struct seeder_ranges *l, struct ppspp_range r, bool keep_
 	}
 }
 
-/* What is re-asked and requested: a range that fits nowhere is dropped. */
+/* What was asked again: a range that fits nowhere is dropped (forgetting one would count
+ * a chunk sent again, perhaps refused, as known). */
 static void ranges_add(struct seeder_ranges *l, struct ppspp_range r)
 {
 	ranges_put(l, r, false);
@@ -171,7 +173,7 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 		/* Lost or refused: LEDBAT's loss response, and nothing is in flight any more. */
 		ledbat_loss(&ch->cc, ch->now_us);
 	}
-	ranges_add(&ch->requested, r);
+	ranges_put(&ch->requested, r, true);
 	/*
 	 * A leecher keeping a window full asks for the chunks after its last request, one
 	 * REQUEST per burst: joined to the queue's last range, a stream of them takes one slot

@@ -69,12 +69,18 @@ void lg_seed_close(struct lg *g)
 	g->seed_acked = NULL;
 }
 
-/* A handshake on seeder s: its new channel; the first after a run ends starts a new run. */
+/*
+ * A handshake on seeder s: its new channel. The first after a run ends starts a new run, and
+ * so does one on a seeder that already has a channel in this run: the ingest was cancelled
+ * (`swarm del`) and started again, and the dead run must not be timed with the new one.
+ */
 static void lg_seed_open_channel(struct lg *g, struct lg_seeder *s)
 {
-	if (!g->seed_running) {
-		for (unsigned k = 0; k < LG_SEEDS_MAX; k++)
+	if (!g->seed_running || s->open) {
+		for (unsigned k = 0; k < LG_SEEDS_MAX; k++) {
 			g->seeds[k].open = false;
+			g->seeds[k].sent = 0;
+		}
 		memset(g->seed_acked, 0, (g->n_chunks + 7) / 8);
 		g->seed_n_acked = 0;
 		g->seed_start_tsc = 0;
@@ -153,8 +159,8 @@ void lg_seed_input(struct lg *g, struct lg_peer *p, const uint8_t *d, size_t len
 					msgs[i].u.handshake.src_channel == s->sch.peer_id;
 		if (!again)
 			lg_seed_open_channel(g, s);
-	} else if (!g->seed_running || !s->open) {
-		return; /* the run is over: late ACKs, a closing handshake */
+	} else if (!s->open) {
+		return; /* no channel of this run: a stray datagram */
 	}
 	seeder_clock(&s->sch, g->now_us);
 	r = seeder_input(&s->sch, d, len);
@@ -162,6 +168,10 @@ void lg_seed_input(struct lg *g, struct lg_peer *p, const uint8_t *d, size_t len
 		g->count[LG_C_SEED_REFUSED]++;
 		return;
 	}
+	/* The run is over: late ACKs; the closing handshake stopped the channel above (what it
+	 * still had queued, end-game copies, is not sent). */
+	if (!g->seed_running)
+		return;
 	if (g->seed_start_tsc == 0 && s->sch.n_req > 0)
 		g->seed_start_tsc = g->now_tsc;
 	/* The ACKs (the seeder keeps only a few ranges of them): each chunk counted once. */

@@ -57,6 +57,8 @@
  *      uncle paths: more INTEGRITY than the stash holds): every chunk delivered
  *  18  every other run of 8 chunks asked of one seeder (the others from another source),
  *      more runs than its lists hold: about one uncle per chunk after a run's first
+ *  19  a chunk's INTEGRITY alone in the datagram before its DATA, a part boundary of the
+ *      burst between them, datagrams with 38 INTEGRITY each after: still verified
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -1545,6 +1547,159 @@ static void case_runs_with_gaps(void)
 	free(out);
 }
 
+static bool bit_is_set(const uint64_t *m, uint64_t i)
+{
+	return (m[i / 64] >> (i % 64)) & 1;
+}
+
+enum { LEECHER_ID_19 = 0xa }; /* the leecher's channel, where the seeders' datagrams go */
+
+/*
+ * Case 19 helpers: seeder datagrams rebuilt with `fill` extra INTEGRITY messages (right
+ * hashes of nodes nobody needs here, as a foreign seeder may send) after their own.
+ */
+static size_t rebuild_n(const struct seeder_channel *ch, uint8_t in[][9000], const size_t *len,
+	unsigned n_in, unsigned fill, bool data, uint8_t *out, size_t cap)
+{
+	struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+	struct ppspp_decode_result res;
+	struct ppspp_builder b;
+	uint64_t leaves = store.tree.n_chunks;
+	int n = 0;
+
+	CHECK(ppspp_builder_init(&b, &ch->ctx, out, cap, LEECHER_ID_19) == 0);
+	for (unsigned d = 0; d < n_in; d++) {
+		n = ppspp_datagram_decode(&ch->ctx, in[d], len[d], msgs, SEEDER_MSGS_MAX, &res);
+		CHECK(n > 0);
+		for (int i = 0; i < n; i++)
+			if (msgs[i].type == PPSPP_MSG_INTEGRITY)
+				CHECK(ppspp_builder_append_integrity(&b, msgs[i].u.integrity.range,
+					      msgs[i].u.integrity.hash) == 0);
+	}
+	for (unsigned k = 0; k < fill; k++) { /* leaves from the end of the swarm */
+		uint64_t c = leaves - 1 - k % leaves;
+
+		CHECK(ppspp_builder_append_integrity(&b, (struct ppspp_range){c, c},
+			      merkle_tree_node(&store.tree, merkle_bin(0, c))) == 0);
+	}
+	for (int i = 0; i < n && data; i++) /* the last datagram's DATA */
+		if (msgs[i].type == PPSPP_MSG_DATA)
+			CHECK(ppspp_builder_append_data(&b, msgs[i].u.data.range, 0,
+				      msgs[i].u.data.payload, msgs[i].u.data.payload_len) == 0);
+	return (size_t)ppspp_builder_finish(&b);
+}
+
+static size_t rebuild(const struct seeder_channel *ch, uint8_t in[][9000], const size_t *len,
+	unsigned fill, uint8_t *out, size_t cap)
+{
+	return rebuild_n(ch, in, len, 1, fill, true, out, cap);
+}
+
+/* The datagrams a fresh seeder channel sends for chunk c alone (its whole uncle path), at
+ * most 3 (with a small cap the peaks and the uncles go first, alone); their count. */
+static unsigned fresh_dgrams(struct ppspp_leecher *l, uint64_t c, size_t cap,
+	struct seeder_channel *ch, uint8_t out[3][9000], size_t len[3])
+{
+	uint8_t hs[2048], req[256], tmp[9000];
+	unsigned k = 0;
+	int n;
+
+	seeder_channel_init(ch, &store, SEEDER_ID);
+	n = ppspp_leecher_handshake(l, hs, sizeof(hs));
+	CHECK(n > 0 && seeder_input(ch, hs, (size_t)n) == SEEDER_R_OK);
+	CHECK(seeder_input(ch, req, request_dgram(req, sizeof(req), ch, c, c)) == SEEDER_R_OK);
+	while (k < 3 && (n = seeder_output(ch, tmp, cap, 0)) > 0) {
+		struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+		struct ppspp_decode_result res;
+		int m = ppspp_datagram_decode(
+			&ch->ctx, tmp, (size_t)n, msgs, SEEDER_MSGS_MAX, &res);
+		bool hs_reply = m > 0 && msgs[0].type == PPSPP_MSG_HANDSHAKE;
+
+		if (hs_reply)
+			continue; /* the handshake's answer: the leecher has its channel already */
+		memcpy(out[k], tmp, (size_t)n);
+		len[k++] = (size_t)n;
+		if (ch->data_len > 0)
+			break;
+	}
+	return k;
+}
+
+/*
+ * Case 19: a burst checked in parts (case 17), where the part boundary falls between a
+ * chunk's INTEGRITY, sent alone in the datagram before (too big to go with it), and its
+ * DATA; then datagrams with many INTEGRITY each come before that DATA is checked. Its
+ * uncles must still be in the stash.
+ */
+static void case_integrity_alone(void)
+{
+	const struct manifest *m = &store.m;
+	uint64_t n = store.tree.n_chunks, x;
+	static uint8_t dg[LEECHER_BURST_MAX][9000];
+	struct leecher_rx rx[LEECHER_BURST_MAX];
+	static uint8_t two[3][9000];
+	uint8_t hs[2048], ack[8192], *out = calloc(1, content_len);
+	struct seeder_channel ch;
+	struct ppspp_leecher l;
+	size_t len2[3], ack_len;
+	unsigned k = 0, got, entries = 0, nd;
+
+	case_no++;
+	if (out == NULL)
+		abort();
+	if (n < 64 || m->chunk_size > 1024) {
+		printf("case %u: skipped (%llu chunks of %u)\n", case_no, (unsigned long long)n,
+			m->chunk_size);
+		free(out);
+		return;
+	}
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xa,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	{
+		int hl = ppspp_leecher_handshake(&l, hs, sizeof(hs));
+
+		CHECK(hl > 0 && seeder_input(&ch, hs, (size_t)hl) == SEEDER_R_OK);
+		pump(&ch, &l, deliver_into, out, NULL, 1);
+	}
+	/* 1. Chunks with their paths and 10 more entries each, until 133-192 entries are in. */
+	for (uint64_t c = 0; entries <= 140; c++) {
+		CHECK(fresh_dgrams(&l, c, sizeof(two[0]), &ch, two, len2) == 1);
+		rx[k].len = rebuild(&ch, two, len2, 10, dg[k], sizeof(dg[k]));
+		rx[k].buf = dg[k];
+		k++;
+		entries += 10 + l.v.height + 1;
+	}
+	/* 2. Chunk x's INTEGRITY alone (its path, then 50 more), then its DATA alone. */
+	x = n - 2;
+	nd = fresh_dgrams(&l, x, m->chunk_size + 60, &ch, two, len2);
+	CHECK(nd >= 2 && ch.data_len > 0);
+	rx[k].len = rebuild_n(&ch, two, len2, nd - 1, 50, false, dg[k], sizeof(dg[k]));
+	rx[k].buf = dg[k];
+	k++;
+	rx[k].len = rebuild_n(&ch, &two[nd - 1], &len2[nd - 1], 1, 0, true, dg[k], sizeof(dg[k]));
+	rx[k].buf = dg[k];
+	k++;
+	/* 3. Six chunks with 38 entries each. */
+	for (uint64_t c = 20; c < 26; c++) {
+		CHECK(fresh_dgrams(&l, c, sizeof(two[0]), &ch, two, len2) == 1);
+		rx[k].len = rebuild(&ch, two, len2, 38 - (l.v.height + 1), dg[k], sizeof(dg[k]));
+		rx[k].buf = dg[k];
+		k++;
+	}
+	got = ppspp_leecher_input_burst(&l, rx, k, deliver_into, out, ack, sizeof(ack), &ack_len);
+	CHECKF(l.counts[LEECHER_R_MISSING_UNCLES] == 0 && bit_is_set(l.have, x),
+		"case %u: chunk %llu, its INTEGRITY alone before a part boundary: %llu without "
+		"uncles, %u of %u datagrams delivered",
+		case_no, (unsigned long long)x,
+		(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES], got, k);
+	printf("case %u: INTEGRITY alone before its DATA across a part boundary: %u chunks "
+	       "delivered, %llu stashed\n",
+		case_no, got, (unsigned long long)l.stash_added);
+	ppspp_leecher_fini(&l);
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -1596,6 +1751,7 @@ int main(int argc, char **argv)
 	case_lost_in_order();
 	case_uncle_heavy_burst();
 	case_runs_with_gaps();
+	case_integrity_alone();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
