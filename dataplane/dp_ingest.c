@@ -195,17 +195,12 @@ static void dp_ingest_complete(struct dp_worker *w, struct dp_ingest *ing)
 
 	for (unsigned k = 0; k < n; k++) {
 		struct dp_ingest_src *s = &ing->src[k];
-		struct ppspp_builder b;
 		uint8_t d[64];
 		int len;
 
 		if (s->p == NULL)
 			continue;
-		if (s->l.peer_id != 0 && !s->l.closed &&
-			ppspp_builder_init(&b, &s->l.ctx, d, sizeof(d), s->l.peer_id) == 0 &&
-			ppspp_builder_handshake_begin(&b, PPSPP_CHANNEL_CLOSE) == 0 &&
-			ppspp_builder_handshake_end(&b) == 0 &&
-			(len = ppspp_builder_finish(&b)) > 0)
+		if ((len = ppspp_leecher_close(&s->l, d, sizeof(d))) > 0)
 			dp_ingest_send_bytes(w, s, d, (size_t)len);
 		s->p->used = false;
 		s->p = NULL;
@@ -216,9 +211,9 @@ static void dp_ingest_complete(struct dp_worker *w, struct dp_ingest *ing)
 /*
  * Source s is asked for more while its window has room, or sent the CANCELs of chunks that
  * arrived from another source (the end game) at once, so it does not spend its bandwidth on
- * them, or asked at once for chunks it lost on the way (a hole holds what is servable). t_req moves
- * only when something was asked for: neither an empty ask nor a CANCEL must hold off the timeout of
- * what is still in flight.
+ * them, or asked at once for chunks it lost on the way (a hole holds what is servable).
+ * t_req moves only when something was asked for: neither an empty ask nor a CANCEL must hold
+ * off the timeout of what is still in flight.
  */
 static void dp_ingest_ask(
 	struct dp_worker *w, struct dp_ingest *ing, struct dp_ingest_src *s, uint64_t now)

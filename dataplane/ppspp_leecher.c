@@ -269,6 +269,21 @@ int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap)
 	return rc != 0 ? rc : ppspp_builder_finish(&b);
 }
 
+int ppspp_leecher_close(const struct ppspp_leecher *l, uint8_t *buf, size_t cap)
+{
+	struct ppspp_builder b;
+	int rc;
+
+	if (l->peer_id == 0 || l->closed)
+		return 0;
+	rc = ppspp_builder_init(&b, &l->ctx, buf, cap, l->peer_id);
+	if (rc == 0)
+		rc = ppspp_builder_handshake_begin(&b, PPSPP_CHANNEL_CLOSE);
+	if (rc == 0)
+		rc = ppspp_builder_handshake_end(&b);
+	return rc != 0 ? rc : ppspp_builder_finish(&b);
+}
+
 typedef int (*leecher_append_fn)(struct ppspp_builder *b, struct ppspp_range r);
 
 static bool leecher_log_full(const struct ppspp_leecher *l)
@@ -567,12 +582,9 @@ void ppspp_leecher_timeout(struct ppspp_leecher *l)
 	l->req_tail = l->req_head; /* nothing logged is in flight any more */
 }
 
-/*
- * Chunk c, in flight here, will not come (lost, or it came without the uncles to check it):
- * askable again at once, here first (the scan goes back to it). In flight on another channel
- * too (the end game), it stays asked there.
- */
-static void leecher_lost(struct ppspp_leecher *l, uint64_t c)
+/* Chunk c, in flight here, is not any more; still asked where it is in flight on another
+ * channel too (the end game). */
+static void leecher_unask(struct ppspp_leecher *l, uint64_t c)
 {
 	uint64_t o = leecher_inflight_elsewhere(l, c / 64);
 
@@ -580,6 +592,15 @@ static void leecher_lost(struct ppspp_leecher *l, uint64_t c)
 	l->n_inflight--;
 	if (!bit_get(&o, c % 64))
 		bit_clear(l->asked, c);
+}
+
+/*
+ * Chunk c, in flight here, will not come (lost, or it came without the uncles to check it):
+ * askable again at once, here first (the scan goes back to it).
+ */
+static void leecher_lost(struct ppspp_leecher *l, uint64_t c)
+{
+	leecher_unask(l, c);
 	bit_set(l->relost, c);
 	if (c < l->next_scan)
 		l->next_scan = c;
@@ -912,17 +933,10 @@ static unsigned leecher_settle(struct ppspp_leecher *l, struct leecher_rx *rx,
 					bit_set(l->refused, p->chunk);
 					l->n_refused++;
 				}
-				if (bit_get(l->inflight, p->chunk)) {
-					uint64_t o = leecher_inflight_elsewhere(l, p->chunk / 64);
-
-					bit_clear(l->inflight, p->chunk);
-					l->n_inflight--;
-					/* Unless in flight elsewhere too (the end game). */
-					if (!bit_get(&o, p->chunk % 64))
-						bit_clear(l->asked, p->chunk);
-				}
-				if (mine)
+				if (mine) {
+					leecher_unask(l, p->chunk);
 					leecher_passed(l, p->chunk);
+				}
 			}
 			continue;
 		}

@@ -190,6 +190,13 @@ bool ppspp_leecher_done(const struct ppspp_leecher *l);
 int ppspp_leecher_handshake(struct ppspp_leecher *l, uint8_t *buf, size_t cap);
 
 /*
+ * The channel closed at the seeder's end (a HANDSHAKE with source channel 0, RFC 7574 8.4):
+ * done, it stops sending what it still had queued. Length, 0 when there is no open channel,
+ * or a negative errno.
+ */
+int ppspp_leecher_close(const struct ppspp_leecher *l, uint8_t *buf, size_t cap);
+
+/*
  * REQUESTs for chunks the seeder announced (HAVE) and neither held nor in flight, in order,
  * until `window` chunks are in flight or the datagram is full. With several channels, when
  * none is left and the chunks not held number at most `window` (the end game), also for

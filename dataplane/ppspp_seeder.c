@@ -72,10 +72,9 @@ static bool ranges_touch(const struct seeder_ranges *l, uint64_t first, uint64_t
  * overlaps or abuts it. When the list is full a range that merges with nothing is dropped,
  * or with keep_newest it takes the place of the range that ends lowest when it ends higher
  * (for what was sent, asked and held, where forgetting costs uncles sent again or a loss not
- * seen as one:
- * chunks go out in ascending runs, and a full list of old runs, left by a peer that asks
- * other sources for the chunks between them, made every later chunk go with its whole
- * uncle path, 7.5 INTEGRITY per chunk from each of two sources instead of 1).
+ * seen as one: chunks go out in ascending runs, and a full list of old runs, left by a peer that
+ * asks other sources for the chunks between them, made every later chunk go with its whole uncle
+ * path, 7.5 INTEGRITY per chunk from each of two sources instead of 1).
  */
 static void ranges_put(struct seeder_ranges *l, struct ppspp_range r, bool keep_newest)
 {
@@ -103,13 +102,6 @@ static void ranges_put(struct seeder_ranges *l, struct ppspp_range r, bool keep_
 		if (l->r[low].end < r.end)
 			l->r[low] = r;
 	}
-}
-
-/* What was asked again: a range that fits nowhere is dropped (forgetting one would count
- * a chunk sent again, perhaps refused, as known). */
-static void ranges_add(struct seeder_ranges *l, struct ppspp_range r)
-{
-	ranges_put(l, r, false);
 }
 
 /* ---- input -------------------------------------------------------------------------- */
@@ -169,7 +161,9 @@ static void seeder_request(struct seeder_channel *ch, struct ppspp_range r)
 		/* What is asked again may have been refused (a chunk that failed the peer's
 		 * Merkle check is asked again and fails again): sending it again must not make
 		 * its hash count as known, or the chunks beside it never get their uncles. */
-		ranges_add(&ch->resent, r);
+		/* When full, dropped: forgetting one would count a chunk sent again (perhaps
+		 * refused) as known. */
+		ranges_put(&ch->resent, r, false);
 		/* Lost or refused: LEDBAT's loss response, and nothing is in flight any more. */
 		ledbat_loss(&ch->cc, ch->now_us);
 	}

@@ -376,15 +376,8 @@ int tool_fetch_main(int argc, char **argv)
 	if (tty)
 		fputc('\n', stderr);
 	/* Tell the seeder we are done: a handshake with source channel 0 closes the channel. */
-	{
-		struct ppspp_builder b;
-
-		if (ppspp_builder_init(&b, &l.ctx, out, sizeof(out), l.peer_id) == 0 &&
-		    ppspp_builder_handshake_begin(&b, PPSPP_CHANNEL_CLOSE) == 0 &&
-		    ppspp_builder_handshake_end(&b) == 0)
-			fetch_send(fd, &esp, &e, out, ppspp_builder_finish(&b),
-				   peer_addr_port(&local), ppspp_port);
-	}
+	if ((n = ppspp_leecher_close(&l, out, sizeof(out))) > 0)
+		fetch_send(fd, &esp, &e, out, n, peer_addr_port(&local), ppspp_port);
 	if (fsync(fo.fd) != 0 || renameat2(AT_FDCWD, tmp, AT_FDCWD, out_path,
 					     RENAME_NOREPLACE) != 0) {
 		tool_err("cannot put %s in place: %s", out_path, strerror(errno));
