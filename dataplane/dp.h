@@ -141,6 +141,17 @@ enum dp_role {
 	DP_ROLE_INGEST,	    /* the source of an ingest: its datagrams go to swarm->ingest */
 };
 
+/*
+ * An ingest source's entry keeps the datagram that closes the source's channel (RFC 7574 8.4),
+ * made by the ingest's owner once the channel is open: a worker can still send it after the
+ * ingest, and the leecher that knew the channel, is gone (cancelled: dp_ingest_close_gone).
+ */
+struct dp_ingest_close {
+	uint32_t chan; /* the source's channel the datagram closes; 0: none */
+	uint8_t len;   /* 0: nothing to send (not open yet, closed by the source, or sent) */
+	uint8_t dgram[16];
+};
+
 struct dp_peer {
 	uint8_t addr[16];    /* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
 	uint16_t port;	     /* the peer's PPSPP (inner) UDP port */
@@ -160,7 +171,10 @@ struct dp_peer {
 	uint64_t tokens, refill_us;    /* the peer's rate limit bucket (bytes) */
 	uint64_t rate;		       /* a peer policy's rate, bytes/s; 0 = cfg->peer_rate */
 	struct rte_ether_addr mac;     /* replies go back to the MAC the peer's packets came from */
-	struct seeder_channel ch;
+	union {
+		struct seeder_channel ch;   /* role SEEDER */
+		struct dp_ingest_close ing; /* role INGEST */
+	};
 };
 
 /* A peer policy as the value of the policy hash (KR_PEER_POLICY): flags and a rate. */
@@ -308,6 +322,7 @@ struct dp_worker {
 	unsigned n_ing_rx;
 	uint64_t chunks_ingested;
 	uint64_t ingest_lost; /* chunks an ingest took as lost on the way and asked again */
+	uint64_t ingest_closed; /* channels of cancelled ingests closed at their source */
 } __rte_cache_aligned;
 
 extern volatile bool dp_stop;
@@ -346,6 +361,8 @@ bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
 	const uint8_t *dgram, size_t len);
 /* dp_ingest.c: p, an ingest source's entry, belongs to no live ingest (it was cancelled). */
 bool dp_ingest_source_gone(struct dp_worker *w, const struct dp_peer *p);
+/* dp_ingest.c: the channel at p, the source of an ingest that is gone, closed (once). */
+void dp_ingest_close_gone(struct dp_worker *w, struct dp_peer *p);
 /* dp_ingest.c: the kept datagrams verified in one multi-buffer pass; acks, requests. */
 void dp_ingest_flush(struct dp_worker *w);
 /* dp_ingest.c: timers of the ingests this worker runs (or claims); once a millisecond. */

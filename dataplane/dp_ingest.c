@@ -98,7 +98,10 @@ bool dp_ingest_input(struct dp_worker *w, struct dp_peer *p, struct rte_mbuf *m,
 	struct dp_ingest *ing = dp_ingest_of(w, p, &k);
 
 	if (ing == NULL) {
-		p->used = false; /* the ingest was cancelled or finished */
+		/* The ingest was cancelled (a complete one frees its entries): its source, still
+		 * sending, is told the channel is closed, and its entry goes. */
+		dp_ingest_close_gone(w, p);
+		p->used = false;
 		w->drops[DP_DROP_SWARM_GONE]++;
 		return false;
 	}
@@ -160,27 +163,60 @@ static bool dp_ingest_send(
 	return true;
 }
 
-static void dp_ingest_send_bytes(
-	struct dp_worker *w, struct dp_ingest_src *s, const uint8_t *buf, size_t len)
+/* One datagram of buf to p (sealed under its SA when p's mode asks for one). True if sent. */
+static bool dp_ingest_peer_send(
+	struct dp_worker *w, const struct dp_peer *p, const uint8_t *buf, size_t len)
 {
-	struct dp_peer *p = s->p;
 	struct dp_sa *sa = NULL;
 	struct rte_mbuf *m;
 	uint32_t cap;
 	uint8_t *d;
 
 	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
-		return;
+		return false;
 	m = dp_dgram_begin(w, p, sa != NULL, &d, &cap);
 	if (m == NULL)
-		return;
+		return false;
 	if (len > cap) {
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	memcpy(d, buf, len);
 	dp_dgram_finish(w, p, sa, m, (uint32_t)len);
-	s->t_sent = rte_rdtsc();
+	return true;
+}
+
+static void dp_ingest_send_bytes(
+	struct dp_worker *w, struct dp_ingest_src *s, const uint8_t *buf, size_t len)
+{
+	if (dp_ingest_peer_send(w, s->p, buf, len))
+		s->t_sent = rte_rdtsc();
+}
+
+/*
+ * The closing datagram of source s's channel, kept in its peer entry up to date: made once the
+ * source's handshake has given its channel (again after a new one), none once the source has
+ * closed the channel itself. The owner calls it every tick.
+ */
+static void dp_ingest_keep_close(struct dp_ingest_src *s)
+{
+	struct dp_ingest_close *c = &s->p->ing;
+	int n;
+
+	if (s->l.closed) {
+		c->len = 0;
+	} else if (c->chan != s->l.peer_id) {
+		n = ppspp_leecher_close(&s->l, c->dgram, sizeof(c->dgram));
+		c->len = n > 0 ? (uint8_t)n : 0;
+		c->chan = s->l.peer_id;
+	}
+}
+
+void dp_ingest_close_gone(struct dp_worker *w, struct dp_peer *p)
+{
+	if (p->ing.len > 0 && dp_ingest_peer_send(w, p, p->ing.dgram, p->ing.len))
+		w->ingest_closed++;
+	p->ing.len = 0;
 }
 
 /*
@@ -339,8 +375,10 @@ static void dp_ingest_run(
 		/* The entry of an earlier ingest from this source that was cancelled while the
 		 * source was silent (so nothing released it) is taken over. */
 		if (p != NULL && !fresh && p->role == DP_ROLE_INGEST &&
-			dp_ingest_of(w, p, &k) == NULL)
+			dp_ingest_of(w, p, &k) == NULL) {
+			dp_ingest_close_gone(w, p); /* the old channel, before a new one */
 			fresh = true;
+		}
 		if (p == NULL || !fresh)
 			return; /* no room, or that address and port talk to us as a peer: later */
 		p->role = DP_ROLE_INGEST;
@@ -362,6 +400,7 @@ static void dp_ingest_run(
 	}
 	if (s->t_open == 0)
 		s->t_open = now;
+	dp_ingest_keep_close(s);
 	/* A source that has announced nothing a second after its handshake may never send HAVE
 	 * (RFC 7574 does not require it): everything is asked for. */
 	if (!s->l.have_seen && now - s->t_open > hz)

@@ -114,6 +114,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		} more[] = {
 			{"chunks_ingested", offsetof(struct dp_worker, chunks_ingested)},
 			{"ingest_lost", offsetof(struct dp_worker, ingest_lost)},
+			{"ingest_closed", offsetof(struct dp_worker, ingest_closed)},
 			{"peers_timed_out", offsetof(struct dp_worker, peers_timed_out)},
 			{"keepalives_sent", offsetof(struct dp_worker, keepalives_sent)},
 			{"rate_held", offsetof(struct dp_worker, rate_held)},
@@ -170,6 +171,8 @@ static void dp_summary(void)
 			{"chunks ingested", offsetof(struct dp_worker, chunks_ingested)},
 			{"chunks lost on the way to an ingest, asked again",
 				offsetof(struct dp_worker, ingest_lost)},
+			{"channels of cancelled ingests closed at their source",
+				offsetof(struct dp_worker, ingest_closed)},
 			{"peers timed out", offsetof(struct dp_worker, peers_timed_out)},
 			{"keep-alives sent", offsetof(struct dp_worker, keepalives_sent)},
 			{"held by rate limits", offsetof(struct dp_worker, rate_held)},

@@ -645,10 +645,11 @@ void dp_ppspp_sweep(struct dp_worker *w)
 		}
 		if (p->role == DP_ROLE_INGEST) {
 			/* A source of an ingest cancelled while it was silent: nothing else would
-			 * free its entry (its next datagram would). */
-			if (dp_ingest_source_gone(w, p))
+			 * close its channel and free its entry (its next datagram would). */
+			if (dp_ingest_source_gone(w, p)) {
+				dp_ingest_close_gone(w, p);
 				dp_peer_release(w, i);
-			else
+			} else
 				sources++;
 			continue;
 		}

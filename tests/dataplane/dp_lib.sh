@@ -41,3 +41,13 @@ ingest_wait() {
 	done
 	return 1
 }
+
+# seed_closed OUT: `superpeer seed`, its output in OUT, reports (within 2 s) that a peer
+# closed its channel (RFC 7574 8.4).
+seed_closed() {
+	for _ in $(seq 20); do
+		grep -q "^seed: a peer closed its channel after " "$1" && break
+		sleep 0.1
+	done
+	grep "^seed: a peer closed its channel after " "$1"
+}

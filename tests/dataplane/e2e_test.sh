@@ -20,11 +20,12 @@
 # `superpeer verify` checks it, byte-identical to `superpeer pack`'s store, and it is served
 # again from there); the forged chunks are never stored, are counted against
 # that peer and reported (`superpeer monitor`), asked again of it after 1 s, 2 s ... (no other
-# source has them), and the ingest is cancelled; a new ingest from the same source then
+# source has them), and the ingest is cancelled (its silent source's channel closed); a new
+# ingest from the same source then
 # completes, a chunk it sends altered once asked again; an ingest from two sources at once, one of them forging,
 # completes with the forged chunks from the other; an ingest is served while it arrives (its source paused
-# part-way: a fetch gets exactly the chunks in, then the rest once it goes on); `superpeer
-# stats`.
+# part-way: a fetch gets exactly the chunks in, then the rest once it goes on); an ingest
+# cancelled while its source streams closes the source's channel; `superpeer stats`.
 # Last, with room for one channel, a peer rate limit and short timers: a second peer is
 # choked, then let in when the first goes silent and is dropped; keep-alives go out.
 # Every process runs under timeout (--foreground where the test signals it: a plain timeout
@@ -277,8 +278,7 @@ ingest_wait "$id2" 30
 "$sp" swarm list | grep "^$id2 " | tee "$work/l2"
 grep -q "^$id2 .* open " "$work/l2" || fail "ingested swarm not served"
 # Complete, the ingest closes its channel at the source (RFC 7574 8.4).
-for _ in $(seq 20); do grep -q "^seed: a peer closed its channel after " "$work/seed2.out" && break; sleep 0.1; done
-grep "^seed: a peer closed its channel after " "$work/seed2.out" ||
+seed_closed "$work/seed2.out" ||
 	fail "the source's channel was not closed: $(cat "$work/seed2.out")"
 kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" \
@@ -339,18 +339,26 @@ wait "$mon_pid"
 grep -q "^alarm bad-chunk peer 10.77.0.2 " "$work/monitor" ||
 	fail "no alarm reported: $(cat "$work/monitor")"
 grep "^alarm bad-chunk" "$work/monitor" | tail -1
-# The source falls silent before the ingest is cancelled, so no datagram of it arrives after.
-kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+# The source falls silent (stopped) before the ingest is cancelled, so no datagram of it
+# arrives after.
+kill -STOP "$seed_pid"
 sleep 0.5
 "$sp" stats | grep -Eq "^ +ingest_sources +1$" ||
 	fail "the source's entry not counted: $("$sp" stats | grep ingest_sources)"
 "$sp" swarm del "$id3" || fail "swarm del of an ingest"
 "$sp" swarm list | grep -q "^$id3 " && fail "cancelled ingest still listed"
-# Its silent source's entry is freed by the next sweep (once a second), not left for good.
+# Its silent source's entry is freed by the next sweep (once a second), not left for good,
+# and its channel there closed (RFC 7574 8.4): the source reads that once it goes on.
 sleep 1.5
 # (superpeer stats leaves zero counters out)
 "$sp" stats | grep -E "^ +ingest_sources +[1-9]" &&
 	fail "the cancelled ingest's source entry left"
+kill -CONT "$seed_pid"
+seed_closed "$work/seed3.out" ||
+	fail "the silent source's channel was not closed: $(cat "$work/seed3.out")"
+"$sp" stats | grep -Eq "^ +ingest_closed +1$" ||
+	fail "ingest_closed: $("$sp" stats | grep ingest_closed)"
+kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 
 begin "after a cancelled ingest, a new one from the same (silent until asked) source completes, a chunk altered once on the way asked again"
 for c in 5 700; do
@@ -424,6 +432,9 @@ echo "bad chunks reported: ${bad:-none}"
 begin "serving while ingesting: chunks in are fetched while the source is paused, the rest as they come"
 head -c $((8 << 20)) /dev/urandom >"$work/content4"
 id4=$("$sp" pack --key "$work/key/provider.key" -o "$work/store4" "$work/content4" | tail -1)
+# The same content packed in 512-byte chunks: another swarm, for a cancel while it streams.
+id4b=$("$sp" pack --key "$work/key/provider.key" --chunk-size 512 -o "$work/store4b" \
+	"$work/content4" | tail -1)
 # The source's uplink held to 24 Mbit/s so the ingest of 8 MiB takes ~3 s: time to pause
 # the source part-way (a kernel without the tbf qdisc cannot run this case).
 if ! ip netns exec "$ns" tc qdisc add dev "$vb" root tbf rate 24mbit burst 64kb latency 200ms \
@@ -501,6 +512,28 @@ else
 	"$sp" verify --public "$pub" "$work/saved4" >/dev/null &&
 		cmp -s "$work/saved4/chunks" "$work/content4" ||
 		fail "the store ingest --save wrote does not verify"
+	kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
+
+	# Cancelled while its source streams (still held to 24 Mbit/s): the source is told at
+	# its next datagram that the channel is closed, and stops sending.
+	ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" \
+		--listen 10.77.0.2:7103 "$work/store4b" >"$work/seed4b.out" 2>&1 &
+	seed_pid=$!
+	for _ in $(seq 50); do grep -q "^listening on" "$work/seed4b.out" && break; sleep 0.1; done
+	"$sp" swarm ingest "$work/store4b/manifest" --public "$pub" --from 10.77.0.2:7103 --open ||
+		fail "swarm ingest"
+	for _ in $(seq 100); do
+		[ "$("$sp" swarm list | sed -n "s/^$id4b .* ingesting \([0-9]*\) of .*/\1/p")" \
+			-ge 1024 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	"$sp" swarm list | grep "^$id4b " | grep -q " ingesting " ||
+		fail "not ingesting: $("$sp" swarm list)"
+	"$sp" swarm del "$id4b" || fail "swarm del of an ingest"
+	seed_closed "$work/seed4b.out" ||
+		fail "the streaming source's channel was not closed: $(cat "$work/seed4b.out")"
+	"$sp" stats | grep -Eq "^ +ingest_closed +2$" ||
+		fail "ingest_closed: $("$sp" stats | grep ingest_closed)"
 	kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null
 	ip netns exec "$ns" tc qdisc del dev "$vb" root
 fi
