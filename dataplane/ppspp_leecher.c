@@ -520,12 +520,12 @@ uint64_t ppspp_leecher_retry(struct ppspp_leecher *l, uint64_t now, uint64_t per
 {
 	uint64_t n;
 
-	if (l->counts[LEECHER_R_BAD_CHUNK] != l->retry_bad) {
+	if (l->refusals != l->retry_bad) {
 		/* Bad again after a forgiveness: this source waits twice as long next time. */
 		if (l->retry_forgiven && l->retry_shift < LEECHER_RETRY_SHIFT_MAX)
 			l->retry_shift++;
 		l->retry_forgiven = false;
-		l->retry_bad = l->counts[LEECHER_R_BAD_CHUNK];
+		l->retry_bad = l->refusals;
 		l->retry_last_bad = now;
 		if (!l->retry_armed) {
 			l->retry_armed = true;
@@ -605,6 +605,16 @@ static void leecher_lost(struct ppspp_leecher *l, uint64_t c)
 	if (c < l->next_scan)
 		l->next_scan = c;
 	l->reask_due = true;
+}
+
+/* Chunk c's copy from this seeder refused: not asked of it again until forgiven. */
+static void leecher_refuse(struct ppspp_leecher *l, uint64_t c)
+{
+	if (!bit_get(l->refused, c)) {
+		bit_set(l->refused, c);
+		l->n_refused++;
+	}
+	l->refusals++;
 }
 
 /* Chunk c is asked in a record after the t-th: asked again since that one. */
@@ -918,21 +928,31 @@ static unsigned leecher_settle(struct ppspp_leecher *l, struct leecher_rx *rx,
 
 		if (r != LEECHER_R_OK) {
 			leecher_note(l, &rx[p->rx], r);
-			/* Without the uncles a lost datagram carried it cannot be checked: asked
+			/*
+			 * Without the uncles a lost datagram carried it cannot be checked: asked
 			 * again at once (the seeder then sends whole paths again), not left in
-			 * flight until the channel times out. */
+			 * flight until the channel times out. Without them again when asked
+			 * again, the seeder is not sending them: refused as a bad copy is, so
+			 * a seeder that omits them is asked on the backoff, not every round trip.
+			 */
 			if (r == LEECHER_R_MISSING_UNCLES && mine) {
+				bool again = bit_get(l->relost, p->chunk);
+
 				leecher_passed(l, p->chunk);
-				if (bit_get(l->inflight, p->chunk))
-					leecher_lost(l, p->chunk);
+				if (bit_get(l->inflight, p->chunk)) {
+					if (again) {
+						leecher_refuse(l, p->chunk);
+						leecher_unask(l, p->chunk);
+						l->uncles_refused++;
+					} else {
+						leecher_lost(l, p->chunk);
+					}
+				}
 			}
 			/* A seeder whose copy of the chunk is bad is not asked for it again, and
 			 * it is not in flight here any more: askable at once of another channel. */
 			if (r == LEECHER_R_BAD_CHUNK) {
-				if (!bit_get(l->refused, p->chunk)) {
-					bit_set(l->refused, p->chunk);
-					l->n_refused++;
-				}
+				leecher_refuse(l, p->chunk);
 				if (mine) {
 					leecher_unask(l, p->chunk);
 					leecher_passed(l, p->chunk);

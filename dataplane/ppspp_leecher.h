@@ -6,9 +6,10 @@
  * signed manifest: peaks are checked against the root, each chunk against its uncles. Only
  * chunks the seeder announced with HAVE are asked for (RFC 7574 3.2), so a seeder that is
  * itself still receiving the content (the data plane serving an ingest) is followed. A chunk
- * that fails verification is not asked again of the seeder that sent it while another source
- * can serve it; when none can, it is asked again on a per-channel exponential backoff
- * (ppspp_leecher_retry), so a one-off corruption costs a second and a forger a few requests.
+ * that fails verification (or comes without the uncles to check it when asked again) is not
+ * asked again of the seeder that sent it while another source can serve it; when none can,
+ * it is asked again on a per-channel exponential backoff (ppspp_leecher_retry), so a one-off
+ * corruption costs a second and a forger a few requests.
  *
  * A chunk lost on the way is asked again as soon as chunks asked after it arrive: seeders
  * answer REQUESTs in order, so once a chunk LEECHER_REORDER places later in this channel's
@@ -108,14 +109,17 @@ struct ppspp_leecher {
 	 * channel delivers again. */
 	uint64_t *avoid;
 	uint64_t n_avoid;
-	/* Chunks whose copy from this seeder failed verification: not asked of it again, and
-	 * masked out of its HAVE set whatever it announces later, until forgiven
-	 * (ppspp_leecher_forgive, on the caller's backoff: ppspp_leecher_retry). */
+	/* Chunks whose copy from this seeder failed verification, or came without the uncles
+	 * to check it twice in a row: not asked of it again, and masked out of its HAVE set
+	 * whatever it announces later, until forgiven (ppspp_leecher_forgive, on the caller's
+	 * backoff: ppspp_leecher_retry). */
 	uint64_t *refused;
 	uint64_t n_refused; /* bits set in refused */
+	uint64_t refusals;  /* copies refused, in all (bad, or without uncles again) */
+	uint64_t uncles_refused; /* of them: without their uncles again */
 	uint64_t forgiven;  /* refused chunks made askable again, in all */
 	/* ppspp_leecher_retry's backoff, in the caller's clock. */
-	uint64_t retry_bad;	 /* counts[LEECHER_R_BAD_CHUNK] at its last look */
+	uint64_t retry_bad;	 /* refusals at its last look */
 	uint64_t retry_at;	 /* armed: forgive no sooner than this */
 	uint64_t retry_last_bad; /* when it last saw a new bad chunk */
 	uint8_t retry_shift;	 /* the delay is 1 s << retry_shift */
@@ -238,11 +242,11 @@ uint64_t ppspp_leecher_forgive(struct ppspp_leecher *l);
  * The caller's timer for refused chunks (no clock here: now is the caller's, per_s its units
  * per second, e.g. microseconds or TSC). A chunk refused since the last forgiveness arms it;
  * ppspp_leecher_forgive runs once the delay has passed (1 s at first; when not needed, it is
- * looked at again one delay later). Each time the channel sends a bad chunk again after a
- * forgiveness the delay doubles, up to 64 s, so a source that always forges a chunk is asked
- * for it about log2(T) times in T seconds, then once a minute; after 128 s without a bad
- * chunk the delay is 1 s again. Call it on every tick of the channel. Returns the chunks
- * forgiven now.
+ * looked at again one delay later). Each time the channel sends a bad chunk (or one without
+ * its uncles when asked again) after a forgiveness the delay doubles, up to 64 s, so a source
+ * that always forges a chunk is asked for it about log2(T) times in T seconds, then once a
+ * minute; after 128 s without a refusal the delay is 1 s again. Call it on every tick of the
+ * channel. Returns the chunks forgiven now.
  */
 uint64_t ppspp_leecher_retry(struct ppspp_leecher *l, uint64_t now, uint64_t per_s);
 

@@ -399,6 +399,10 @@ int tool_fetch_main(int argc, char **argv)
 		       "uncles\n",
 			(unsigned long long)l.lost,
 			(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES]);
+	if (l.uncles_refused > 0)
+		printf("refused %llu copies that came without their uncles when asked again (asked "
+		       "again later: the peer may not send uncles)\n",
+			(unsigned long long)l.uncles_refused);
 	printf("%s\n", swarm_hex);
 	rc = 0;
 	goto out;

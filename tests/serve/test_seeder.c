@@ -59,6 +59,9 @@
  *      more runs than its lists hold: about one uncle per chunk after a run's first
  *  19  a chunk's INTEGRITY alone in the datagram before its DATA, a part boundary of the
  *      burst between them, datagrams with 38 INTEGRITY each after: still verified
+ *  20  a seeder that sends two sibling chunks without their INTEGRITY: once, they are asked
+ *      again at once and the download completes; always, they are refused after the
+ *      second try and asked on the backoff (10 times in 20 s), not every round trip
  * Usage: test_seeder STORE_DIR PUBKEY_FILE CONTENT_FILE
  */
 #include <errno.h>
@@ -877,10 +880,12 @@ static void case_refused_stays(void)
 	free(scratch);
 }
 
-/* Case 13: a seeder whose copy of chunk k goes out altered while `bad` lasts. */
+/* Case 13: a seeder whose copy of chunk k goes out altered while `bad` lasts (case 20: the
+ * datagrams of k and k + 1 without their INTEGRITY while `bare` lasts). */
 struct flaky {
 	uint64_t k;
 	uint64_t bad;	 /* copies of k still to alter; UINT64_MAX: all */
+	uint64_t bare;	 /* copies of k or k + 1 still to strip; UINT64_MAX: all */
 	uint64_t sent_k; /* copies of k sent */
 	uint64_t at[24]; /* simulated ms of the first copies */
 	uint64_t got_k;	 /* times k was delivered */
@@ -893,6 +898,27 @@ static void flaky_deliver(void *ctx, uint64_t chunk, const uint8_t *data, size_t
 
 	f->got_k += chunk == f->k;
 	memcpy(f->out + chunk * store.m.chunk_size, data, len);
+}
+
+/* Case 20: datagram d (n bytes, to channel `to`) again without its INTEGRITY messages. */
+static int strip_integrity(const struct seeder_channel *ch, uint32_t to, uint8_t *d, int n)
+{
+	struct ppspp_msg msgs[SEEDER_MSGS_MAX];
+	struct ppspp_decode_result res;
+	struct ppspp_builder b;
+	uint8_t out[9000];
+	int m = ppspp_datagram_decode(&ch->ctx, d, (size_t)n, msgs, SEEDER_MSGS_MAX, &res);
+
+	CHECK(m > 0 && ppspp_builder_init(&b, &ch->ctx, out, sizeof(out), to) == 0);
+	for (int i = 0; i < m; i++)
+		if (msgs[i].type == PPSPP_MSG_DATA)
+			CHECK(ppspp_builder_append_data(&b, msgs[i].u.data.range,
+				      msgs[i].u.data.timestamp, msgs[i].u.data.payload,
+				      msgs[i].u.data.payload_len) == 0);
+	n = ppspp_builder_finish(&b);
+	CHECK(n > 0);
+	memcpy(d, out, (size_t)n);
+	return n;
 }
 
 /* Everything ch has to send goes to l at simulated time now_ms (ACKs back). */
@@ -912,6 +938,10 @@ static void flaky_pump(
 				buf[n - 1] ^= 1;
 				f->bad -= f->bad != UINT64_MAX;
 			}
+		}
+		if (ch->data_len > 0 && (ch->data_chunk | 1) == (f->k | 1) && f->bare > 0) {
+			n = strip_integrity(ch, l->local_id, buf, n);
+			f->bare -= f->bare != UINT64_MAX;
 		}
 		ppspp_leecher_input(
 			l, buf, (size_t)n, flaky_deliver, f, ack, sizeof(ack), &ack_len);
@@ -1700,6 +1730,75 @@ static void case_integrity_alone(void)
 	free(out);
 }
 
+/*
+ * Case 20: a seeder that sends chunks k and k + 1 (k even, so that neither's uncles are known
+ * from elsewhere) without their INTEGRITY. Once (both copies): asked again at once, the whole
+ * path comes with the second copies, the download completes. Always: asked again at once,
+ * then, without the uncles again, refused like a bad copy and asked on the backoff (about
+ * twice per forgiveness: 0, 1, 3, 7, 15 s), not every round trip; never stored.
+ */
+static void case_uncles_withheld(void)
+{
+	const struct manifest *m = &store.m;
+	uint64_t n = store.tree.n_chunks, k = n / 2 & ~UINT64_C(1), t;
+	struct flaky f = {.k = k, .bare = 2, .out = calloc(1, content_len)};
+	struct ppspp_leecher l;
+	struct seeder_channel ch;
+
+	case_no++;
+	if (f.out == NULL)
+		abort();
+	if (n < 4) { /* one or two chunks: the peaks are all the uncles there are */
+		printf("case %u: not run: %llu chunks (4 or more needed)\n", case_no,
+			(unsigned long long)n);
+		free(f.out);
+		return;
+	}
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xd,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, &l, flaky_deliver, &f, NULL);
+	t = flaky_run(&l, &ch, &f, 1, 30, false);
+	CHECKF(ppspp_leecher_done(&l) && memcmp(f.out, content, content_len) == 0 &&
+			f.sent_k == 2 && f.at[1] - f.at[0] < 100 && l.uncles_refused == 0,
+		"case %u: chunks %llu, %llu once without uncles: %llu of %llu held after %llu ms, "
+		"%llu sent %llu times, %llu missing uncles, %llu refused",
+		case_no, (unsigned long long)k, (unsigned long long)k + 1,
+		(unsigned long long)l.n_have, (unsigned long long)n, (unsigned long long)t,
+		(unsigned long long)k, (unsigned long long)f.sent_k,
+		(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
+		(unsigned long long)l.uncles_refused);
+	printf("case %u: chunks %llu and %llu once without their uncles (%llu chunks came "
+	       "without them): asked again after %llu ms, complete at %llu ms\n",
+		case_no, (unsigned long long)k, (unsigned long long)k + 1,
+		(unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
+		(unsigned long long)(f.at[1] - f.at[0]), (unsigned long long)t);
+	ppspp_leecher_fini(&l);
+
+	memset(f.out, 0, content_len);
+	f = (struct flaky){.k = k, .bare = UINT64_MAX, .out = f.out};
+	CHECK(ppspp_leecher_init(&l, &eng, m->hash, m->chunk_size, m->content_len, m->swarm_id, 0xd,
+		      PPSPP_CAM_CHUNK32) == 0);
+	seeder_channel_init(&ch, &store, SEEDER_ID);
+	shake(&ch, &l, flaky_deliver, &f, NULL);
+	t = flaky_run(&l, &ch, &f, 1, 20, false);
+	/* 2 at 0 s, 1 s, 3 s, 7 s, 15 s: 10 in 20 s (every 10 ms step: about 2,000). */
+	CHECKF(!ppspp_leecher_done(&l) && l.n_have == n - 2 && f.got_k == 0 && f.sent_k >= 8 &&
+			f.sent_k <= 12 && l.uncles_refused >= 8 && f.at[2] - f.at[0] >= 1000,
+		"case %u: chunk %llu always without uncles: sent %llu times in %llu ms (10 "
+		"expected), the third %llu ms after the first, %llu refused, %llu of %llu held",
+		case_no, (unsigned long long)k, (unsigned long long)f.sent_k, (unsigned long long)t,
+		(unsigned long long)(f.sent_k > 2 ? f.at[2] - f.at[0] : 0),
+		(unsigned long long)l.uncles_refused, (unsigned long long)l.n_have,
+		(unsigned long long)n);
+	printf("case %u: chunks %llu and %llu always without their uncles: %llu asked %llu times "
+	       "in %llu s, never stored\n",
+		case_no, (unsigned long long)k, (unsigned long long)k + 1, (unsigned long long)k,
+		(unsigned long long)f.sent_k, (unsigned long long)t / 1000);
+	ppspp_leecher_fini(&l);
+	free(f.out);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN], *hex;
@@ -1752,6 +1851,7 @@ int main(int argc, char **argv)
 	case_uncle_heavy_burst();
 	case_runs_with_gaps();
 	case_integrity_alone();
+	case_uncles_withheld();
 
 	chunk_store_close(&store);
 	crypto_engine_fini(&eng);
