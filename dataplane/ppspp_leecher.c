@@ -521,13 +521,16 @@ uint64_t ppspp_leecher_retry(struct ppspp_leecher *l, uint64_t now, uint64_t per
 	uint64_t n;
 
 	if (l->refusals != l->retry_bad) {
+		bool again = l->retry_forgiven;
+
 		/* Bad again after a forgiveness: this source waits twice as long next time. */
-		if (l->retry_forgiven && l->retry_shift < LEECHER_RETRY_SHIFT_MAX)
+		if (again && l->retry_shift < LEECHER_RETRY_SHIFT_MAX)
 			l->retry_shift++;
 		l->retry_forgiven = false;
 		l->retry_bad = l->refusals;
 		l->retry_last_bad = now;
-		if (!l->retry_armed) {
+		/* (Still armed after a forgiveness for what stayed refused: the longer delay.) */
+		if (!l->retry_armed || again) {
 			l->retry_armed = true;
 			l->retry_at = now + (per_s << l->retry_shift);
 		}
@@ -542,11 +545,12 @@ uint64_t ppspp_leecher_retry(struct ppspp_leecher *l, uint64_t now, uint64_t per
 		return 0;
 	}
 	n = ppspp_leecher_forgive(l);
-	if (n == 0) { /* another source can serve all of them: look again later */
-		l->retry_at = now + (per_s << l->retry_shift);
+	/* Those another source can serve stay refused: looked at again later, as that source
+	 * may stop offering them (time out, choke, close) with no new refusal here to arm it. */
+	l->retry_at = now + (per_s << l->retry_shift);
+	if (n == 0)
 		return 0;
-	}
-	l->retry_armed = false;
+	l->retry_armed = l->n_refused > 0;
 	l->retry_forgiven = true;
 	return n;
 }
@@ -574,6 +578,23 @@ void ppspp_leecher_timeout(struct ppspp_leecher *l)
 		if (f->n_chans > 1) {
 			l->n_avoid += (uint64_t)__builtin_popcountll(l->inflight[k] & ~l->avoid[k]);
 			l->avoid[k] |= l->inflight[k];
+			/*
+			 * A channel that timed out on them before is no worse than this one now:
+			 * it may be asked again. Else, once every channel avoids a chunk, the one
+			 * that timed out last takes it back at once after each timeout (nothing
+			 * else is asking it), and a source that died keeps it from a live one
+			 * for good (the end game's copies time out last).
+			 */
+			for (unsigned c = 0; c < f->n_chans; c++) {
+				struct ppspp_leecher *o = f->chans[c];
+				uint64_t back;
+
+				if (o == l || o->n_avoid == 0)
+					continue;
+				back = o->avoid[k] & l->inflight[k];
+				o->avoid[k] &= ~back;
+				o->n_avoid -= (uint64_t)__builtin_popcountll(back);
+			}
 		}
 	}
 	memset(l->inflight, 0, words * sizeof(uint64_t));

@@ -106,7 +106,7 @@ struct ppspp_leecher {
 	uint64_t *inflight; /* bitmap: requested on this channel, not arrived */
 	uint64_t *peer_has; /* bitmap: chunks the seeder announced (HAVE); only those are asked */
 	/* With several channels: chunks that timed out here, left to the others until this
-	 * channel delivers again. */
+	 * channel delivers again or another one times out on them too. */
 	uint64_t *avoid;
 	uint64_t n_avoid;
 	/* Chunks whose copy from this seeder failed verification, or came without the uncles
@@ -241,12 +241,13 @@ uint64_t ppspp_leecher_forgive(struct ppspp_leecher *l);
 /*
  * The caller's timer for refused chunks (no clock here: now is the caller's, per_s its units
  * per second, e.g. microseconds or TSC). A chunk refused since the last forgiveness arms it;
- * ppspp_leecher_forgive runs once the delay has passed (1 s at first; when not needed, it is
- * looked at again one delay later). Each time the channel sends a bad chunk (or one without
- * its uncles when asked again) after a forgiveness the delay doubles, up to 64 s, so a source
- * that always forges a chunk is asked for it about log2(T) times in T seconds, then once a
- * minute; after 128 s without a refusal the delay is 1 s again. Call it on every tick of the
- * channel. Returns the chunks forgiven now.
+ * ppspp_leecher_forgive runs once the delay has passed (1 s at first; when not needed, or
+ * while chunks another source offered stay refused, it is looked at again one delay later).
+ * Each time the channel sends a bad chunk (or one without its uncles when asked again) after
+ * a forgiveness the delay doubles, up to 64 s, so a source that always forges a chunk is asked
+ * for it about log2(T) times in T seconds, then once a minute; after 128 s without a refusal
+ * the delay is 1 s again. Call it on every tick of the channel. Returns the chunks forgiven
+ * now.
  */
 uint64_t ppspp_leecher_retry(struct ppspp_leecher *l, uint64_t now, uint64_t per_s);
 
