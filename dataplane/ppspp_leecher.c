@@ -138,8 +138,10 @@ static int leecher_channel_alloc(struct ppspp_leecher *l, size_t words)
 	l->refused = calloc(words, sizeof(uint64_t));
 	l->cancel = calloc(words, sizeof(uint64_t));
 	l->relost = calloc(words, sizeof(uint64_t));
+	l->bare = calloc(words, sizeof(uint64_t));
 	return l->inflight == NULL || l->peer_has == NULL || l->avoid == NULL ||
-			       l->refused == NULL || l->cancel == NULL || l->relost == NULL
+			       l->refused == NULL || l->cancel == NULL || l->relost == NULL ||
+			       l->bare == NULL
 		       ? -ENOMEM
 		       : 0;
 }
@@ -152,6 +154,7 @@ static void leecher_channel_free(struct ppspp_leecher *l)
 	free(l->refused);
 	free(l->cancel);
 	free(l->relost);
+	free(l->bare);
 }
 
 int ppspp_leecher_init(struct ppspp_leecher *l, struct crypto_engine *e, enum hash_alg alg,
@@ -957,15 +960,15 @@ static unsigned leecher_settle(struct ppspp_leecher *l, struct leecher_rx *rx,
 			 * a seeder that omits them is asked on the backoff, not every round trip.
 			 */
 			if (r == LEECHER_R_MISSING_UNCLES && mine) {
-				bool again = bit_get(l->relost, p->chunk);
-
 				leecher_passed(l, p->chunk);
 				if (bit_get(l->inflight, p->chunk)) {
-					if (again) {
+					if (bit_get(l->bare, p->chunk)) {
+						bit_clear(l->bare, p->chunk);
 						leecher_refuse(l, p->chunk);
 						leecher_unask(l, p->chunk);
 						l->uncles_refused++;
 					} else {
+						bit_set(l->bare, p->chunk);
 						leecher_lost(l, p->chunk);
 					}
 				}

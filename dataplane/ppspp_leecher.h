@@ -157,6 +157,9 @@ struct ppspp_leecher {
 	uint32_t req_head, req_tail;
 	uint64_t req_pos;
 	uint64_t *relost;
+	/* Chunks whose last copy from this seeder came without the uncles to check it: the
+	 * next such copy is refused (the seeder is not sending them). */
+	uint64_t *bare;
 	uint64_t lost;
 	bool reask_due; /* chunks were given up since the last requests(): ask now */
 	struct leecher_stash_entry stash[LEECHER_STASH];
