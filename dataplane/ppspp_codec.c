@@ -864,7 +864,17 @@ int ppspp_builder_append_integrity(
 		return rc;
 	bld_u8(b, PPSPP_MSG_INTEGRITY);
 	bld_range(b, r);
-	bld_bytes(b, hash, b->ctx.hash_len);
+	/*
+	 * A SHA-256 hash as a fixed-size copy: gcc makes the copy of a length it cannot see into
+	 * `rep movsq`, whose start-up was half of this function's time when serving 1 KiB chunks
+	 * (perf annotate, one uncle per chunk).
+	 */
+	if (b->ctx.hash_len == PPSPP_SHA256_LEN) {
+		memcpy(b->buf + b->len, hash, PPSPP_SHA256_LEN);
+		b->len += PPSPP_SHA256_LEN;
+	} else {
+		bld_bytes(b, hash, b->ctx.hash_len);
+	}
 	b->any_msg = true;
 	return 0;
 }
