@@ -19,6 +19,7 @@
 
 #include <rte_hash.h>
 #include <rte_jhash.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_telemetry.h>
@@ -152,10 +153,72 @@ static int dp_ctl_swarm_list(struct dp_ctl *c, const struct kr_list_req *q, uint
  */
 static void dp_ctl_prefault(uint8_t *p, size_t len)
 {
+	volatile uint8_t *v = p;
+
 	(void)madvise(p, len, MADV_HUGEPAGE);
-	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
+	if (madvise(p, len, MADV_POPULATE_WRITE) != 0) /* before Linux 5.14: written by hand */
 		for (size_t o = 0; o < len; o += 4096)
-			((volatile uint8_t *)p)[o] = 0;
+			v[o] = v[o]; /* what is there stays (the verifier's root node) */
+}
+
+/*
+ * The prefault runs on a control thread, whose CPUs are those of the process less the EAL's
+ * lcores (rte_ctrl_thread_create): populating 256 MiB takes ~150 ms (zeroing 2 MiB pages,
+ * more when the kernel must reclaim first), and with one lcore the key ring is drained by the
+ * worker, which stopped serving every peer for that long (perf: clear_page_erms, 12-62 % of
+ * the worker's samples in an ingest benchmark). The verifier's node array (16 MiB for
+ * 256 MiB of 1 KiB chunks) is faulted in too, instead of by the worker's first writes.
+ */
+static void *dp_ctl_prep_run(void *arg)
+{
+	struct dp_ctl_prep *pr = arg;
+	struct dp_ingest *ing = pr->ing;
+	const struct merkle_verifier *v = &ing->src[0].l.v;
+
+	dp_ctl_prefault(ing->content, ing->map_len);
+	if (v->nodes_len >= (size_t)2 << 20) /* mapped, not malloc'd (merkle.c) */
+		dp_ctl_prefault(v->nodes, v->nodes_len);
+	__atomic_store_n(&pr->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void dp_ctl_prep_start(struct dp_ctl *c, struct dp_ingest *ing, int slot)
+{
+	struct dp_ctl_prep *pr = &c->prep;
+
+	pr->ing = ing;
+	pr->slot = slot;
+	pr->done = 0;
+	pr->running =
+		rte_ctrl_thread_create(&pr->thread, "sp-prefault", NULL, dp_ctl_prep_run, pr) == 0;
+	if (!pr->running) /* no thread: faulted in here, as before */
+		dp_ctl_prep_run(pr);
+}
+
+/* The prefault's thread joined (waiting for it when wait, else only once it is done); true
+ * when nothing runs any more. */
+static bool dp_ctl_prep_join(struct dp_ctl *c, bool wait)
+{
+	struct dp_ctl_prep *pr = &c->prep;
+
+	if (!pr->running)
+		return true;
+	if (!wait && !__atomic_load_n(&pr->done, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_join(pr->thread, NULL);
+	pr->running = false;
+	return true;
+}
+
+/* An ingest made but not hung on a slot: every part of it freed. */
+static void dp_ctl_ingest_unmake(struct dp_ingest *ing)
+{
+	if (ing->src[0].l.v.nodes != NULL)
+		ppspp_leecher_fini(&ing->src[0].l);
+	if (ing->content != NULL)
+		munmap(ing->content, ing->map_len);
+	free(ing->manifest_text);
+	rte_free(ing);
 }
 
 /* The prefix of an IPv4-mapped IPv6 address (::ffff:a.b.c.d), how the key ring gives IPv4. */
@@ -206,14 +269,18 @@ static int dp_ctl_ingest_add_source(
 	return 0;
 }
 
-/* KR_SWARM_INGEST: the manifest checked, a slot, the content buffer, the leecher. */
-static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap)
+/*
+ * KR_SWARM_INGEST, first part: the manifest checked, a slot, the content buffer, the leecher;
+ * the buffers' prefault started (c->prep). A source added to a running ingest is done here:
+ * *pending says whether the second part must follow.
+ */
+static int dp_ctl_ingest_begin(
+	struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap, bool *pending)
 {
 	static char text[MANIFEST_MAX_LEN + 1];
 	static const uint8_t zero[16];
 	uint8_t nh[16];
 	struct dp_ingest *ing;
-	struct dp_swarm *s = NULL;
 	size_t hl;
 	int slot = -1, rc;
 
@@ -289,7 +356,6 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 		rc = -ENOMEM;
 		goto fail;
 	}
-	dp_ctl_prefault(ing->content, ing->map_len);
 	{
 		uint32_t id = 0;
 
@@ -302,6 +368,26 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 			goto fail;
 		}
 	}
+	dp_ctl_prep_start(c, ing, slot);
+	*pending = true;
+	return 0;
+fail:
+	if (ing->content != NULL)
+		munmap(ing->content, ing->map_len);
+	free(ing->manifest_text);
+	rte_free(ing);
+	return rc;
+}
+
+/* KR_SWARM_INGEST, second part, once the buffers are in: the ingest hung on its slot. */
+static int dp_ctl_ingest_hang(struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap)
+{
+	struct dp_ingest *ing = c->prep.ing;
+	int slot = c->prep.slot;
+	size_t hl = hash_len(ing->m.hash);
+	struct dp_swarm *s;
+
+	c->prep.ing = NULL;
 	dp_ctl_ingest_src_set(&ing->src[0], in);
 	ing->n_src = 1;
 	ing->open = in->open != 0;
@@ -327,10 +413,9 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 			    ing->src[0].l.v.n_bins * ing->src[0].l.v.hash_len) != 0 ||
 			chunk_store_sums_alloc(st) != 0) {
 			memset(st, 0, sizeof(*st));
-			ppspp_leecher_fini(&ing->src[0].l);
+			dp_ctl_ingest_unmake(ing);
 			snprintf(why, cap, "out of memory");
-			rc = -ENOMEM;
-			goto fail;
+			return -ENOMEM;
 		}
 		st->chunks = ing->content;
 		st->n_peaks = merkle_peaks(st->tree.n_chunks, st->peaks);
@@ -347,12 +432,26 @@ static int dp_ctl_ingest_start(struct dp_ctl *c, const struct kr_ingest *in, cha
 	__atomic_store_n(&s->live, 1, __ATOMIC_RELEASE);
 	c->swarms.n++;
 	return 0;
-fail:
-	if (ing->content != NULL)
-		munmap(ing->content, ing->map_len);
-	free(ing->manifest_text);
-	rte_free(ing);
-	return rc;
+}
+
+/*
+ * KR_SWARM_INGEST: begun, then hung once its buffers are in; without wait, -EINPROGRESS
+ * while they are not (the caller applies the same command again later, and takes no other
+ * before: nothing else changes the swarm table meanwhile).
+ */
+static int dp_ctl_ingest_start(
+	struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap, bool wait)
+{
+	if (c->prep.ing == NULL) {
+		bool pending = false;
+		int rc = dp_ctl_ingest_begin(c, in, why, cap, &pending);
+
+		if (rc != 0 || !pending)
+			return rc;
+	}
+	if (!dp_ctl_prep_join(c, wait))
+		return -EINPROGRESS;
+	return dp_ctl_ingest_hang(c, in, why, cap);
 }
 
 /* Takes an ingest off its slot (or the ingest and the swarm it is served as: cancel), waits
@@ -466,7 +565,8 @@ static void dp_ctl_ingest_scan(struct dp_ctl *c)
 	}
 }
 
-int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
+static int dp_ctl_apply_one(
+	struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len, bool wait)
 {
 	struct dp_sa *s;
 	int rc;
@@ -554,7 +654,7 @@ int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint
 		c->resynced = true;
 		return 0;
 	case KR_SWARM_INGEST:
-		return dp_ctl_ingest_start(c, &m->u.ingest, why, cap);
+		return dp_ctl_ingest_start(c, &m->u.ingest, why, cap, wait);
 	case KR_SWARM_SAVE: {
 		const struct kr_swarm_save *sv = &m->u.save;
 
@@ -650,23 +750,31 @@ static void dp_ctl_scan(struct dp_ctl *c)
 	}
 }
 
+int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
+{
+	return dp_ctl_apply_one(c, m, why, cap, reply_len, true);
+}
+
 void dp_ctl_poll(struct dp_ctl *c)
 {
-	struct kr_msg m;
 	uint64_t now = dp_ctl_clock_s();
 
 	dp_now_s = now;
-	while (keyring_cmd_take(&c->kr, &m) == 1) {
+	while (c->holding || keyring_cmd_take(&c->kr, &c->held) == 1) {
 		char why[120] = "";
 		uint32_t reply_len = 0;
 		int rc;
 
+		c->holding = true;
 		pthread_mutex_lock(&c->lock);
-		rc = dp_ctl_apply(c, &m, why, sizeof(why), &reply_len);
+		rc = dp_ctl_apply_one(c, &c->held, why, sizeof(why), &reply_len, false);
 		pthread_mutex_unlock(&c->lock);
+		if (rc == -EINPROGRESS)
+			break; /* the same command on a later poll */
+		c->holding = false;
 		/* The command may have carried a key: gone before it is acknowledged. */
-		crypto_wipe(&m.u, sizeof(m.u));
-		keyring_cmd_done(&c->kr, m.seq, rc, why, reply_len);
+		crypto_wipe(&c->held.u, sizeof(c->held.u));
+		keyring_cmd_done(&c->kr, c->held.seq, rc, why, reply_len);
 		c->applied++;
 	}
 	pthread_mutex_lock(&c->lock);
@@ -873,6 +981,12 @@ void dp_ctl_started(struct dp_ctl *c)
 void dp_ctl_fini(struct dp_ctl *c)
 {
 	dp_ctl_tel = NULL;
+	dp_ctl_prep_join(c, true);
+	if (c->prep.ing != NULL) { /* stopped while an ingest's buffers were faulted in */
+		dp_ctl_ingest_unmake(c->prep.ing);
+		c->prep.ing = NULL;
+	}
+	crypto_wipe(&c->held, sizeof(c->held));
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
 		if (c->swarms.slot[i].ingest != NULL)
 			dp_ctl_ingest_drop(c, &c->swarms.slot[i]);

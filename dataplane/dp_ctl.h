@@ -19,6 +19,20 @@ struct rte_hash;
 
 struct dp_worker;
 
+struct dp_ingest;
+
+/*
+ * An ingest being started: its buffers faulted in by a control thread (off the lcores) while
+ * the key ring's drainer, on one lcore the worker itself, goes on (dp_ctl.c).
+ */
+struct dp_ctl_prep {
+	pthread_t thread;
+	bool running; /* started and not joined yet */
+	int done;     /* set (release) by the thread */
+	struct dp_ingest *ing;
+	int slot;
+};
+
 struct dp_ctl {
 	struct keyring kr;
 	struct sa_table sas;
@@ -33,6 +47,11 @@ struct dp_ctl {
 	bool resynced;
 	struct dp_worker **workers;
 	unsigned n_workers;
+	/* dp_ctl_poll: a command taken and not finished (an ingest whose buffers are being
+	 * faulted in): applied again on the next polls, no other taken before it is done. */
+	struct kr_msg held;
+	bool holding;
+	struct dp_ctl_prep prep;
 };
 
 /*
@@ -46,8 +65,9 @@ void dp_ctl_started(struct dp_ctl *c);
 /* After the workers stopped. */
 void dp_ctl_fini(struct dp_ctl *c);
 /*
- * One command applied (what dp_ctl_poll does for each it takes, under c->lock). Returns its
- * status; the reason in why, a reply of *reply_len bytes in c->kr.reply. Exposed for the fuzzer.
+ * One command applied (what dp_ctl_poll does for each it takes, under c->lock; an ingest's
+ * buffers are waited for here). Returns its status; the reason in why, a reply of *reply_len
+ * bytes in c->kr.reply. Exposed for the fuzzer and tests.
  */
 int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len);
 /* Refreshes dp_now_s (for runs where no drainer loop does it). */
