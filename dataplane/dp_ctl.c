@@ -752,6 +752,11 @@ static void dp_ctl_scan(struct dp_ctl *c)
 
 int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
 {
+	/* Not beside a command dp_ctl_poll holds: an ingest would take the held one's place. */
+	if (c->holding) {
+		snprintf(why, cap, "another command is being applied");
+		return -EBUSY;
+	}
 	return dp_ctl_apply_one(c, m, why, cap, reply_len, true);
 }
 

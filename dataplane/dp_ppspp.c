@@ -17,6 +17,13 @@
 
 #include "dp.h"
 
+/* A seeder channel the peer closed (its slot free again); an ingest source's entry keeps
+ * other bytes there (the union in struct dp_peer) and is never one. */
+static bool dp_peer_closed(const struct dp_peer *p)
+{
+	return p->role == DP_ROLE_SEEDER && p->ch.state == SEEDER_ST_CLOSED;
+}
+
 /* The peer's slot: found, or a free one claimed (channel not yet bound); NULL when full. */
 struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6, uint16_t port,
 	uint16_t encap_port, enum dp_mode mode, bool *fresh)
@@ -45,8 +52,8 @@ struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6
 		unsigned i = (h + k) & w->peers_mask;
 		struct dp_peer *p = &w->peers[i];
 
-		if (tags[i] == tag && p->used && p->ch.state != SEEDER_ST_CLOSED &&
-			p->port == port && p->encap_port == encap_port && p->mode == mode &&
+		if (tags[i] == tag && p->used && !dp_peer_closed(p) && p->port == port &&
+			p->encap_port == encap_port && p->mode == mode &&
 			memcmp(p->addr, addr, 16) == 0)
 			return p;
 		if (tags[i] == 0 && free_slot == NULL) {
@@ -59,7 +66,7 @@ struct dp_peer *dp_peer_get(struct dp_worker *w, const uint8_t addr[16], bool v6
 		unsigned i = (h + k) & w->peers_mask;
 		struct dp_peer *p = &w->peers[i];
 
-		if (!p->used || p->ch.state == SEEDER_ST_CLOSED) {
+		if (!p->used || dp_peer_closed(p)) {
 			free_slot = p;
 			free_i = i;
 		}

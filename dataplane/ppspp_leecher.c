@@ -860,7 +860,11 @@ static void leecher_take(struct ppspp_leecher *l, struct leecher_rx *rx, unsigne
 			}
 			break;
 		case PPSPP_MSG_HAVE:
-			if (l->peer_id != 0) {
+			/* Only a HAVE of something in the swarm counts as one: a seeder that
+			 * announces nothing real is still asked for everything after a while
+			 * (ppspp_leecher_peer_has_all, by the caller). */
+			if (l->peer_id != 0 && m->u.range.start < l->v.n_chunks &&
+				m->u.range.start <= m->u.range.end) {
 				l->have_seen = true;
 				leecher_peer_has(l, m->u.range);
 			}
@@ -976,6 +980,7 @@ static unsigned leecher_settle(struct ppspp_leecher *l, struct leecher_rx *rx,
 			/* A seeder whose copy of the chunk is bad is not asked for it again, and
 			 * it is not in flight here any more: askable at once of another channel. */
 			if (r == LEECHER_R_BAD_CHUNK) {
+				bit_clear(l->bare, p->chunk); /* its last copy had its uncles */
 				leecher_refuse(l, p->chunk);
 				if (mine) {
 					leecher_unask(l, p->chunk);

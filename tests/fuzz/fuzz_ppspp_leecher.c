@@ -24,7 +24,8 @@
  * CANCELs exactly what left the cancel set; each ACK names only chunks held; every chunk is
  * delivered once, byte-identical. At the end the network is made clean and the caller's
  * timers run for a bounded number of rounds: with one channel whose seeder is open,
- * unchoked, not fed a forged datagram and not known to the leecher as choked or closed, the
+ * unchoked, no forged or altered datagram on its channel either way, and not known to the
+ * leecher as choked or closed, the
  * download must complete.
  *
  * Input: two configuration bytes, then operations (opcode byte, then its argument bytes;
@@ -837,8 +838,10 @@ static void fz_op(unsigned op)
 
 			if (d->len > 0)
 				d->b[pos % d->len] ^= (uint8_t)(mask != 0 ? mask : 0x80);
-			if (q >= FZ_CHANS)
-				fz.tainted[q - FZ_CHANS] = true;
+			/* Either way: a forged HAVE to the leecher (one announcing only part of
+			 * the swarm, after the handshake's was lost) stalls it as surely as a
+			 * forged ACK to the seeder. */
+			fz.tainted[q % FZ_CHANS] = true;
 		}
 		break;
 	}
@@ -863,8 +866,7 @@ static void fz_op(unsigned op)
 			buf[3] = (uint8_t)id;
 		}
 		fz_push(q, buf, len);
-		if (q >= FZ_CHANS)
-			fz.tainted[q - FZ_CHANS] = true;
+		fz.tainted[q % FZ_CHANS] = true; /* either way, as for FLIP */
 		break;
 	case FZ_OP_TIMEOUT:
 		ppspp_leecher_timeout(&fz.l[x]);
