@@ -331,6 +331,14 @@ static bool fz_ranges(const struct ppspp_ctx *ctx, const uint8_t *b, size_t len,
 	return true;
 }
 
+/* A channel's count of a bitmap's bits equals the bits set. */
+static void fz_count_check(unsigned x, const char *name, uint64_t n, const uint64_t *bits)
+{
+	if (n != fz_popcount(bits))
+		fz_fail("chan %u: %s %llu, %llu bits", x, name, (unsigned long long)n,
+			(unsigned long long)fz_popcount(bits));
+}
+
 /* ---- invariants --------------------------------------------------------------------- */
 
 static void fz_check(void)
@@ -366,26 +374,11 @@ static void fz_check(void)
 		if (x > 0 && (l->n_have != 0 || l->n_have_p != &f->n_have || l->have != f->have ||
 				     l->asked != f->asked))
 			fz_fail("channel %u does not share the first's state", x);
-		if (l->n_inflight != fz_popcount(l->inflight))
-			fz_fail("chan %u: n_inflight %llu, %llu bits", x,
-				(unsigned long long)l->n_inflight,
-				(unsigned long long)fz_popcount(l->inflight));
-		if (l->n_refused != fz_popcount(l->refused))
-			fz_fail("chan %u: n_refused %llu, %llu bits", x,
-				(unsigned long long)l->n_refused,
-				(unsigned long long)fz_popcount(l->refused));
-		if (l->n_avoid != fz_popcount(l->avoid))
-			fz_fail("chan %u: n_avoid %llu, %llu bits", x,
-				(unsigned long long)l->n_avoid,
-				(unsigned long long)fz_popcount(l->avoid));
-		if (l->n_cancel != fz_popcount(l->cancel))
-			fz_fail("chan %u: n_cancel %llu, %llu bits", x,
-				(unsigned long long)l->n_cancel,
-				(unsigned long long)fz_popcount(l->cancel));
-		if (l->n_peer_has != fz_popcount(l->peer_has))
-			fz_fail("chan %u: n_peer_has %llu, %llu bits", x,
-				(unsigned long long)l->n_peer_has,
-				(unsigned long long)fz_popcount(l->peer_has));
+		fz_count_check(x, "n_inflight", l->n_inflight, l->inflight);
+		fz_count_check(x, "n_refused", l->n_refused, l->refused);
+		fz_count_check(x, "n_avoid", l->n_avoid, l->avoid);
+		fz_count_check(x, "n_cancel", l->n_cancel, l->cancel);
+		fz_count_check(x, "n_peer_has", l->n_peer_has, l->peer_has);
 		if (l->req_head - l->req_tail > LEECHER_REQ_LOG)
 			fz_fail("chan %u: request log %u..%u overflows", x, l->req_tail,
 				l->req_head);
