@@ -6,7 +6,7 @@
 #            memif server, 10.99.0.1                           memif client, PEERS peers
 #            (MEMIF=zc: the roles swap)                        10.1.0.1.. ports 20000..
 #
-# For 1024-, 4096- and 8192-byte chunks of a 256 MiB swarm (`superpeer pack`), SECONDS
+# For 1024-, 4096- and 8192-byte chunks of a 256 MiB swarm (`superpeer pack`; SWARM_MIB), SECONDS
 # (default 10) of serving plain and SECONDS through ESP in UDP (one AES-128-GCM SA pair),
 # PEERS (default 64) peers with 128 chunks asked for each; the first second is warm-up. The
 # ceilings come from the same run on the same cores: dpdk-testpmd forwarding in io mode on
@@ -36,6 +36,8 @@
 # MEMIF=zc (default copy; needs hugepages): the data plane, and testpmd for the I/O ceiling,
 # are the memif client in zero-copy mode, their own mbufs in the rings, so that only the
 # loadgen (then the server) copies frames, as a NIC's DMA would spare the data plane's core.
+# SWARM_MIB (default 256, 16 to 4096): the swarm's size; larger makes each ingest last
+# longer, e.g. to profile the worker inside one ingest rather than across the gaps between.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -47,6 +49,9 @@ channels=${CHANNELS:-100000}
 max_peers=${MAX_PEERS:-131072}
 memif_mode=${MEMIF:-copy}
 sources=${SOURCES:-1}
+swarm_mib=${SWARM_MIB:-256}
+[[ $swarm_mib =~ ^[0-9]+$ ]] && [ "$swarm_mib" -ge 16 ] && [ "$swarm_mib" -le 4096 ] ||
+	{ echo "system.sh: SWARM_MIB is 16 to 4096" >&2; exit 1; }
 case $sources in 1 | 2 | 3 | 4) ;; *) echo "system.sh: SOURCES is 1 to 4" >&2; exit 1 ;; esac
 steps=" ${STEPS:-serve ingest hold} "
 step() { [[ $steps == *" $1 "* ]]; }
@@ -132,7 +137,7 @@ start_pair() {
 k_in=0x000102030405060708090a0b0c0d0e0f10111213
 k_out=0x202122232425262728292a2b2c2d2e2f30313233
 "$sp" keygen -o "$work/key" >/dev/null
-head -c $((256 << 20)) /dev/urandom >"$work/content"
+head -c $((swarm_mib << 20)) /dev/urandom >"$work/content"
 
 # wait_gone PID SECONDS: true once PID has exited; SIGKILL after SECONDS.
 wait_gone() {
@@ -226,7 +231,7 @@ ingest() {
 	while [ $SECONDS -lt $end ]; do
 		# Plain: every source in one command. ESP in UDP goes to each source's own port, and
 		# --esp-port is one for the command: one command per source, the first starting the
-		# ingest, the others joining it (256 MiB take longer than the commands).
+		# ingest, the others joining it (the swarm's MiB take longer than the commands).
 		from=()
 		for ((k = 0; k < sources; k++)); do
 			from+=(--from "10.1.0.$((1 + k)):$((20000 + k))")
@@ -334,7 +339,7 @@ busy_after=$(busy_pct)
 echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on lcore 1"
 zc_note=
 [ "$memif_mode" = zc ] && zc_note=" zero-copy: data plane and testpmd the client, only the loadgen copies"
-echo "over net_memif ($memif$zc_note), ${secs} s per row after 1 s of warm-up, $mem_note;"
+echo "over net_memif ($memif$zc_note), a ${swarm_mib} MiB swarm, ${secs} s per row after 1 s of warm-up, $mem_note;"
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs;" \
 	"CPUs busy with other work: ${busy_before} % just before, ${busy_after} % just after."
 if step serve; then

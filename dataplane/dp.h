@@ -227,6 +227,7 @@ struct dp_ingest {
 	uint8_t open;	/* serve as open */
 	uint16_t owner; /* lcore, DP_SA_NO_OWNER until claimed */
 	uint8_t done;	/* set (release) by the owner when complete */
+	uint8_t ready;	/* set (release) by the key-ring lcore once its buffers are faulted in */
 	uint32_t gen;	/* the swarm slot's generation when it was made */
 	uint32_t window;
 	uint64_t chunks_in;

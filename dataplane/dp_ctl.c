@@ -336,6 +336,10 @@ static int dp_ctl_ingest_begin(
 		rc = -EEXIST;
 		goto fail;
 	}
+	if (c->prep.ing != NULL) { /* one prefault at a time: this command waits for it */
+		rc = -EINPROGRESS;
+		goto fail;
+	}
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
 		if (!c->swarms.slot[i].live && c->swarms.slot[i].ingest == NULL) {
 			slot = (int)i;
@@ -368,7 +372,8 @@ static int dp_ctl_ingest_begin(
 			goto fail;
 		}
 	}
-	dp_ctl_prep_start(c, ing, slot);
+	c->prep.ing = ing;
+	c->prep.slot = slot;
 	*pending = true;
 	return 0;
 fail:
@@ -379,7 +384,11 @@ fail:
 	return rc;
 }
 
-/* KR_SWARM_INGEST, second part, once the buffers are in: the ingest hung on its slot. */
+/*
+ * KR_SWARM_INGEST, second part: the ingest hung on its slot at once, listed and served (as far
+ * as it has arrived), but claimed by no worker before it is ready (its buffers faulted in,
+ * dp_ctl_prep_finish).
+ */
 static int dp_ctl_ingest_hang(struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap)
 {
 	struct dp_ingest *ing = c->prep.ing;
@@ -387,7 +396,6 @@ static int dp_ctl_ingest_hang(struct dp_ctl *c, const struct kr_ingest *in, char
 	size_t hl = hash_len(ing->m.hash);
 	struct dp_swarm *s;
 
-	c->prep.ing = NULL;
 	dp_ctl_ingest_src_set(&ing->src[0], in);
 	ing->n_src = 1;
 	ing->open = in->open != 0;
@@ -414,6 +422,7 @@ static int dp_ctl_ingest_hang(struct dp_ctl *c, const struct kr_ingest *in, char
 			chunk_store_sums_alloc(st) != 0) {
 			memset(st, 0, sizeof(*st));
 			dp_ctl_ingest_unmake(ing);
+			c->prep.ing = NULL;
 			snprintf(why, cap, "out of memory");
 			return -ENOMEM;
 		}
@@ -435,23 +444,50 @@ static int dp_ctl_ingest_hang(struct dp_ctl *c, const struct kr_ingest *in, char
 }
 
 /*
- * KR_SWARM_INGEST: begun, then hung once its buffers are in; without wait, -EINPROGRESS
- * while they are not (the caller applies the same command again later, and takes no other
- * before: nothing else changes the swarm table meanwhile).
+ * An ingest's prefault done: the ingest made ready (workers may claim it) and forgotten here.
+ * Without wait, false while the thread still runs. True when no prefault is under way.
+ */
+static bool dp_ctl_prep_finish(struct dp_ctl *c, bool wait)
+{
+	struct dp_ingest *ing = c->prep.ing;
+
+	if (ing == NULL)
+		return true;
+	if (!dp_ctl_prep_join(c, wait))
+		return false;
+	__atomic_store_n(&ing->ready, 1, __ATOMIC_RELEASE);
+	c->prep.ing = NULL;
+	return true;
+}
+
+/*
+ * KR_SWARM_INGEST: begun and hung on its slot, its buffers faulted in by a thread meanwhile;
+ * acknowledged at once (with wait, once they are in), so that no producer waits behind the
+ * prefault (up to ~2 s). A new ingest while another one's prefault runs is the one case that
+ * still waits: -EINPROGRESS without wait (the caller applies the same command again later,
+ * and takes no other before).
  */
 static int dp_ctl_ingest_start(
 	struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap, bool wait)
 {
-	if (c->prep.ing == NULL) {
-		bool pending = false;
-		int rc = dp_ctl_ingest_begin(c, in, why, cap, &pending);
+	bool pending = false;
+	int rc;
 
-		if (rc != 0 || !pending)
-			return rc;
-	}
-	if (!dp_ctl_prep_join(c, wait))
+	/* Busy: only another source of the ingest being prepared (its manifest) goes on now;
+	 * anything else waits without reading its manifest on every poll. */
+	if (!dp_ctl_prep_finish(c, wait) &&
+		strncmp(in->manifest, c->swarms.slot[c->prep.slot].dir, sizeof(in->manifest)) != 0)
 		return -EINPROGRESS;
-	return dp_ctl_ingest_hang(c, in, why, cap);
+	rc = dp_ctl_ingest_begin(c, in, why, cap, &pending);
+	if (rc != 0 || !pending)
+		return rc;
+	rc = dp_ctl_ingest_hang(c, in, why, cap);
+	if (rc != 0)
+		return rc;
+	dp_ctl_prep_start(c, c->prep.ing, c->prep.slot);
+	if (wait)
+		dp_ctl_prep_finish(c, true);
+	return 0;
 }
 
 /* Takes an ingest off its slot (or the ingest and the swarm it is served as: cancel), waits
@@ -460,6 +496,10 @@ static void dp_ctl_ingest_release(struct dp_ctl *c, struct dp_swarm *s, bool can
 {
 	struct dp_ingest *ing = s->ingest;
 
+	if (ing == c->prep.ing) { /* cancelled while its buffers are faulted in: not made ready */
+		dp_ctl_prep_join(c, true);
+		c->prep.ing = NULL;
+	}
 	if (cancel) {
 		__atomic_store_n(&s->live, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&s->gen, s->gen + 1, __ATOMIC_RELEASE);
@@ -765,6 +805,7 @@ void dp_ctl_poll(struct dp_ctl *c)
 	uint64_t now = dp_ctl_clock_s();
 
 	dp_now_s = now;
+	dp_ctl_prep_finish(c, false);
 	while (c->holding || keyring_cmd_take(&c->kr, &c->held) == 1) {
 		char why[120] = "";
 		uint32_t reply_len = 0;
@@ -986,11 +1027,7 @@ void dp_ctl_started(struct dp_ctl *c)
 void dp_ctl_fini(struct dp_ctl *c)
 {
 	dp_ctl_tel = NULL;
-	dp_ctl_prep_join(c, true);
-	if (c->prep.ing != NULL) { /* stopped while an ingest's buffers were faulted in */
-		dp_ctl_ingest_unmake(c->prep.ing);
-		c->prep.ing = NULL;
-	}
+	dp_ctl_prep_finish(c, true); /* the ingest itself goes with its slot below */
 	crypto_wipe(&c->held, sizeof(c->held));
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++)
 		if (c->swarms.slot[i].ingest != NULL)

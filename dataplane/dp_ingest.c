@@ -442,7 +442,8 @@ void dp_ingest_tick(struct dp_worker *w)
 		unsigned n;
 		uint16_t o;
 
-		if (ing == NULL || __atomic_load_n(&ing->done, __ATOMIC_ACQUIRE) ||
+		if (ing == NULL || !__atomic_load_n(&ing->ready, __ATOMIC_ACQUIRE) ||
+			__atomic_load_n(&ing->done, __ATOMIC_ACQUIRE) ||
 			__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != ing->gen)
 			continue;
 		o = __atomic_load_n(&ing->owner, __ATOMIC_RELAXED);

@@ -14,6 +14,13 @@
  * once 512 chunks are in until the leecher holds them all, so it is served before the ingest
  * completes; it must end byte-identical.
  *
+ * The ingest and an SA add come through the key ring back to back, as the control daemon may
+ * send them: one poll of the drainer acknowledges both (the SA add does not wait behind the
+ * ingest's buffers being faulted in), and no worker claims the ingest before the buffers
+ * are in and a later poll has made it ready. Before that, an ingest given a second source
+ * and then deleted while its buffers are faulted in: each acknowledged in the same poll,
+ * nothing of it left.
+ *
  * Lcores 1 and 2 share CPU 1 (--lcores), so this runs on a 2-core machine. The store is made
  * by `superpeer pack` (argv[1]). Bounded: 60 s. Exit 0, 1, or 77 with fewer than 2 cores.
  */
@@ -225,8 +232,7 @@ int main(int argc, char **argv)
 	static struct steer_test t;
 	uint8_t pub[ED25519_PUBLIC_LEN];
 	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
-	char cmd[512], err[256], why[128] = "", path[128];
-	uint32_t reply_len = 0;
+	char cmd[512], err[256], path[128];
 	const struct dp_ingest *ing;
 	uint64_t end;
 	int owner = -1, rc;
@@ -308,11 +314,63 @@ int main(int argc, char **argv)
 	m.u.ingest.open = 1;
 	memcpy(m.u.ingest.provider_pub, pub, sizeof(pub));
 	snprintf(m.u.ingest.manifest, sizeof(m.u.ingest.manifest), "%s/store/manifest", t.dir);
-	pthread_mutex_lock(&t.ctl.lock);
-	rc = dp_ctl_apply(&t.ctl, &m, why, sizeof(why), &reply_len);
-	pthread_mutex_unlock(&t.ctl.lock);
-	CHECKF(rc == 0, "ingest refused: %s", why);
-	ing = t.ctl.swarms.slot[0].ingest;
+	{
+		/* Ingest, a second source (same manifest), delete: all in one poll. */
+		struct kr_msg m2 = m, del = {.type = KR_SWARM_DEL, .len = sizeof(struct kr_swarm)};
+		const struct kr_header *h = t.ctl.kr.h;
+
+		/* Other ports than the source's: whatever a worker sends them (a handshake, once
+		 * ready, a closing datagram after the delete) the source below ignores. */
+		m.seq = 1;
+		m.u.ingest.peer_port = SRC_PORT + 2;
+		m2.seq = 2;
+		m2.u.ingest.peer_port = SRC_PORT + 3;
+		del.seq = 3;
+		del.u.swarm.id_len = (uint8_t)hash_len(t.src.m.hash);
+		memcpy(del.u.swarm.id, t.src.m.swarm_id, del.u.swarm.id_len);
+		CHECK(rte_ring_enqueue_elem(t.ctl.kr.c2d, &m, KR_MSG_SIZE) == 0 &&
+			rte_ring_enqueue_elem(t.ctl.kr.c2d, &m2, KR_MSG_SIZE) == 0);
+		dp_ctl_poll(&t.ctl);
+		ing = t.ctl.swarms.slot[0].ingest;
+		CHECKF(h->cmds_applied == 2 && h->done_seq == 2 && h->done_status == 0,
+			"ingest + source: %llu commands applied, the last %llu (status %d: %.*s)",
+			(unsigned long long)h->cmds_applied, (unsigned long long)h->done_seq,
+			(int)h->done_status, (int)sizeof(h->done_msg), h->done_msg);
+		CHECK(ing != NULL && ing->n_src == 2);
+		CHECK(rte_ring_enqueue_elem(t.ctl.kr.c2d, &del, KR_MSG_SIZE) == 0);
+		dp_ctl_poll(&t.ctl);
+		CHECKF(h->cmds_applied == 3 && h->done_seq == 3 && h->done_status == 0,
+			"delete: %llu commands applied (status %d: %.*s)",
+			(unsigned long long)h->cmds_applied, (int)h->done_status,
+			(int)sizeof(h->done_msg), h->done_msg);
+		CHECK(t.ctl.swarms.slot[0].ingest == NULL && !t.ctl.swarms.slot[0].live &&
+			t.ctl.swarms.n == 0 && t.ctl.prep.ing == NULL);
+		m.u.ingest.peer_port = SRC_PORT;
+	}
+	{
+		struct kr_msg sa = {.type = KR_SA_ADD, .len = sizeof(struct kr_sa), .seq = 5};
+		const struct kr_header *h = t.ctl.kr.h;
+
+		sa.u.sa.id = (struct kr_sa_id){.spi = 0x5a5a, .dir = KR_DIR_IN};
+		sa.u.sa.key_len = 16;
+		m.seq = 4;
+		CHECK(rte_ring_enqueue_elem(t.ctl.kr.c2d, &m, KR_MSG_SIZE) == 0 &&
+			rte_ring_enqueue_elem(t.ctl.kr.c2d, &sa, KR_MSG_SIZE) == 0);
+		dp_ctl_poll(&t.ctl);
+		CHECKF(h->cmds_applied == 5 && h->done_seq == 5 && h->done_status == 0,
+			"one poll: %llu commands applied, the last %llu (status %d: %.*s)",
+			(unsigned long long)h->cmds_applied, (unsigned long long)h->done_seq,
+			(int)h->done_status, (int)sizeof(h->done_msg), h->done_msg);
+		ing = t.ctl.swarms.slot[0].ingest;
+		rc = ing != NULL ? 0 : -1;
+		CHECKF(ing != NULL, "the ingest is not on its slot after the poll");
+	}
+	if (ing != NULL) {
+		/* Not ready until a poll sees its buffers in: the running workers leave it. */
+		CHECK(!__atomic_load_n(&ing->ready, __ATOMIC_ACQUIRE));
+		usleep(20000);
+		CHECK(__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) == DP_SA_NO_OWNER);
+	}
 	CHECK(ppspp_leecher_init(&t.lee, &t.eng, t.src.m.hash, CHUNK, t.src.m.content_len,
 		      t.src.m.swarm_id, 0x1ee, PPSPP_CAM_CHUNK32) == 0);
 
