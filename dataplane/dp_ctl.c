@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sys/mman.h>
 
@@ -143,22 +144,36 @@ static int dp_ctl_swarm_list(struct dp_ctl *c, const struct kr_list_req *q, uint
 	return 0;
 }
 
+/* Tests only (dp_ctl.h): while set, the prefault thread waits before it starts. */
+volatile int dp_ctl_prep_hold;
+
+/* Faulted in so many bytes at a time, the cancel flag looked at between steps. */
+#define DP_CTL_PREFAULT_STEP ((size_t)16 << 20)
+
 /*
  * An ingest's content buffer made ready for the worker: 2 MiB pages where the kernel gives
- * them (transparent huge pages on madvise), every page faulted in here, on the key-ring
- * lcore, not by the worker's first write. Measured on a 2-vCPU VM (docs/performance.md,
- * "Ingest"): with 4 KiB pages, copying a verified 1 KiB chunk into the buffer cost ~3,700
- * cycles (TLB misses under nested paging), prefaulted or not; with 2 MiB pages ~100, and the
- * ingest went from 225,000 to 450,000 chunks/s.
+ * them (transparent huge pages on madvise), every page faulted in before a worker writes it.
+ * Measured on a 2-vCPU VM (docs/performance.md, "Ingest"): with 4 KiB pages, copying a
+ * verified 1 KiB chunk into the buffer cost ~3,700 cycles (TLB misses under nested paging),
+ * prefaulted or not; with 2 MiB pages ~100, and the ingest went from 225,000 to 450,000
+ * chunks/s. In steps, so that a cancel (a `swarm del` of the ingest) waits for one step at
+ * most; false when cancelled.
  */
-static void dp_ctl_prefault(uint8_t *p, size_t len)
+static bool dp_ctl_prefault(struct dp_ctl_prep *pr, uint8_t *p, size_t len)
 {
-	volatile uint8_t *v = p;
-
 	(void)madvise(p, len, MADV_HUGEPAGE);
-	if (madvise(p, len, MADV_POPULATE_WRITE) != 0) /* before Linux 5.14: written by hand */
-		for (size_t o = 0; o < len; o += 4096)
-			v[o] = v[o]; /* what is there stays (the verifier's root node) */
+	for (size_t at = 0; at < len; at += DP_CTL_PREFAULT_STEP) {
+		size_t n = len - at < DP_CTL_PREFAULT_STEP ? len - at : DP_CTL_PREFAULT_STEP;
+		volatile uint8_t *v = p + at;
+
+		if (__atomic_load_n(&pr->cancel, __ATOMIC_ACQUIRE))
+			return false;
+		/* Before Linux 5.14: written by hand; what is there stays (the verifier's root). */
+		if (madvise(p + at, n, MADV_POPULATE_WRITE) != 0)
+			for (size_t o = 0; o < n; o += 4096)
+				v[o] = v[o];
+	}
+	return true;
 }
 
 /*
@@ -175,9 +190,11 @@ static void *dp_ctl_prep_run(void *arg)
 	struct dp_ingest *ing = pr->ing;
 	const struct merkle_verifier *v = &ing->src[0].l.v;
 
-	dp_ctl_prefault(ing->content, ing->map_len);
-	if (v->nodes_len >= (size_t)2 << 20) /* mapped, not malloc'd (merkle.c) */
-		dp_ctl_prefault(v->nodes, v->nodes_len);
+	while (dp_ctl_prep_hold && !__atomic_load_n(&pr->cancel, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	if (dp_ctl_prefault(pr, ing->content, ing->map_len) &&
+		v->nodes_len >= (size_t)2 << 20) /* mapped, not malloc'd (merkle.c) */
+		dp_ctl_prefault(pr, v->nodes, v->nodes_len);
 	__atomic_store_n(&pr->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -189,6 +206,7 @@ static void dp_ctl_prep_start(struct dp_ctl *c, struct dp_ingest *ing, int slot)
 	pr->ing = ing;
 	pr->slot = slot;
 	pr->done = 0;
+	pr->cancel = 0;
 	pr->running =
 		rte_ctrl_thread_create(&pr->thread, "sp-prefault", NULL, dp_ctl_prep_run, pr) == 0;
 	if (!pr->running) /* no thread: faulted in here, as before */
@@ -270,9 +288,10 @@ static int dp_ctl_ingest_add_source(
 }
 
 /*
- * KR_SWARM_INGEST, first part: the manifest checked, a slot, the content buffer, the leecher;
- * the buffers' prefault started (c->prep). A source added to a running ingest is done here:
- * *pending says whether the second part must follow.
+ * KR_SWARM_INGEST, first part: the manifest checked, a slot, the content buffer, the leecher,
+ * kept in c->prep for the second part (dp_ctl_ingest_start then starts the prefault). A
+ * source added to a running ingest is done here: *pending says whether the second part must
+ * follow.
  */
 static int dp_ctl_ingest_begin(
 	struct dp_ctl *c, const struct kr_ingest *in, char *why, size_t cap, bool *pending)
@@ -496,7 +515,10 @@ static void dp_ctl_ingest_release(struct dp_ctl *c, struct dp_swarm *s, bool can
 {
 	struct dp_ingest *ing = s->ingest;
 
-	if (ing == c->prep.ing) { /* cancelled while its buffers are faulted in: not made ready */
+	if (ing == c->prep.ing) {
+		/* Cancelled while its buffers are faulted in: the thread stops within a step
+		 * (16 MiB), and the ingest is never made ready. */
+		__atomic_store_n(&c->prep.cancel, 1, __ATOMIC_RELEASE);
 		dp_ctl_prep_join(c, true);
 		c->prep.ing = NULL;
 	}

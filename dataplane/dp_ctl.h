@@ -29,6 +29,7 @@ struct dp_ctl_prep {
 	pthread_t thread;
 	bool running; /* started and not joined yet */
 	int done;     /* set (release) by the thread */
+	int cancel;   /* set (release) by the drainer: the thread stops at its next step */
 	struct dp_ingest *ing;
 	int slot;
 };
@@ -47,8 +48,9 @@ struct dp_ctl {
 	bool resynced;
 	struct dp_worker **workers;
 	unsigned n_workers;
-	/* dp_ctl_poll: a command taken and not finished (an ingest whose buffers are being
-	 * faulted in): applied again on the next polls, no other taken before it is done. */
+	/* dp_ctl_poll: a command taken and not finished (a new ingest while another one's
+	 * buffers are faulted in): applied again on the next polls, no other taken before it
+	 * is done. */
 	struct kr_msg held;
 	bool holding;
 	struct dp_ctl_prep prep;
@@ -70,6 +72,9 @@ void dp_ctl_fini(struct dp_ctl *c);
  * bytes in c->kr.reply. Exposed for the fuzzer and tests.
  */
 int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len);
+/* Tests only: while non-zero, an ingest's prefault thread waits before it starts (so that
+ * a test sees the ingest hung and not ready, deterministically); a cancel still ends it. */
+extern volatile int dp_ctl_prep_hold;
 /* Refreshes dp_now_s (for runs where no drainer loop does it). */
 void dp_ctl_tick_clock(void);
 

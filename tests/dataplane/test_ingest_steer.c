@@ -18,8 +18,9 @@
  * send them: one poll of the drainer acknowledges both (the SA add does not wait behind the
  * ingest's buffers being faulted in), and no worker claims the ingest before the buffers
  * are in and a later poll has made it ready. Before that, an ingest given a second source
- * and then deleted while its buffers are faulted in: each acknowledged in the same poll,
- * nothing of it left.
+ * (both acknowledged in one poll) and then deleted, while its buffers are still to be faulted
+ * in: nothing of it left. dp_ctl_prep_hold keeps the prefault thread from starting until the
+ * test lets it, so "not ready yet" is certain, not a race the old code could win.
  *
  * Lcores 1 and 2 share CPU 1 (--lcores), so this runs on a 2-core machine. The store is made
  * by `superpeer pack` (argv[1]). Bounded: 60 s. Exit 0, 1, or 77 with fewer than 2 cores.
@@ -315,7 +316,8 @@ int main(int argc, char **argv)
 	memcpy(m.u.ingest.provider_pub, pub, sizeof(pub));
 	snprintf(m.u.ingest.manifest, sizeof(m.u.ingest.manifest), "%s/store/manifest", t.dir);
 	{
-		/* Ingest, a second source (same manifest), delete: all in one poll. */
+		/* Ingest and a second source (same manifest) in one poll, then a delete, all
+		 * while the prefault is held. */
 		struct kr_msg m2 = m, del = {.type = KR_SWARM_DEL, .len = sizeof(struct kr_swarm)};
 		const struct kr_header *h = t.ctl.kr.h;
 
@@ -328,6 +330,7 @@ int main(int argc, char **argv)
 		del.seq = 3;
 		del.u.swarm.id_len = (uint8_t)hash_len(t.src.m.hash);
 		memcpy(del.u.swarm.id, t.src.m.swarm_id, del.u.swarm.id_len);
+		dp_ctl_prep_hold = 1;
 		CHECK(rte_ring_enqueue_elem(t.ctl.kr.c2d, &m, KR_MSG_SIZE) == 0 &&
 			rte_ring_enqueue_elem(t.ctl.kr.c2d, &m2, KR_MSG_SIZE) == 0);
 		dp_ctl_poll(&t.ctl);
@@ -336,7 +339,7 @@ int main(int argc, char **argv)
 			"ingest + source: %llu commands applied, the last %llu (status %d: %.*s)",
 			(unsigned long long)h->cmds_applied, (unsigned long long)h->done_seq,
 			(int)h->done_status, (int)sizeof(h->done_msg), h->done_msg);
-		CHECK(ing != NULL && ing->n_src == 2);
+		CHECK(ing != NULL && ing->n_src == 2 && !ing->ready && t.ctl.prep.ing == ing);
 		CHECK(rte_ring_enqueue_elem(t.ctl.kr.c2d, &del, KR_MSG_SIZE) == 0);
 		dp_ctl_poll(&t.ctl);
 		CHECKF(h->cmds_applied == 3 && h->done_seq == 3 && h->done_status == 0,
@@ -354,6 +357,7 @@ int main(int argc, char **argv)
 		sa.u.sa.id = (struct kr_sa_id){.spi = 0x5a5a, .dir = KR_DIR_IN};
 		sa.u.sa.key_len = 16;
 		m.seq = 4;
+		dp_ctl_prep_hold = 1;
 		CHECK(rte_ring_enqueue_elem(t.ctl.kr.c2d, &m, KR_MSG_SIZE) == 0 &&
 			rte_ring_enqueue_elem(t.ctl.kr.c2d, &sa, KR_MSG_SIZE) == 0);
 		dp_ctl_poll(&t.ctl);
@@ -369,8 +373,11 @@ int main(int argc, char **argv)
 		/* Not ready until a poll sees its buffers in: the running workers leave it. */
 		CHECK(!__atomic_load_n(&ing->ready, __ATOMIC_ACQUIRE));
 		usleep(20000);
+		dp_ctl_poll(&t.ctl); /* still held: not ready */
+		CHECK(!__atomic_load_n(&ing->ready, __ATOMIC_ACQUIRE));
 		CHECK(__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) == DP_SA_NO_OWNER);
 	}
+	dp_ctl_prep_hold = 0; /* the polls below make it ready */
 	CHECK(ppspp_leecher_init(&t.lee, &t.eng, t.src.m.hash, CHUNK, t.src.m.content_len,
 		      t.src.m.swarm_id, 0x1ee, PPSPP_CAM_CHUNK32) == 0);
 
