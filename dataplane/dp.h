@@ -107,6 +107,7 @@ struct dp_config {
 	bool has_gw6;
 	uint16_t udp_port;   /* plain PPSPP, and the inner port of ESP; host order */
 	uint16_t esp_port;   /* ESP in UDP (RFC 3948); host order */
+	const char *spread;  /* with several workers: what spreads flows over their queues */
 	uint32_t idle_polls; /* empty polls before sleeping */
 	uint32_t idle_sleep_us;
 	uint16_t mtu;		 /* largest IP packet sent */
@@ -181,6 +182,14 @@ struct dp_peer {
 #define DP_POL_BLOCK (UINT64_C(1) << 62)
 #define DP_POL_CHOKE (UINT64_C(1) << 61)
 #define DP_POL_RATE_MASK ((UINT64_C(1) << 48) - 1)
+
+/* A neighbour reply passed between workers (dp_neigh.c). */
+struct dp_neigh_news {
+	uint8_t addr[16];
+	struct rte_ether_addr mac;
+	uint8_t pad[2];
+};
+enum { DP_NEIGH_NEWS_SLOTS = 256 };
 
 /* A neighbour (dp_neigh.c): IPv4-mapped or IPv6 address -> MAC, per worker. */
 enum { DP_NEIGH = 256 };
@@ -282,6 +291,11 @@ struct dp_worker {
 	 * ingest: handed to it through its steer ring (multi-producer, drained by its owner). */
 	struct rte_ring *steer;
 	uint64_t steered;
+	/* Neighbour replies (ARP reply, Neighbor Advertisement) another worker received, which
+	 * may answer this worker's request: the port spreads them by its own rules, not to the
+	 * worker that asked (struct dp_neigh_news; multi-producer, drained by this worker). */
+	struct rte_ring *neigh_news;
+	uint64_t neigh_handed; /* replies this worker passed to the others */
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
 	uint64_t drops[DP_DROP_COUNT];
@@ -396,6 +410,15 @@ void dp_esp_flush(struct dp_worker *w);
 void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr *eth, uint8_t *esp,
 	uint32_t len, const uint8_t src[16], bool v6);
 
+/*
+ * dp_neigh.c: a's MAC from a reply (ARP reply, Neighbor Advertisement), kept if this worker
+ * has asked for a (or knows it); with several workers also handed to the others, each of
+ * which keeps it on the same terms (dp_neigh_news_take). False when it was neither kept nor
+ * handed over: a reply nobody asked for.
+ */
+bool dp_neigh_reply(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac);
+/* dp_neigh.c: the replies other workers handed over, learned where this worker asked. */
+void dp_neigh_news_take(struct dp_worker *w);
 /* dp_neigh.c: learn a's MAC (solicited_only: only if a is being asked for). True if kept. */
 bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac,
 	bool solicited_only);

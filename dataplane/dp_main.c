@@ -105,7 +105,9 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "rx_packets", rx);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", dp_sum(offsetof(struct dp_worker, rx_bytes)));
 	rte_tel_data_add_dict_u64(d, "tx_packets", tx);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", dp_sum(offsetof(struct dp_worker, tx_bytes)));
 	rte_tel_data_add_dict_u64(d, "chunks_sent", chunks);
 	{
 		static const struct {
@@ -129,6 +131,7 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
 			{"neighbour_probes", offsetof(struct dp_worker, neigh_probes)},
 			{"ingest_steered", offsetof(struct dp_worker, steered)},
+			{"neighbour_replies_handed", offsetof(struct dp_worker, neigh_handed)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
@@ -150,6 +153,56 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 
 		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[k]);
 		rte_tel_data_add_dict_u64(d, name, drops[k]);
+	}
+	pthread_mutex_unlock(&dp_tel_lock);
+	return 0;
+}
+
+/*
+ * /superpeer/workers: each worker (its lcore and queue) with its own packets, bytes, chunks
+ * served and ingested, open channels, drops (every reason) and load: how RSS spreads the
+ * peers, and which worker runs an ingest.
+ */
+static int dp_tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint64_t now = rte_rdtsc();
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&dp_tel_lock);
+	if (dp_tel_gone) {
+		pthread_mutex_unlock(&dp_tel_lock);
+		return -1;
+	}
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < dp_n_workers; i++) {
+		const struct dp_worker *w = dp_workers[i];
+		struct rte_tel_data *e = rte_tel_data_alloc();
+		uint64_t drops = 0, chunk_bytes = 0, run;
+		char name[32];
+
+		if (e == NULL)
+			break;
+		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
+			drops += w->drops[k];
+		for (unsigned k = 0; k < DP_MAX_SWARMS; k++)
+			chunk_bytes += w->swarm_bytes[k];
+		run = w->start_tsc != 0 ? now - w->start_tsc : 0;
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_u64(e, "queue", w->queue);
+		rte_tel_data_add_dict_u64(e, "rx_packets", w->rx_pkts);
+		rte_tel_data_add_dict_u64(e, "rx_bytes", w->rx_bytes);
+		rte_tel_data_add_dict_u64(e, "tx_packets", w->tx_pkts);
+		rte_tel_data_add_dict_u64(e, "tx_bytes", w->tx_bytes);
+		rte_tel_data_add_dict_u64(e, "chunks_sent", w->chunks_sent);
+		rte_tel_data_add_dict_u64(e, "chunk_bytes_sent", chunk_bytes);
+		rte_tel_data_add_dict_u64(e, "chunks_ingested", w->chunks_ingested);
+		rte_tel_data_add_dict_u64(e, "channels_open", w->channels_open);
+		rte_tel_data_add_dict_u64(e, "ingest_steered", w->steered);
+		rte_tel_data_add_dict_u64(e, "drops", drops);
+		rte_tel_data_add_dict_u64(e, "busy_permille", run ? w->busy_tsc * 1000 / run : 0);
+		snprintf(name, sizeof(name), "lcore_%u", w->lcore);
+		rte_tel_data_add_dict_container(d, name, e, 0);
 	}
 	pthread_mutex_unlock(&dp_tel_lock);
 	return 0;
@@ -186,6 +239,8 @@ static void dp_summary(void)
 			{"neighbours probed again", offsetof(struct dp_worker, neigh_probes)},
 			{"ingest frames steered to their owner",
 				offsetof(struct dp_worker, steered)},
+			{"neighbour replies handed to the other workers",
+				offsetof(struct dp_worker, neigh_handed)},
 		};
 
 		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
@@ -462,6 +517,8 @@ int main(int argc, char **argv)
 	}
 	rte_telemetry_register_cmd("/superpeer/stats", dp_tel_stats,
 		"Packets, chunks served and drops by reason, all workers.");
+	rte_telemetry_register_cmd("/superpeer/workers", dp_tel_workers,
+		"Per worker lcore: packets, bytes, chunks served and ingested, drops, load.");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	{
@@ -479,6 +536,9 @@ int main(int argc, char **argv)
 			ip, cfg.udp_port, cfg.esp_port, dp_n_workers, dp_n_workers > 1 ? "s" : "",
 			mac, vlan, ctl.swarms.n, ctl.swarms.n == 1 ? "" : "s", ctl.sas.n,
 			ctl.sas.n == 1 ? "" : "s", o.keyring);
+		if (cfg.spread != NULL)
+			printf("superpeer-dataplane: flows spread over the workers' queues by %s\n",
+				cfg.spread);
 		printf("superpeer-dataplane: peer table %u slots per worker of %zu bytes (%.1f MiB "
 		       "in all), %u mbufs per worker\n",
 			cfg.max_peers, sizeof(struct dp_peer),

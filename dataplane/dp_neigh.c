@@ -9,13 +9,16 @@
  * An entry is learned from an ARP reply or Neighbor Advertisement only while it is being
  * asked for, and from an ARP request or Neighbor Solicitation to us (as Linux does); nothing
  * else creates one, so unsolicited replies cannot fill the cache. A request goes out at most
- * every 100 ms per address while a caller keeps asking.
+ * every 100 ms per address while a caller keeps asking. With several workers the reply may
+ * come in on another worker's queue (RSS does not hash ARP; a NIC puts it on queue 0): that
+ * worker hands it to the others, and the one that asked learns it there.
  */
 #include <string.h>
 
 #include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ip.h>
+#include <rte_ring_elem.h>
 
 #include "config.h"
 #include "dp.h"
@@ -66,6 +69,38 @@ bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_e
 	n->confirmed_tsc = rte_rdtsc();
 	w->neigh_learned++;
 	return true;
+}
+
+bool dp_neigh_reply(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac)
+{
+	const struct dp_config *cfg = w->cfg;
+	struct dp_neigh_news n = {.mac = *mac};
+	bool learned = dp_neigh_learn(w, a, mac, true), handed = false;
+
+	/* Handed over even when learned here: this worker may hold the address from a request
+	 * of the peer's while another one is asking for it. */
+	if (cfg->n_workers < 2 || rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
+		return learned;
+	memcpy(n.addr, a, 16);
+	for (unsigned l = 0; l < RTE_MAX_LCORE; l++) {
+		struct dp_worker *to = cfg->by_lcore[l];
+
+		if (to != NULL && to != w && to->neigh_news != NULL &&
+			rte_ring_mp_enqueue_elem(to->neigh_news, &n, sizeof(n)) == 0)
+			handed = true;
+	}
+	w->neigh_handed += handed;
+	return learned || handed;
+}
+
+void dp_neigh_news_take(struct dp_worker *w)
+{
+	struct dp_neigh_news n[16];
+	unsigned k;
+
+	while ((k = rte_ring_sc_dequeue_burst_elem(w->neigh_news, n, sizeof(n[0]), 16, NULL)) > 0)
+		for (unsigned i = 0; i < k; i++)
+			dp_neigh_learn(w, n[i].addr, &n[i].mac, true);
 }
 
 static void dp_neigh_ask4(struct dp_worker *w, const uint8_t a[16])

@@ -69,15 +69,16 @@ static void dp_arp_input(
 		bool reply = a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
 
 		memcpy(sip + 12, &a->arp_data.arp_sip, 4);
-		/* A request to us teaches the asker's address; a reply only when we asked. */
-		if (!dp_neigh_learn(w, sip, &a->arp_data.arp_sha, reply) && reply) {
-			dp_net_drop(w, m, DP_DROP_ARP_OTHER); /* a reply nobody asked for */
-			return;
-		}
+		/* A reply teaches only when we (this worker, or another one it is handed to)
+		 * asked; a request to us teaches the asker's address, and is answered. */
 		if (reply) {
-			rte_pktmbuf_free(m);
+			if (!dp_neigh_reply(w, sip, &a->arp_data.arp_sha))
+				dp_net_drop(w, m, DP_DROP_ARP_OTHER); /* nobody asked for it */
+			else
+				rte_pktmbuf_free(m);
 			return;
 		}
+		dp_neigh_learn(w, sip, &a->arp_data.arp_sha, false);
 	}
 	/* The reply, in place: the requester becomes the target. */
 	a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
@@ -315,10 +316,10 @@ static void dp_icmp6_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_e
 			dp_net_drop(w, m, DP_DROP_ND_BAD);
 			return;
 		}
-		/* Only an answer to our own solicitation teaches anything. */
-		if (!dp_neigh_learn(w, icmp + 8,
-			    ll != NULL ? (const struct rte_ether_addr *)ll : &eth->src_addr,
-			    true)) {
+		/* Only an answer to our own solicitation (this worker's or another's) teaches
+		 * anything. */
+		if (!dp_neigh_reply(w, icmp + 8,
+			    ll != NULL ? (const struct rte_ether_addr *)ll : &eth->src_addr)) {
 			dp_net_drop(w, m, DP_DROP_ICMP6_OTHER);
 			return;
 		}

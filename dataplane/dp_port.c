@@ -2,6 +2,7 @@
 /* Port setup on any PMD: one RX/TX queue pair per worker, RSS when the device offers it. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_ethdev.h>
 
@@ -25,13 +26,20 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	if (n_queues > 1) {
 		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 
-		if (hf == 0) {
+		if (hf != 0) {
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf.rx_adv_conf.rss_conf.rss_hf = hf;
+			cfg->spread = "RSS";
+		} else if (info.driver_name != NULL &&
+			   strcmp(info.driver_name, "net_af_packet") == 0) {
+			/* One socket per queue in a PACKET_FANOUT_HASH group: the kernel spreads
+			 * flows by their hash, RSS in software (docs/dataplane.md, "Workers"). */
+			cfg->spread = "the kernel's packet fanout (flow hash)";
+		} else {
 			fprintf(stderr, "superpeer-dataplane: port %u has no RSS: run one worker\n",
 				port);
 			return -EINVAL;
 		}
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = hf;
 	}
 	/* A VLAN: the port strips and inserts the tag where it can; dp_net.c does it otherwise. */
 	if (cfg->vlan_id != 0) {

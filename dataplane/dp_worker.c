@@ -59,11 +59,17 @@ struct dp_worker *dp_worker_new(
 			__atomic_fetch_add(&made, 1, __ATOMIC_RELAXED));
 		w->steer = rte_ring_create(
 			name, DP_STEER_SLOTS, (int)rte_lcore_to_socket_id(lcore), RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "dp_neigh%u_%u", lcore,
+			__atomic_fetch_add(&made, 1, __ATOMIC_RELAXED));
+		w->neigh_news = rte_ring_create_elem(name, sizeof(struct dp_neigh_news),
+			DP_NEIGH_NEWS_SLOTS, (int)rte_lcore_to_socket_id(lcore), RING_F_SC_DEQ);
 	}
 	if (w->peers == NULL || w->peer_tags == NULL || w->neigh == NULL || w->tx_wait == NULL ||
-		w->avail_wait == NULL || w->steer == NULL || crypto_engine_init(&w->eng) != 0) {
+		w->avail_wait == NULL || w->steer == NULL || w->neigh_news == NULL ||
+		crypto_engine_init(&w->eng) != 0) {
 		/* crypto_engine_init is last: nothing of the engine to undo here. */
 		rte_ring_free(w->steer);
+		rte_ring_free(w->neigh_news);
 		rte_free(w->peers);
 		rte_free(w->peer_tags);
 		rte_free(w->neigh);
@@ -87,6 +93,7 @@ void dp_worker_free(struct dp_worker *w)
 			rte_pktmbuf_free(m);
 		rte_ring_free(w->steer);
 	}
+	rte_ring_free(w->neigh_news);
 	rte_free(w->peers);
 	rte_free(w->peer_tags);
 	rte_free(w->neigh);
@@ -138,6 +145,8 @@ int dp_worker_loop(void *arg)
 		if (t0 >= hk_next) {
 			if (w->ctl != NULL)
 				dp_ctl_poll(w->ctl);
+			if (!rte_ring_empty(w->neigh_news))
+				dp_neigh_news_take(w);
 			dp_ingest_tick(w);
 			dp_ppspp_resume(w);
 			dp_ppspp_avail_resume(w);

@@ -2,7 +2,7 @@
 /*
  * `superpeer stats` — a running data plane's counters in a human form, read from its DPDK
  * telemetry socket (found through the key ring's header): packets, chunks, every drop reason
- * that moved, swarms, SAs. --json prints the telemetry replies as they are.
+ * that moved, each worker's share, swarms, SAs. --json prints the telemetry replies as they are.
  * `superpeer monitor` — the data plane's events (resync, SA soft/hard expiry, alarms by
  * peer) as they come, like `ip xfrm monitor`; it becomes the ring's one event consumer.
  */
@@ -56,8 +56,8 @@ static void stats_print_dict(const char *title, json_t *d, bool skip_zero)
 
 int tool_stats_main(int argc, char **argv)
 {
-	static const char *const cmds[] = {
-		"/superpeer/stats", "/superpeer/swarms", "/superpeer/sa", "/superpeer/keyring"};
+	static const char *const cmds[] = {"/superpeer/stats", "/superpeer/workers",
+		"/superpeer/swarms", "/superpeer/sa", "/superpeer/keyring"};
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct keyring kr;
 	bool as_json = false;
@@ -98,11 +98,11 @@ int tool_stats_main(int argc, char **argv)
 
 			printf("%s\n", s);
 			free(s);
-		} else if (c == 0 || c == 3) {
+		} else if (c == 0 || c == 4) {
 			stats_print_dict(
 				c == 0 ? "counters (zeros left out):" : "key ring:", d, c == 0);
 		} else {
-			printf("%s:\n", c == 1 ? "swarms" : "SAs (first 64)");
+			printf("%s:\n", c == 1 ? "workers" : c == 2 ? "swarms" : "SAs (first 64)");
 			json_object_foreach(d, k, v)
 			{
 				if (!json_is_object(v))

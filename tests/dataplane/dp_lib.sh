@@ -6,6 +6,25 @@ failures=0 cases=0
 fail() { echo "FAIL case $cases: $*"; failures=$((failures + 1)); }
 begin() { cases=$((cases + 1)); echo "case $cases: $*"; }
 
+# veth_ns NS VA VB ADDR4/N ADDR6/N: namespace NS, a veth pair VA (here, up) - VB (in NS,
+# with the two addresses, up), loopback up in NS, and VB's checksum offload off (the kernel
+# would leave UDP checksums to an offload that af_packet never performs). Exits the test
+# with 77 when this machine cannot make them.
+veth_ns() {
+	[ "$(id -u)" = 0 ] || { echo "needs root for a network namespace" >&2; exit 77; }
+	ip netns add "$1" 2>/dev/null || { echo "cannot create a network namespace" >&2; exit 77; }
+	ip link add "$2" type veth peer name "$3" ||
+		{ echo "cannot create a veth pair" >&2; exit 77; }
+	ip link set "$3" netns "$1"
+	ip link set "$2" up
+	ip netns exec "$1" ip addr add "$4" dev "$3"
+	ip netns exec "$1" ip addr add "$5" dev "$3" nodad
+	ip netns exec "$1" ip link set "$3" up
+	ip netns exec "$1" ip link set lo up
+	ip netns exec "$1" ethtool -K "$3" tx off >/dev/null 2>&1 ||
+		{ echo "ethtool is needed to turn off veth checksum offload" >&2; exit 77; }
+}
+
 # dp_wait_ready ADDR: waits up to 10 s for the data plane started as $dp_pid (output in
 # $work/dp.out) to announce ADDR. Exits the test: 77 when the af_packet PMD is missing, 1
 # when the data plane died or never came up.

@@ -50,18 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ "$(id -u)" = 0 ] || { echo "needs root for a network namespace" >&2; exit 77; }
-ip netns add "$ns" 2>/dev/null || { echo "cannot create a network namespace" >&2; exit 77; }
-ip link add "$va" type veth peer name "$vb" || { echo "cannot create a veth pair" >&2; exit 77; }
-ip link set "$vb" netns "$ns"
-ip link set "$va" up
-ip netns exec "$ns" ip addr add 10.77.0.2/24 dev "$vb"
-ip netns exec "$ns" ip addr add fd00:77::2/64 dev "$vb" nodad
-ip netns exec "$ns" ip link set "$vb" up
-ip netns exec "$ns" ip link set lo up
-# The kernel would leave UDP checksums to an offload that af_packet never performs.
-ip netns exec "$ns" ethtool -K "$vb" tx off >/dev/null 2>&1 ||
-	{ echo "ethtool is needed to turn off veth checksum offload" >&2; exit 77; }
+veth_ns "$ns" "$va" "$vb" 10.77.0.2/24 fd00:77::2/64
 
 "$sp" keygen -o "$work/key" >/dev/null
 head -c $((16 << 20)) /dev/urandom >"$work/content"
@@ -154,7 +143,7 @@ fetch >/dev/null || fail "fetch after hostile datagrams failed"
 cmp -s "$work/out" "$work/content" || fail "content differs"
 rm -f "$work/out"
 
-begin "telemetry: /superpeer/stats on the DPDK telemetry socket"
+begin "telemetry: /superpeer/stats and /superpeer/workers on the DPDK telemetry socket"
 /usr/bin/python3 - "/var/run/dpdk/sp$$/dpdk_telemetry.v2" >"$work/tel" <<'PY' || fail "telemetry: $(cat "$work/tel")"
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -166,6 +155,16 @@ st = json.loads(s.recv(65536))["/superpeer/stats"]
 print(st)
 assert st["rx_packets"] > 0 and st["chunks_sent"] >= 3 * 16384, st
 assert st["drop_udp_port"] == 1 and st["drop_ppspp"] >= 6, st
+assert st["tx_bytes"] > st["chunks_sent"] * 1024 and st["rx_bytes"] > 0, st
+s.send(b"/superpeer/workers")
+wk = json.loads(s.recv(65536))["/superpeer/workers"]
+print(wk)
+w = wk["lcore_0"]
+assert list(wk) == ["lcore_0"] and w["queue"] == 0, wk
+for k in ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes"):
+    assert w[k] >= st[k] > 0, (k, w, st)  # one worker: all of it (read a little later)
+assert w["chunks_sent"] == st["chunks_sent"], (w, st)
+assert w["chunk_bytes_sent"] >= 3 * 16384 * 1024 and w["drops"] >= 7, w
 PY
 stop_dp
 grep -q "^drop ppspp: " "$work/dp.out" || fail "no ppspp drops counted: $(cat "$work/dp.out")"

@@ -22,6 +22,9 @@
  * in: nothing of it left. dp_ctl_prep_hold keeps the prefault thread from starting until the
  * test lets it, so "not ready yet" is certain, not a race the old code could win.
  *
+ * The source's MAC is unknown at first: the owner sends an ARP request, and its reply comes
+ * in on the other worker's queue (as a NIC's RSS leaves ARP on queue 0), which hands it over.
+ *
  * Lcores 1 and 2 share CPU 1 (--lcores), so this runs on a 2-core machine. The store is made
  * by `superpeer pack` (argv[1]). Bounded: 60 s. Exit 0, 1, or 77 with fewer than 2 cores.
  */
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_arp.h>
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -64,6 +68,7 @@ struct steer_test {
 	uint8_t *lee_out;
 	uint64_t lee_t_hs, lee_t_req, lee_have_paused;
 	bool paused; /* the source holds back until the leecher has all that is in */
+	unsigned arp_asked; /* ARP requests for the source answered */
 };
 
 static int setup_port(struct steer_test *t)
@@ -162,6 +167,30 @@ static void lee_run(struct steer_test *t, int q)
 	}
 }
 
+/* An ARP request for the source's address, answered on queue q's rx ring: the request
+ * comes from the ingest's owner, q is the other worker's queue. Takes m. */
+static void arp_answer(struct steer_test *t, int q, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
+
+	if (a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+		memcmp(&a->arp_data.arp_tip, ring_rig_peer_ip, 4) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	t->arp_asked++;
+	a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	a->arp_data.arp_tha = a->arp_data.arp_sha;
+	a->arp_data.arp_tip = a->arp_data.arp_sip;
+	memcpy(&a->arp_data.arp_sha, peer_mac, 6);
+	memcpy(&a->arp_data.arp_sip, ring_rig_peer_ip, 4);
+	eth->dst_addr = a->arp_data.arp_tha;
+	memcpy(&eth->src_addr, peer_mac, 6);
+	while (rte_ring_enqueue(t->rx[q], m) != 0)
+		usleep(10);
+}
+
 /* The source: every datagram the data plane sent to it, answered on queue q's rx ring. */
 static void serve_source(struct steer_test *t, int q)
 {
@@ -179,6 +208,10 @@ static void serve_source(struct steer_test *t, int q)
 			const uint8_t *d = (const uint8_t *)(udp + 1);
 			size_t len;
 
+			if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+				arp_answer(t, q, ms[i]);
+				continue;
+			}
 			if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 				ip->next_proto_id != IPPROTO_UDP ||
 				(udp->dst_port != rte_cpu_to_be_16(SRC_PORT) &&
@@ -292,14 +325,11 @@ int main(int argc, char **argv)
 	t.cfg.swarms = &t.ctl.swarms;
 	memcpy(t.ctl.kr.h->ip4, &t.cfg.ip4, 4); /* what the data plane says it is (dp_main.c) */
 	for (unsigned q = 0; q < 2; q++) {
-		uint8_t a[16] = {[10] = 0xff, [11] = 0xff};
-
-		memcpy(a + 12, ring_rig_peer_ip, 4);
+		/* The source's MAC is not known: the owner asks, and the reply comes in on the
+		 * other worker's queue (serve_source), which must hand it over. */
 		t.w[q] = dp_worker_new(&t.cfg, t.pool, q + 1, (uint16_t)q);
 		if (t.w[q] == NULL)
 			return 1;
-		/* The source's MAC known beforehand: this test is about where frames go. */
-		dp_neigh_learn(t.w[q], a, (const struct rte_ether_addr *)peer_mac, false);
 		t.cfg.by_lcore[q + 1] = t.w[q];
 	}
 	t.cfg.n_workers = 2;
@@ -415,6 +445,12 @@ int main(int argc, char **argv)
 			owner, (unsigned long long)a->steered,
 			(unsigned long long)(a->chunks_ingested + b->chunks_ingested));
 		CHECKF(a->steered > 0, "nothing steered");
+		/* The owner asked for the source's MAC; the other worker got the reply. */
+		printf("ARP requests answered %u; replies handed over %llu\n", t.arp_asked,
+			(unsigned long long)a->neigh_handed);
+		CHECKF(t.arp_asked > 0 && a->neigh_handed > 0 && b->neigh_handed == 0,
+			"ARP: %u asked, %llu handed over", t.arp_asked,
+			(unsigned long long)a->neigh_handed);
 		/* The leecher's channel is on the worker that does not own the ingest. */
 		CHECKF(a->chunks_sent >= N_CHUNKS && b->chunks_sent == 0,
 			"chunks sent: non-owner %llu, owner %llu",

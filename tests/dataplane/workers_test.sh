@@ -1,0 +1,196 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# workers_test.sh SUPERPEER SUPERPEER_DATAPLANE: the data plane with two workers, peers spread
+# over them by the port.
+#
+#   superpeer-dataplane, 2 workers            ==veth==   spwB 10.78.0.2 in NS
+#   net_af_packet on spwA, qpairs=2                       16 x superpeer fetch, 2 with ESP,
+#   (one socket per queue in a PACKET_FANOUT_HASH          superpeer seed (an ingest's source)
+#    group: the kernel spreads flows by their hash)
+#
+# Cases: the start line names what spreads the flows; 16 plain fetches at once, each from its
+# own port, all byte-identical, served by both workers (/superpeer/workers: each served
+# chunks, the two add up to the total; 16 flows all on one queue would happen 1 time in
+# 32768); two fetches through ESP in UDP, each peer with its own SA pair, claimed by the
+# worker its flow lands on, no `sa_owner` drop; an ingest from `superpeer seed` runs on one
+# worker (chunks_ingested), completes, and is served back byte-identical, and so does one
+# over IPv6: the owner asks for the source's MAC (ARP, Neighbor Discovery) and the reply may
+# come in on the other worker's queue, which hands it over; no drop of any reason but the
+# ones named. Lcores: the main one (key ring) and worker 1 on CPU 0, worker 2
+# on CPU 1, so this runs on 2 cores (idle workers sleep). Every process under timeout; the
+# namespace, the veth and the processes are removed on exit, also on failure. Exit 77 when
+# this machine cannot make a netns/veth, lacks the af_packet PMD or has fewer than 2 CPUs.
+set -u
+. "$(dirname "$0")/dp_lib.sh"
+sp=$1 dp=$2
+ns=spw$$ va=spw$$a vb=spw$$b
+work=$(mktemp -d "${TMPDIR:-/tmp}/sp-workers.XXXXXX")
+dp_pid= seed_pid= fpids=
+cleanup() {
+	[ -n "$dp_pid" ] && kill -TERM "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+	[ -n "$seed_pid" ] && kill "$seed_pid" 2>/dev/null
+	[ -n "$fpids" ] && kill $fpids 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	ip link del "$va" 2>/dev/null
+	rm -rf "$work" "/var/run/dpdk/spw$$"* "/dev/shm/superpeer-spw$$.keyring"
+}
+trap cleanup EXIT
+
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs (two workers)" >&2; exit 77; }
+veth_ns "$ns" "$va" "$vb" 10.78.0.2/24 fd00:78::2/64
+
+"$sp" keygen -o "$work/key" >/dev/null
+head -c $((4 << 20)) /dev/urandom >"$work/content"
+"$sp" pack --key "$work/key/provider.key" -o "$work/store" "$work/content" >/dev/null
+pub=$work/key/provider.pub man=$work/store/manifest
+n_chunks=4096
+hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+export SUPERPEER_KEYRING=spw$$
+
+cat >"$work/dp.ini" <<EOF
+; superpeer-dataplane, two workers
+[dataplane]
+ip = 10.78.0.1
+ip6 = fd00:78::1
+keyring = spw$$
+
+[swarm sample]
+store = $work/store
+public = $pub
+open = yes
+
+[swarm protected]
+store = $work/store2
+public = $pub
+open = no
+EOF
+head -c $((2 << 20)) /dev/urandom >"$work/content2"
+"$sp" pack --key "$work/key/provider.key" -o "$work/store2" "$work/content2" \
+	>/dev/null
+timeout --foreground 300 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --file-prefix "spw$$" \
+	--no-pci --vdev "net_af_packet0,iface=$va,qpairs=2" -- --config "$work/dp.ini" \
+	>"$work/dp.out" 2>&1 &
+dp_pid=$!
+dp_wait_ready 10.78.0.1
+
+# tel PATH: one telemetry command's reply (JSON) on stdout.
+tel() {
+	/usr/bin/python3 - "/var/run/dpdk/spw$$/dpdk_telemetry.v2" "$1" <<-'PY'
+	import json, socket, sys
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+	s.settimeout(5)
+	s.connect(sys.argv[1])
+	json.loads(s.recv(16384))
+	s.send(sys.argv[2].encode())
+	print(json.dumps(json.loads(s.recv(65536))[sys.argv[2]]))
+	PY
+}
+
+begin "two workers; the start line says what spreads the flows"
+grep "^superpeer-dataplane: " "$work/dp.out"
+grep -q "^superpeer-dataplane: 10.78.0.1, .*, 2 workers, " "$work/dp.out" ||
+	fail "not 2 workers: $(head -3 "$work/dp.out")"
+grep -q "^superpeer-dataplane: flows spread over the workers' queues by the kernel's packet fanout (flow hash)$" \
+	"$work/dp.out" || fail "no spread line: $(head -3 "$work/dp.out")"
+
+begin "16 plain fetches at once, each from its own port: byte-identical, served by both workers"
+fpids=
+for i in $(seq 16); do
+	ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" \
+		--peer 10.78.0.1:6778 --local-port $((41000 + i)) -o "$work/out$i" \
+		>"$work/fetch$i.out" 2>&1 &
+	fpids="$fpids $!"
+done
+for p in $fpids; do wait "$p" || fail "a fetch failed: $(cat "$work"/fetch*.out | grep -v "^[0-9a-f]*$" | head -3)"; done
+fpids=
+for i in $(seq 16); do
+	cmp -s "$work/out$i" "$work/content" || fail "fetch $i: content differs"
+done
+tel /superpeer/workers >"$work/w1" || fail "telemetry: $(cat "$work/w1")"
+cat "$work/w1"
+/usr/bin/python3 - "$work/w1" "$n_chunks" <<'PY' || fail "workers: $(cat "$work/w1")"
+import json, sys
+w = json.load(open(sys.argv[1]))
+n = 16 * int(sys.argv[2])
+assert sorted(w) == ["lcore_1", "lcore_2"], w
+assert sorted(v["queue"] for v in w.values()) == [0, 1], w
+sent = [v["chunks_sent"] for v in w.values()]
+# Every fetch got every chunk; a chunk sent twice (re-asked) counts twice.
+assert min(sent) > 0 and sum(sent) >= n, ("served by one worker only, or too few", sent, n)
+PY
+
+begin "ESP in UDP from two peers, each with its own SA pair: claimed where its flow lands"
+k1i=0x$(hex 20) k1o=0x$(hex 20) k2i=0x$(hex 20) k2o=0x$(hex 20)
+"$sp" sa add in spi 0x3001 peer 10.78.0.2 encap aead "$k1i" &&
+	"$sp" sa add out spi 0x4001 peer 10.78.0.2 encap 42001 aead "$k1o" &&
+	"$sp" sa add in spi 0x3002 peer 10.78.0.2 encap aead "$k2i" &&
+	"$sp" sa add out spi 0x4002 peer 10.78.0.2 encap 42002 aead "$k2o" || fail "sa add"
+for i in 1 2; do
+	eval "ki=\$k${i}i ko=\$k${i}o"
+	ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store2/manifest" --public "$pub" \
+		--peer 10.78.0.1:6778 --local-port $((42000 + i)) --sa-out "0x300$i:$ki" \
+		--sa-in "0x400$i:$ko" -o "$work/esp$i" >"$work/espfetch$i.out" 2>&1 &
+	fpids="$fpids $!"
+done
+for p in $fpids; do wait "$p" || fail "an ESP fetch failed: $(cat "$work"/espfetch*.out | head -3)"; done
+fpids=
+for i in 1 2; do
+	cmp -s "$work/esp$i" "$work/content2" || fail "ESP fetch $i: content differs"
+	grep -q ', ESP$' "$work/espfetch$i.out" || fail "fetch $i not over ESP: $(head -1 "$work/espfetch$i.out")"
+done
+"$sp" sa list >"$work/sa"
+for spi in 0x00003001 0x00003002 0x00004001 0x00004002; do
+	grep "spi $spi" "$work/sa" | grep -q "packets [1-9]" || fail "SA $spi not used: $(cat "$work/sa")"
+done
+
+begin "an ingest from superpeer seed runs on one worker, completes, is served back"
+head -c $((4 << 20)) /dev/urandom >"$work/content3"
+id3=$("$sp" pack --key "$work/key/provider.key" -o "$work/store3" "$work/content3" | tail -1)
+ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.78.0.2:7100 \
+	"$work/store3" >"$work/seed.out" 2>&1 &
+seed_pid=$!
+for _ in $(seq 50); do grep -q "^listening on" "$work/seed.out" && break; sleep 0.1; done
+"$sp" swarm ingest "$work/store3/manifest" --public "$pub" --from 10.78.0.2:7100 --open ||
+	fail "swarm ingest"
+ingest_wait "$id3" 60 || fail "ingest not complete: $("$sp" swarm list)"
+kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null; seed_pid=
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store3/manifest" --public "$pub" \
+	--peer 10.78.0.1:6778 --local-port 43000 -o "$work/ingested" >/dev/null || fail "fetch of the ingested swarm"
+cmp -s "$work/ingested" "$work/content3" || fail "ingested content differs"
+tel /superpeer/workers >"$work/w2" || fail "telemetry: $(cat "$work/w2")"
+cat "$work/w2"
+/usr/bin/python3 - "$work/w2" "$n_chunks" <<'PY' || fail "ingest: $(cat "$work/w2")"
+import json, sys
+w = json.load(open(sys.argv[1]))
+ing = sorted(v["chunks_ingested"] for v in w.values())
+assert ing == [0, int(sys.argv[2])], ("one worker ingests every chunk", ing)
+PY
+
+begin "an ingest over IPv6 (Neighbor Discovery: the advertisement may come in on either queue)"
+head -c $((2 << 20)) /dev/urandom >"$work/content4"
+id4=$("$sp" pack --key "$work/key/provider.key" -o "$work/store4" "$work/content4" | tail -1)
+ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen '[fd00:78::2]:7101' \
+	"$work/store4" >"$work/seed4.out" 2>&1 &
+seed_pid=$!
+for _ in $(seq 50); do grep -q "^listening on" "$work/seed4.out" && break; sleep 0.1; done
+"$sp" swarm ingest "$work/store4/manifest" --public "$pub" --from '[fd00:78::2]:7101' --open ||
+	fail "swarm ingest over IPv6"
+ingest_wait "$id4" 60 || fail "IPv6 ingest not complete: $("$sp" swarm list | grep "^$id4 ")"
+kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null; seed_pid=
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store4/manifest" --public "$pub" \
+	--peer '[fd00:78::1]:6778' --local-port 43001 -o "$work/ingested6" >/dev/null ||
+	fail "fetch of the swarm ingested over IPv6"
+cmp -s "$work/ingested6" "$work/content4" || fail "content ingested over IPv6 differs"
+
+tel /superpeer/stats >"$work/st"
+kill -TERM "$dp_pid"; wait "$dp_pid" 2>/dev/null; dp_pid=
+begin "drops: none but those named"
+grep -E "^(drop|esp|ppspp|worker|neighbour)" "$work/dp.out"
+# ppspp: a fetch's datagrams after it had everything (ACKs racing the close); not_for_us:
+# the namespace's own multicast (IPv6 router solicitations...). sa_owner would mean a flow
+# moved between queues.
+grep -E "^drop " "$work/dp.out" | grep -Ev "^drop (ppspp|not_for_us): " &&
+	fail "unexpected drops"
+grep -E "^superpeer-dataplane: .*chunks served" "$work/dp.out"
+echo "$cases cases, $failures failed"
+[ "$failures" = 0 ]
