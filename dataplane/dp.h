@@ -189,7 +189,7 @@ struct dp_neigh_news {
 	struct rte_ether_addr mac;
 	uint8_t pad[2];
 };
-enum { DP_NEIGH_NEWS_SLOTS = 256 };
+enum { DP_NEIGH_NEWS_SLOTS = 256, DP_NEIGH_ASKING = 8 };
 
 /* A neighbour (dp_neigh.c): IPv4-mapped or IPv6 address -> MAC, per worker. */
 enum { DP_NEIGH = 256 };
@@ -296,6 +296,10 @@ struct dp_worker {
 	 * worker that asked (struct dp_neigh_news; multi-producer, drained by this worker). */
 	struct rte_ring *neigh_news;
 	uint64_t neigh_handed; /* replies this worker passed to the others */
+	/* Tags (dp_neigh.c) of the addresses this worker has asked for and not learned, read by
+	 * the other workers (relaxed) to know whom to hand a reply to; 0: free. */
+	uint32_t neigh_asking[DP_NEIGH_ASKING];
+	unsigned neigh_asking_next;
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
 	uint64_t drops[DP_DROP_COUNT];
@@ -412,8 +416,8 @@ void dp_esp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ether_hdr 
 
 /*
  * dp_neigh.c: a's MAC from a reply (ARP reply, Neighbor Advertisement), kept if this worker
- * has asked for a (or knows it); with several workers also handed to the others, each of
- * which keeps it on the same terms (dp_neigh_news_take). False when it was neither kept nor
+ * has asked for a (or knows it); with several workers also handed to those asking for a,
+ * which keep it on the same terms (dp_neigh_news_take). False when it was neither kept nor
  * handed over: a reply nobody asked for.
  */
 bool dp_neigh_reply(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac);

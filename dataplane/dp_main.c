@@ -470,6 +470,13 @@ int main(int argc, char **argv)
 	if (sa_in != NULL && (dp_static_sa(&ctl, sa_in, KR_DIR_IN, esn) != 0 ||
 				     dp_static_sa(&ctl, sa_out, KR_DIR_OUT, esn) != 0))
 		goto fail;
+	if (sa_in != NULL && dp_n_workers > 1)
+		fprintf(stderr,
+			"superpeer-dataplane: warning: --sa-in/--sa-out make one SA pair for any "
+			"peer, and an SA is used by one worker: with %u workers, the peers whose "
+			"flows land on another worker's queue are dropped (sa_owner). Add an SA "
+			"pair per peer through the key ring (superpeer sa add) instead.\n",
+			dp_n_workers);
 
 	pool = rte_pktmbuf_pool_create("dp_pool", o.mbufs * dp_n_workers, 256, 0,
 		(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048, cfg.mtu + RTE_ETHER_HDR_LEN)),

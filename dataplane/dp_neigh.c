@@ -10,8 +10,10 @@
  * asked for, and from an ARP request or Neighbor Solicitation to us (as Linux does); nothing
  * else creates one, so unsolicited replies cannot fill the cache. A request goes out at most
  * every 100 ms per address while a caller keeps asking. With several workers the reply may
- * come in on another worker's queue (RSS does not hash ARP; a NIC puts it on queue 0): that
- * worker hands it to the others, and the one that asked learns it there.
+ * come in on another worker's queue (RSS does not hash ARP; a NIC puts it on queue 0): each
+ * worker publishes a tag (a hash) of the addresses it is asking for, and the one that gets
+ * a reply hands it to the workers whose tags match, which learn it on the usual terms. A
+ * reply nobody asked for still goes nowhere and is counted.
  */
 #include <string.h>
 
@@ -57,6 +59,33 @@ static struct dp_neigh *dp_neigh_slot(struct dp_worker *w, const uint8_t a[16], 
 	return free_slot;
 }
 
+/* The tag an address is published under while a worker asks for it (never 0: free). */
+static uint32_t dp_neigh_tag(const uint8_t a[16])
+{
+	return dp_neigh_hash(a) | 1u;
+}
+
+/* Published: this worker has asked for a (a request sent, no answer yet). */
+static void dp_neigh_asking_set(struct dp_worker *w, const uint8_t a[16])
+{
+	uint32_t tag = dp_neigh_tag(a);
+
+	for (unsigned i = 0; i < DP_NEIGH_ASKING; i++)
+		if (w->neigh_asking[i] == tag)
+			return;
+	__atomic_store_n(
+		&w->neigh_asking[w->neigh_asking_next++ % DP_NEIGH_ASKING], tag, __ATOMIC_RELAXED);
+}
+
+static void dp_neigh_asking_clear(struct dp_worker *w, const uint8_t a[16])
+{
+	uint32_t tag = dp_neigh_tag(a);
+
+	for (unsigned i = 0; i < DP_NEIGH_ASKING; i++)
+		if (w->neigh_asking[i] == tag)
+			__atomic_store_n(&w->neigh_asking[i], 0, __ATOMIC_RELAXED);
+}
+
 bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac,
 	bool solicited_only)
 {
@@ -68,6 +97,7 @@ bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_e
 	n->state = DP_NEIGH_KNOWN;
 	n->confirmed_tsc = rte_rdtsc();
 	w->neigh_learned++;
+	dp_neigh_asking_clear(w, a);
 	return true;
 }
 
@@ -76,18 +106,28 @@ bool dp_neigh_reply(struct dp_worker *w, const uint8_t a[16], const struct rte_e
 	const struct dp_config *cfg = w->cfg;
 	struct dp_neigh_news n = {.mac = *mac};
 	bool learned = dp_neigh_learn(w, a, mac, true), handed = false;
+	uint32_t tag = dp_neigh_tag(a);
+	unsigned others = 0;
 
-	/* Handed over even when learned here: this worker may hold the address from a request
-	 * of the peer's while another one is asking for it. */
 	if (cfg->n_workers < 2 || rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
 		return learned;
 	memcpy(n.addr, a, 16);
-	for (unsigned l = 0; l < RTE_MAX_LCORE; l++) {
+	/* Only to the workers asking for a (learned here or not: this one may know a from the
+	 * peer's own request while another one asks); a reply nobody asked for goes nowhere. */
+	for (unsigned l = 0; l < RTE_MAX_LCORE && others + 1 < cfg->n_workers; l++) {
 		struct dp_worker *to = cfg->by_lcore[l];
 
-		if (to != NULL && to != w && to->neigh_news != NULL &&
-			rte_ring_mp_enqueue_elem(to->neigh_news, &n, sizeof(n)) == 0)
-			handed = true;
+		if (to == NULL || to == w)
+			continue;
+		others++;
+		for (unsigned i = 0; i < DP_NEIGH_ASKING; i++)
+			if (__atomic_load_n(&to->neigh_asking[i], __ATOMIC_RELAXED) == tag) {
+				if (to->neigh_news != NULL &&
+					rte_ring_mp_enqueue_elem(to->neigh_news, &n, sizeof(n)) ==
+						0)
+					handed = true;
+				break;
+			}
 	}
 	w->neigh_handed += handed;
 	return learned || handed;
@@ -98,7 +138,11 @@ void dp_neigh_news_take(struct dp_worker *w)
 	struct dp_neigh_news n[16];
 	unsigned k;
 
-	while ((k = rte_ring_sc_dequeue_burst_elem(w->neigh_news, n, sizeof(n[0]), 16, NULL)) > 0)
+	/* At most a ring's worth per pass. */
+	for (unsigned taken = 0;
+		taken < DP_NEIGH_NEWS_SLOTS &&
+		(k = rte_ring_sc_dequeue_burst_elem(w->neigh_news, n, sizeof(n[0]), 16, NULL)) > 0;
+		taken += k)
 		for (unsigned i = 0; i < k; i++)
 			dp_neigh_learn(w, n[i].addr, &n[i].mac, true);
 }
@@ -175,6 +219,7 @@ static void dp_neigh_ask6(struct dp_worker *w, const uint8_t a[16])
 
 static void dp_neigh_ask(struct dp_worker *w, const uint8_t a[16], bool v6)
 {
+	dp_neigh_asking_set(w, a);
 	if (v6)
 		dp_neigh_ask6(w, a);
 	else

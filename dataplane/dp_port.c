@@ -18,6 +18,17 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	rc = rte_eth_dev_info_get(port, &info);
 	if (rc != 0)
 		return rc;
+	/* af_packet opens all its qpairs sockets in one fanout group at probe: a socket no
+	 * worker reads would take its share of the flows (and, by its hash, perhaps every
+	 * ARP reply) and hold it. */
+	if (info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0 &&
+		info.max_rx_queues != n_queues) {
+		fprintf(stderr,
+			"superpeer-dataplane: port %u is net_af_packet with qpairs=%u for %u "
+			"worker%s: give qpairs=%u\n",
+			port, info.max_rx_queues, n_queues, n_queues == 1 ? "" : "s", n_queues);
+		return -EINVAL;
+	}
 	if (n_queues > info.max_rx_queues || n_queues > info.max_tx_queues) {
 		fprintf(stderr, "superpeer-dataplane: port %u has %u/%u queues, %u workers asked\n",
 			port, info.max_rx_queues, info.max_tx_queues, n_queues);

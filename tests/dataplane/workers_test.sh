@@ -16,7 +16,9 @@
 # worker (chunks_ingested), completes, and is served back byte-identical, and so does one
 # over IPv6: the owner asks for the source's MAC (ARP, Neighbor Discovery) and the reply may
 # come in on the other worker's queue, which hands it over; no drop of any reason but the
-# ones named. Lcores: the main one (key ring) and worker 1 on CPU 0, worker 2
+# ones named (3 ARP replies nobody asked for are counted, not handed over); an SA pair for any peer given at start with two workers is warned about, and
+# more af_packet sockets than workers refused.
+# Lcores: the main one (key ring) and worker 1 on CPU 0, worker 2
 # on CPU 1, so this runs on 2 cores (idle workers sleep). Every process under timeout; the
 # namespace, the veth and the processes are removed on exit, also on failure. Exit 77 when
 # this machine cannot make a netns/veth, lacks the af_packet PMD or has fewer than 2 CPUs.
@@ -182,15 +184,51 @@ ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store4/manifest" -
 	fail "fetch of the swarm ingested over IPv6"
 cmp -s "$work/ingested6" "$work/content4" || fail "content ingested over IPv6 differs"
 
+begin "ARP replies nobody asked for: handed to no worker, counted (arp_other)"
+ip netns exec "$ns" /usr/bin/python3 - "$vb" <<'PY' || fail "could not send ARP replies"
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+me = bytes.fromhex(open("/sys/class/net/%s/address" % sys.argv[1]).read().strip().replace(":", ""))
+for last in (97, 98, 99):  # replies about 10.78.0.97-99, which nobody asked for
+    arp = bytes.fromhex("0001080006040002") + me + bytes([10, 78, 0, last]) + b"\0" * 6 + \
+        bytes([10, 78, 0, 1])
+    s.send(b"\xff" * 6 + me + b"\x08\x06" + arp)
+PY
+sleep 0.5
 tel /superpeer/stats >"$work/st"
+/usr/bin/python3 - "$work/st" <<'PY' || fail "unsolicited replies: $(cat "$work/st")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["drop_arp_other"] == 3, st["drop_arp_other"]
+PY
 kill -TERM "$dp_pid"; wait "$dp_pid" 2>/dev/null; dp_pid=
 begin "drops: none but those named"
 grep -E "^(drop|esp|ppspp|worker|neighbour)" "$work/dp.out"
 # ppspp: a fetch's datagrams after it had everything (ACKs racing the close); not_for_us:
 # the namespace's own multicast (IPv6 router solicitations...). sa_owner would mean a flow
 # moved between queues.
-grep -E "^drop " "$work/dp.out" | grep -Ev "^drop (ppspp|not_for_us): " &&
+grep -E "^drop " "$work/dp.out" | grep -Ev "^drop (ppspp|not_for_us|arp_other): " &&
 	fail "unexpected drops"
 grep -E "^superpeer-dataplane: .*chunks served" "$work/dp.out"
+
+begin "an SA pair for any peer (--sa-in/--sa-out) with two workers: warned at start"
+: >"$work/dp.out" # not the last run's start line, found before this one writes
+timeout --foreground 60 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --file-prefix "spw$$" \
+	--no-pci --vdev "net_af_packet0,iface=$va,qpairs=2" -- --config "$work/dp.ini" \
+	--sa-in "0x5001:0x$(hex 20)" --sa-out "0x5002:0x$(hex 20)" >"$work/dp.out" 2>&1 &
+dp_pid=$!
+dp_wait_ready 10.78.0.1
+kill -TERM "$dp_pid"; wait "$dp_pid" 2>/dev/null; dp_pid=
+grep "warning" "$work/dp.out"
+grep -q "^superpeer-dataplane: warning: --sa-in/--sa-out make one SA pair for any peer, .* with 2 workers, " \
+	"$work/dp.out" || fail "no warning: $(grep -v '^EAL' "$work/dp.out" | head -5)"
+begin "net_af_packet with more sockets (qpairs) than workers: refused, one line"
+timeout --foreground 60 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --file-prefix "spw$$" \
+	--no-pci --vdev "net_af_packet0,iface=$va,qpairs=3" -- --config "$work/dp.ini" \
+	>"$work/dp3.out" 2>&1 && fail "started with qpairs=3 for 2 workers"
+grep "qpairs" "$work/dp3.out"
+grep -q "^superpeer-dataplane: port 0 is net_af_packet with qpairs=3 for 2 workers: give qpairs=2$" \
+	"$work/dp3.out" || fail "refusal: $(grep -v '^EAL' "$work/dp3.out" | tail -3)"
 echo "$cases cases, $failures failed"
 [ "$failures" = 0 ]
