@@ -9,6 +9,8 @@
  * checked and freed here). One swarm (open, so plain PPSPP reaches the channel too) and one
  * SA pair for any peer (inbound SPI 0x1001, outbound 0x2002, key 00..0f, salt 10..13), in the
  * real SA and swarm tables. Input: the frame; one of odd length is taken with vlan = 100.
+ * A second worker (no frames of its own) has asked for 10.0.0.2 and fd00::2, so that replies
+ * about them take the hand-over between workers (dp_neigh_reply, dp_neigh_news_take).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring_elem.h>
 
 #include "dp.h"
 #include "esp_arg.h"
@@ -27,7 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum { FUZZ_CHUNK = 512 };
 
 static struct dp_config cfg;
-static struct dp_worker *w1;
+/* w2 stands for a second worker that has asked for 10.0.0.2 and fd00::2: an ARP reply or
+ * Neighbor Advertisement about them that reaches w1 is handed to it (dp_neigh_reply). */
+static struct dp_worker *w1, *w2;
+static const uint8_t fuzz_asked4[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 2};
+static const uint8_t fuzz_asked6[16] = {0xfd, [15] = 2};
 static struct sa_table sas;
 static struct swarm_table swarms;
 static uint8_t content[FUZZ_CHUNK * 11 - 100];
@@ -55,11 +62,16 @@ static struct dp_worker *fuzz_worker(void)
 /* At exit: everything the setup made, so LeakSanitizer sees only what a frame leaked. */
 static void fuzz_teardown(void)
 {
-	crypto_engine_fini(&w1->eng);
-	rte_free(w1->peers);
-	rte_free(w1->peer_tags);
-	rte_free(w1->neigh);
-	rte_free(w1);
+	for (int i = 0; i < 2; i++) {
+		struct dp_worker *w = i == 0 ? w1 : w2;
+
+		crypto_engine_fini(&w->eng);
+		rte_ring_free(w->neigh_news);
+		rte_free(w->peers);
+		rte_free(w->peer_tags);
+		rte_free(w->neigh);
+		rte_free(w);
+	}
 	sa_table_free(&sas);
 	merkle_tree_free(&swarms.slot[0].store.tree);
 	rte_mempool_free(pool);
@@ -116,6 +128,20 @@ static void fuzz_setup(void)
 				  .has_ip6 = true, .ip6 = { 0xfd, [15] = 1 }, /* fd00::1 */
 				  .mac = { { 0x02, 0, 0, 0, 0, 1 } } };
 	w1 = fuzz_worker();
+	w2 = fuzz_worker();
+	w2->neigh_news = rte_ring_create_elem("fzn", sizeof(struct dp_neigh_news),
+		DP_NEIGH_NEWS_SLOTS, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (w2->neigh_news == NULL)
+		abort();
+	/* w2 asks (the request goes to its n_tx, dropped below): entries ASKED, tags out. */
+	dp_neigh_resolve(w2, fuzz_asked4, false);
+	dp_neigh_resolve(w2, fuzz_asked6, true);
+	for (unsigned i = 0; i < w2->n_tx; i++)
+		rte_pktmbuf_free(w2->tx[i]);
+	w2->n_tx = 0;
+	cfg.by_lcore[0] = w1;
+	cfg.by_lcore[1] = w2;
+	cfg.n_workers = 2;
 	atexit(fuzz_teardown);
 }
 
@@ -163,5 +189,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rte_pktmbuf_free(w->tx[i]);
 	}
 	w->n_tx = 0;
+	/* What w1 handed over, taken by w2 as its loop would; w2 sends nothing for it. */
+	dp_neigh_news_take(w2);
+	if (w2->n_tx != 0)
+		abort();
 	return 0;
 }
