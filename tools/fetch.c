@@ -342,7 +342,8 @@ int tool_fetch_main(int argc, char **argv)
 
 				if (r <= 0)
 					break;
-				if (peer_esp_unwrap(&esp, &e, rxbuf[nrx], (size_t)r, &d, &dlen) != 0)
+				if (peer_esp_unwrap(
+					    &esp, &e, rxbuf[nrx], (size_t)r, &d, &dlen, NULL) != 0)
 					continue;
 				rx[nrx++] = (struct leecher_rx){ .buf = d, .len = dlen };
 			}

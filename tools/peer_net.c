@@ -175,12 +175,14 @@ int peer_esp_wrap(struct peer_esp *p, struct crypto_engine *e, const uint8_t *dg
 }
 
 int peer_esp_unwrap(struct peer_esp *p, struct crypto_engine *e, uint8_t *pkt, size_t len,
-		    const uint8_t **dgram, size_t *dlen)
+	const uint8_t **dgram, size_t *dlen, uint16_t *inner_sport)
 {
 	struct esp_open_pkt o;
 	enum esp_drop why;
 	const uint8_t *inner;
 
+	if (inner_sport != NULL)
+		*inner_sport = 0;
 	if (!p->on) {
 		*dgram = pkt;
 		*dlen = len;
@@ -206,5 +208,7 @@ int peer_esp_unwrap(struct peer_esp *p, struct crypto_engine *e, uint8_t *pkt, s
 	}
 	*dgram = inner + 8;
 	*dlen = o.payload_len - 8;
+	if (inner_sport != NULL)
+		*inner_sport = (uint16_t)(inner[0] << 8 | inner[1]);
 	return 0;
 }

@@ -48,10 +48,12 @@ int peer_esp_wrap(struct peer_esp *p, struct crypto_engine *e, const uint8_t *dg
 		  uint8_t *out, size_t cap, uint16_t sport, uint16_t dport);
 /*
  * The PPSPP datagram in a received UDP payload (decrypted in place). 0, or -1 with the reason
- * counted in p->drops (keep-alives count as ESP_DROP_KEEPALIVE).
+ * counted in p->drops (keep-alives count as ESP_DROP_KEEPALIVE). With ESP, *inner_sport (if
+ * not NULL) is the inner UDP header's source port, which an answer must go to: it need not
+ * be the outer one (a data plane sends from 4500, its PPSPP port inside); without, 0.
  */
 int peer_esp_unwrap(struct peer_esp *p, struct crypto_engine *e, uint8_t *pkt, size_t len,
-		    const uint8_t **dgram, size_t *dlen);
+	const uint8_t **dgram, size_t *dlen, uint16_t *inner_sport);
 
 /* Bytes ESP in UDP adds to a PPSPP datagram at most (header, IV, inner UDP, pad, ICV). */
 enum { PEER_ESP_OVERHEAD = ESP_OVERHEAD + 8 + 3 };

@@ -23,6 +23,7 @@ enum { SEED_PEERS_MAX = 64 };
 struct seed_peer {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	uint16_t inner_port; /* ESP: the inner UDP source port of its last datagram */
 	struct seeder_channel ch;
 	bool used;
 };
@@ -184,6 +185,7 @@ int tool_seed_main(int argc, char **argv)
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		const uint8_t *d;
 		size_t dlen;
+		uint16_t inner_port;
 		ssize_t n;
 		int k;
 
@@ -193,7 +195,7 @@ int tool_seed_main(int argc, char **argv)
 		n = recvfrom(fd, rx, sizeof(rx), 0, (struct sockaddr *)&from, &from_len);
 		if (n <= 0)
 			continue;
-		if (peer_esp_unwrap(&esp, &e, rx, (size_t)n, &d, &dlen) != 0) {
+		if (peer_esp_unwrap(&esp, &e, rx, (size_t)n, &d, &dlen, &inner_port) != 0) {
 			bad_esp++;
 			continue;
 		}
@@ -203,6 +205,7 @@ int tool_seed_main(int argc, char **argv)
 			refused++; /* table full */
 			continue;
 		}
+		p->inner_port = inner_port;
 		if (!p->used || p->ch.state == SEEDER_ST_CLOSED) {
 			uint32_t id = 0;
 
@@ -252,8 +255,11 @@ int tool_seed_main(int argc, char **argv)
 				lose = UINT64_MAX;
 				continue;
 			}
+			/* Inner ports: to the one the peer sent from inside ESP (a data plane's
+			 * PPSPP port, while its ESP comes from 4500). */
 			int w = peer_esp_wrap(&esp, &e, dgram, (size_t)k, tx, sizeof(tx),
-					      peer_addr_port(&local), peer_addr_port(&p->addr));
+				peer_addr_port(&local),
+				p->inner_port != 0 ? p->inner_port : peer_addr_port(&p->addr));
 
 			if (w < 0)
 				break;

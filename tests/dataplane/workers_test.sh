@@ -8,18 +8,25 @@
 #   (one socket per queue in a PACKET_FANOUT_HASH          superpeer seed (an ingest's source)
 #    group: the kernel spreads flows by their hash)
 #
-# Cases: the start line names what spreads the flows; 16 plain fetches at once, each from its
-# own port, all byte-identical, served by both workers (/superpeer/workers: each served
-# chunks, the two add up to the total; 16 flows all on one queue would happen 1 time in
-# 32768); two fetches through ESP in UDP, each peer with its own SA pair, claimed by the
-# worker its flow lands on, no `sa_owner` drop; an ingest from `superpeer seed` runs on one
-# worker (chunks_ingested), completes, and is served back byte-identical, and so does one
-# over IPv6: the owner asks for the source's MAC (ARP, Neighbor Discovery) and the reply may
-# come in on the other worker's queue, which hands it over; no drop of any reason but the
-# ones named (3 ARP replies nobody asked for are counted, not handed over); an SA pair for any peer given at start with two workers is warned about, and
-# more af_packet sockets than workers refused.
-# Lcores: the main one (key ring) and worker 1 on CPU 0, worker 2
-# on CPU 1, so this runs on 2 cores (idle workers sleep). Every process under timeout; the
+# Cases, in order:
+# - the start line names what spreads the flows;
+# - 16 plain fetches at once, each from its own port, byte-identical, served by both workers
+#   (/superpeer/workers: each served chunks; all 16 flows on one queue: 1 time in 32768);
+# - two fetches through ESP in UDP, each peer with its own SA pair, claimed by the worker its
+#   flow lands on;
+# - an ingest from `superpeer seed` runs on one worker (chunks_ingested), completes and is
+#   served back byte-identical, and so does one over IPv6: the owner asks for the source's
+#   MAC (ARP, Neighbor Discovery) and the reply may come in on the other worker's queue,
+#   which hands it over (whether it does depends on the kernel's hash and on which worker
+#   owns the ingest; tests/dataplane/test_ingest_steer.c makes it happen every time);
+# - an ingest through ESP in UDP: its frames, when they land on the other queue, are steered
+#   to the owner before they are opened;
+# - 3 ARP replies nobody asked for: counted (arp_other), handed to no worker;
+# - no drop of any other reason than those (no `sa_owner`);
+# - an SA pair for any peer given at start with two workers: warned about;
+# - more af_packet sockets than workers: refused.
+# Lcores: the main one (key ring) and worker 1 on CPU 0, worker 2 on CPU 1, so this runs on
+# 2 cores (idle workers sleep). Every process under timeout; the
 # namespace, the veth and the processes are removed on exit, also on failure. Exit 77 when
 # this machine cannot make a netns/veth, lacks the af_packet PMD or has fewer than 2 CPUs.
 set -u
@@ -183,6 +190,36 @@ ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$work/store4/manifest" -
 	--peer '[fd00:78::1]:6778' --local-port 43001 -o "$work/ingested6" >/dev/null ||
 	fail "fetch of the swarm ingested over IPv6"
 cmp -s "$work/ingested6" "$work/content4" || fail "content ingested over IPv6 differs"
+
+begin "an ingest through ESP in UDP: its frames steered before they are opened, if need be"
+head -c $((2 << 20)) /dev/urandom >"$work/content5"
+id5=$("$sp" pack --key "$work/key/provider.key" -o "$work/store5" "$work/content5" | tail -1)
+k5i=0x$(hex 20) k5o=0x$(hex 20)
+"$sp" sa add in spi 0x6001 peer 10.78.0.2 encap aead "$k5i" &&
+	"$sp" sa add out spi 0x6002 peer 10.78.0.2 encap 7102 aead "$k5o" || fail "sa add (ingest)"
+ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.78.0.2:7102 \
+	--sa-in "0x6002:$k5o" --sa-out "0x6001:$k5i" "$work/store5" >"$work/seed5.out" 2>&1 &
+seed_pid=$!
+for _ in $(seq 50); do grep -q "^listening on" "$work/seed5.out" && break; sleep 0.1; done
+"$sp" swarm ingest "$work/store5/manifest" --public "$pub" --from 10.78.0.2:7102 --esp-port 7102 ||
+	fail "swarm ingest through ESP"
+ingest_wait "$id5" 60 || fail "ESP ingest not complete: $("$sp" swarm list | grep "^$id5 ")"
+kill "$seed_pid" 2>/dev/null; wait "$seed_pid" 2>/dev/null; seed_pid=
+"$sp" swarm list | grep "^$id5 " | grep -q " protected " ||
+	fail "not served as protected: $("$sp" swarm list | grep "^$id5 ")"
+"$sp" sa list >"$work/sa5"
+for spi in 0x00006001 0x00006002; do
+	grep "spi $spi" "$work/sa5" | grep -q "packets [1-9]" || fail "SA $spi not used: $(cat "$work/sa5")"
+done
+tel /superpeer/workers >"$work/w5" || fail "telemetry: $(cat "$work/w5")"
+/usr/bin/python3 - "$work/w5" <<'PY' || fail "ESP ingest: $(cat "$work/w5")"
+import json, sys
+w = json.load(open(sys.argv[1]))
+ing = sorted(v["chunks_ingested"] for v in w.values())
+# 4096 + 2048 + 2048 chunks so far, every ingest on one worker or the other.
+assert sum(ing) == 4096 + 2048 + 2048, ing
+print("steered:", [v["ingest_steered"] for v in w.values()])
+PY
 
 begin "ARP replies nobody asked for: handed to no worker, counted (arp_other)"
 ip netns exec "$ns" /usr/bin/python3 - "$vb" <<'PY' || fail "could not send ARP replies"
