@@ -189,7 +189,7 @@ struct dp_neigh_news {
 	struct rte_ether_addr mac;
 	uint8_t pad[2];
 };
-enum { DP_NEIGH_NEWS_SLOTS = 256, DP_NEIGH_ASKING = 8 };
+enum { DP_NEIGH_NEWS_SLOTS = 256 };
 
 /* A neighbour (dp_neigh.c): IPv4-mapped or IPv6 address -> MAC, per worker. */
 enum { DP_NEIGH = 256 };
@@ -296,10 +296,10 @@ struct dp_worker {
 	 * worker that asked (struct dp_neigh_news; multi-producer, drained by this worker). */
 	struct rte_ring *neigh_news;
 	uint64_t neigh_handed; /* replies this worker passed to the others */
-	/* Tags (dp_neigh.c) of the addresses this worker has asked for and not learned, read by
-	 * the other workers (relaxed) to know whom to hand a reply to; 0: free. */
-	uint32_t neigh_asking[DP_NEIGH_ASKING];
-	unsigned neigh_asking_next;
+	/* Per neighbour cache slot, the tag (dp_neigh.c) of the address this worker has asked
+	 * for there, while the slot holds it; 0: none. Read by the other workers (relaxed) to
+	 * know whom to hand a reply to. */
+	uint32_t neigh_asking[DP_NEIGH];
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
 	uint64_t drops[DP_DROP_COUNT];

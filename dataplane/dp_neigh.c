@@ -11,9 +11,10 @@
  * else creates one, so unsolicited replies cannot fill the cache. A request goes out at most
  * every 100 ms per address while a caller keeps asking. With several workers the reply may
  * come in on another worker's queue (RSS does not hash ARP; a NIC puts it on queue 0): each
- * worker publishes a tag (a hash) of the addresses it is asking for, and the one that gets
- * a reply hands it to the workers whose tags match, which learn it on the usual terms. A
- * reply nobody asked for still goes nowhere and is counted.
+ * worker publishes, per cache slot, a tag (a hash) of the address it has asked for there,
+ * kept while the slot holds that address; the one that gets a reply hands it to the workers
+ * with a matching tag in the slots the address can sit in, which learn it on the usual
+ * terms. A reply for an address no worker has asked for goes nowhere and is counted.
  */
 #include <string.h>
 
@@ -26,6 +27,9 @@
 #include "dp.h"
 
 enum { ND_NS = 135, ND_OPT_SLLA = 1 };
+
+/* The cache slots an address may sit in: from its hash's slot on. */
+enum { DP_NEIGH_WINDOW = 8 };
 
 static uint32_t dp_neigh_hash(const uint8_t a[16])
 {
@@ -42,7 +46,7 @@ static struct dp_neigh *dp_neigh_slot(struct dp_worker *w, const uint8_t a[16], 
 	uint32_t h = dp_neigh_hash(a);
 	struct dp_neigh *free_slot = NULL;
 
-	for (unsigned k = 0; k < 8; k++) {
+	for (unsigned k = 0; k < DP_NEIGH_WINDOW; k++) {
 		struct dp_neigh *n = &w->neigh[(h + k) & (DP_NEIGH - 1)];
 
 		if (n->state != DP_NEIGH_FREE && memcmp(n->addr, a, 16) == 0)
@@ -56,6 +60,8 @@ static struct dp_neigh *dp_neigh_slot(struct dp_worker *w, const uint8_t a[16], 
 		free_slot = &w->neigh[h & (DP_NEIGH - 1)];
 	memset(free_slot, 0, sizeof(*free_slot));
 	memcpy(free_slot->addr, a, 16);
+	/* Another address now: its tag, if it had one, no longer stands for this slot. */
+	__atomic_store_n(&w->neigh_asking[free_slot - w->neigh], 0, __ATOMIC_RELAXED);
 	return free_slot;
 }
 
@@ -63,27 +69,6 @@ static struct dp_neigh *dp_neigh_slot(struct dp_worker *w, const uint8_t a[16], 
 static uint32_t dp_neigh_tag(const uint8_t a[16])
 {
 	return dp_neigh_hash(a) | 1u;
-}
-
-/* Published: this worker has asked for a (a request sent, no answer yet). */
-static void dp_neigh_asking_set(struct dp_worker *w, const uint8_t a[16])
-{
-	uint32_t tag = dp_neigh_tag(a);
-
-	for (unsigned i = 0; i < DP_NEIGH_ASKING; i++)
-		if (w->neigh_asking[i] == tag)
-			return;
-	__atomic_store_n(
-		&w->neigh_asking[w->neigh_asking_next++ % DP_NEIGH_ASKING], tag, __ATOMIC_RELAXED);
-}
-
-static void dp_neigh_asking_clear(struct dp_worker *w, const uint8_t a[16])
-{
-	uint32_t tag = dp_neigh_tag(a);
-
-	for (unsigned i = 0; i < DP_NEIGH_ASKING; i++)
-		if (w->neigh_asking[i] == tag)
-			__atomic_store_n(&w->neigh_asking[i], 0, __ATOMIC_RELAXED);
 }
 
 bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_ether_addr *mac,
@@ -97,7 +82,6 @@ bool dp_neigh_learn(struct dp_worker *w, const uint8_t a[16], const struct rte_e
 	n->state = DP_NEIGH_KNOWN;
 	n->confirmed_tsc = rte_rdtsc();
 	w->neigh_learned++;
-	dp_neigh_asking_clear(w, a);
 	return true;
 }
 
@@ -106,22 +90,26 @@ bool dp_neigh_reply(struct dp_worker *w, const uint8_t a[16], const struct rte_e
 	const struct dp_config *cfg = w->cfg;
 	struct dp_neigh_news n = {.mac = *mac};
 	bool learned = dp_neigh_learn(w, a, mac, true), handed = false;
-	uint32_t tag = dp_neigh_tag(a);
+	uint32_t h = dp_neigh_hash(a), tag = dp_neigh_tag(a);
 	unsigned others = 0;
 
 	if (cfg->n_workers < 2 || rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
 		return learned;
 	memcpy(n.addr, a, 16);
-	/* Only to the workers asking for a (learned here or not: this one may know a from the
-	 * peer's own request while another one asks); a reply nobody asked for goes nowhere. */
+	/* Only to the workers that have asked for a (learned here or not: this one may know a
+	 * from the peer's own request while another one asks); a reply for an address nobody
+	 * asked for goes nowhere. A worker that has learned a keeps its tag, so a late copy of
+	 * the reply refreshes its entry there as it would with one worker. */
 	for (unsigned l = 0; l < RTE_MAX_LCORE && others + 1 < cfg->n_workers; l++) {
 		struct dp_worker *to = cfg->by_lcore[l];
 
 		if (to == NULL || to == w)
 			continue;
 		others++;
-		for (unsigned i = 0; i < DP_NEIGH_ASKING; i++)
-			if (__atomic_load_n(&to->neigh_asking[i], __ATOMIC_RELAXED) == tag) {
+		/* The window of cache slots a can sit in there, as dp_neigh_slot looks. */
+		for (unsigned k = 0; k < DP_NEIGH_WINDOW; k++)
+			if (__atomic_load_n(&to->neigh_asking[(h + k) & (DP_NEIGH - 1)],
+				    __ATOMIC_RELAXED) == tag) {
 				if (to->neigh_news != NULL &&
 					rte_ring_mp_enqueue_elem(to->neigh_news, &n, sizeof(n)) ==
 						0)
@@ -217,9 +205,13 @@ static void dp_neigh_ask6(struct dp_worker *w, const uint8_t a[16])
 	dp_net_tx(w, m);
 }
 
-static void dp_neigh_ask(struct dp_worker *w, const uint8_t a[16], bool v6)
+/* A request for entry n's address; its tag published (kept until the slot holds another
+ * address), so that a reply another worker gets comes here. */
+static void dp_neigh_ask(struct dp_worker *w, struct dp_neigh *n, bool v6)
 {
-	dp_neigh_asking_set(w, a);
+	const uint8_t *a = n->addr;
+
+	__atomic_store_n(&w->neigh_asking[n - w->neigh], dp_neigh_tag(a), __ATOMIC_RELAXED);
 	if (v6)
 		dp_neigh_ask6(w, a);
 	else
@@ -263,7 +255,7 @@ const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t
 			if (now - n->asked_tsc > hz) {
 				n->asked_tsc = now;
 				w->neigh_probes++;
-				dp_neigh_ask(w, a, v6);
+				dp_neigh_ask(w, n, v6);
 			}
 			return &n->mac;
 		}
@@ -273,7 +265,7 @@ const struct rte_ether_addr *dp_neigh_resolve(struct dp_worker *w, const uint8_t
 	if (n->state == DP_NEIGH_FREE || now - n->asked_tsc > hz / 10) {
 		n->state = DP_NEIGH_ASKED;
 		n->asked_tsc = now;
-		dp_neigh_ask(w, a, v6);
+		dp_neigh_ask(w, n, v6);
 	}
 	return NULL;
 }

@@ -24,7 +24,7 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	if (info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0 &&
 		info.max_rx_queues != n_queues) {
 		fprintf(stderr,
-			"superpeer-dataplane: port %u is net_af_packet with qpairs=%u for %u "
+			"superpeer-dataplane: port %u (af_packet) has qpairs=%u sockets for %u "
 			"worker%s: give qpairs=%u\n",
 			port, info.max_rx_queues, n_queues, n_queues == 1 ? "" : "s", n_queues);
 		return -EINVAL;
