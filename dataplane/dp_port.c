@@ -13,16 +13,17 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t port = cfg->port_id;
+	bool af_packet;
 	int rc;
 
 	rc = rte_eth_dev_info_get(port, &info);
 	if (rc != 0)
 		return rc;
+	af_packet = info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0;
 	/* af_packet opens all its qpairs sockets in one fanout group at probe: a socket no
 	 * worker reads would take its share of the flows (and, by its hash, perhaps every
 	 * ARP reply) and hold it. */
-	if (info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0 &&
-		info.max_rx_queues != n_queues) {
+	if (af_packet && info.max_rx_queues != n_queues) {
 		fprintf(stderr,
 			"superpeer-dataplane: port %u (af_packet) has qpairs=%u sockets for %u "
 			"worker%s: give qpairs=%u\n",
@@ -41,8 +42,7 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 			conf.rx_adv_conf.rss_conf.rss_hf = hf;
 			cfg->spread = "RSS";
-		} else if (info.driver_name != NULL &&
-			   strcmp(info.driver_name, "net_af_packet") == 0) {
+		} else if (af_packet) {
 			/* One socket per queue in a PACKET_FANOUT_HASH group: the kernel spreads
 			 * flows by their hash, RSS in software (docs/dataplane.md, "Workers"). */
 			cfg->spread = "the kernel's packet fanout (flow hash)";

@@ -76,9 +76,25 @@ EOF
 head -c $((2 << 20)) /dev/urandom >"$work/content2"
 "$sp" pack --key "$work/key/provider.key" -o "$work/store2" "$work/content2" \
 	>/dev/null
-timeout --foreground 300 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --file-prefix "spw$$" \
-	--no-pci --vdev "net_af_packet0,iface=$va,qpairs=2" -- --config "$work/dp.ini" \
-	>"$work/dp.out" 2>&1 &
+# dp2 SECONDS QPAIRS [options...]: the data plane with two workers (lcores 1 and 2) on the
+# host side of the veth, af_packet with QPAIRS sockets, under timeout, which replaces the
+# calling shell (run it with & or in a subshell: $! is then timeout, which passes a
+# SIGTERM on to the data plane).
+dp2() {
+	exec timeout --foreground "$1" "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 \
+		--file-prefix "spw$$" --no-pci --vdev "net_af_packet0,iface=$va,qpairs=$2" -- \
+		--config "$work/dp.ini" "${@:3}"
+}
+# seed_in_ns ADDR:PORT STORE OUT [options...]: superpeer seed in the namespace, as $seed_pid,
+# once it listens (5 s at most).
+seed_in_ns() {
+	ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen "$1" \
+		"${@:4}" "$2" >"$3" 2>&1 &
+	seed_pid=$!
+	for _ in $(seq 50); do grep -q "^listening on" "$3" && break; sleep 0.1; done
+}
+
+dp2 300 2 >"$work/dp.out" 2>&1 &
 dp_pid=$!
 dp_wait_ready 10.78.0.1
 
@@ -155,10 +171,7 @@ done
 begin "an ingest from superpeer seed runs on one worker, completes, is served back"
 head -c $((4 << 20)) /dev/urandom >"$work/content3"
 id3=$("$sp" pack --key "$work/key/provider.key" -o "$work/store3" "$work/content3" | tail -1)
-ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.78.0.2:7100 \
-	"$work/store3" >"$work/seed.out" 2>&1 &
-seed_pid=$!
-for _ in $(seq 50); do grep -q "^listening on" "$work/seed.out" && break; sleep 0.1; done
+seed_in_ns 10.78.0.2:7100 "$work/store3" "$work/seed.out"
 "$sp" swarm ingest "$work/store3/manifest" --public "$pub" --from 10.78.0.2:7100 --open ||
 	fail "swarm ingest"
 ingest_wait "$id3" 60 || fail "ingest not complete: $("$sp" swarm list)"
@@ -178,10 +191,7 @@ PY
 begin "an ingest over IPv6 (Neighbor Discovery: the advertisement may come in on either queue)"
 head -c $((2 << 20)) /dev/urandom >"$work/content4"
 id4=$("$sp" pack --key "$work/key/provider.key" -o "$work/store4" "$work/content4" | tail -1)
-ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen '[fd00:78::2]:7101' \
-	"$work/store4" >"$work/seed4.out" 2>&1 &
-seed_pid=$!
-for _ in $(seq 50); do grep -q "^listening on" "$work/seed4.out" && break; sleep 0.1; done
+seed_in_ns '[fd00:78::2]:7101' "$work/store4" "$work/seed4.out"
 "$sp" swarm ingest "$work/store4/manifest" --public "$pub" --from '[fd00:78::2]:7101' --open ||
 	fail "swarm ingest over IPv6"
 ingest_wait "$id4" 60 || fail "IPv6 ingest not complete: $("$sp" swarm list | grep "^$id4 ")"
@@ -197,10 +207,8 @@ id5=$("$sp" pack --key "$work/key/provider.key" -o "$work/store5" "$work/content
 k5i=0x$(hex 20) k5o=0x$(hex 20)
 "$sp" sa add in spi 0x6001 peer 10.78.0.2 encap aead "$k5i" &&
 	"$sp" sa add out spi 0x6002 peer 10.78.0.2 encap 7102 aead "$k5o" || fail "sa add (ingest)"
-ip netns exec "$ns" timeout --foreground 120 "$sp" seed --public "$pub" --listen 10.78.0.2:7102 \
-	--sa-in "0x6002:$k5o" --sa-out "0x6001:$k5i" "$work/store5" >"$work/seed5.out" 2>&1 &
-seed_pid=$!
-for _ in $(seq 50); do grep -q "^listening on" "$work/seed5.out" && break; sleep 0.1; done
+seed_in_ns 10.78.0.2:7102 "$work/store5" "$work/seed5.out" --sa-in "0x6002:$k5o" \
+	--sa-out "0x6001:$k5i"
 "$sp" swarm ingest "$work/store5/manifest" --public "$pub" --from 10.78.0.2:7102 --esp-port 7102 ||
 	fail "swarm ingest through ESP"
 ingest_wait "$id5" 60 || fail "ESP ingest not complete: $("$sp" swarm list | grep "^$id5 ")"
@@ -251,9 +259,7 @@ grep -E "^superpeer-dataplane: .*chunks served" "$work/dp.out"
 
 begin "an SA pair for any peer (--sa-in/--sa-out) with two workers: warned at start"
 : >"$work/dp.out" # not the last run's start line, found before this one writes
-timeout --foreground 60 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --file-prefix "spw$$" \
-	--no-pci --vdev "net_af_packet0,iface=$va,qpairs=2" -- --config "$work/dp.ini" \
-	--sa-in "0x5001:0x$(hex 20)" --sa-out "0x5002:0x$(hex 20)" >"$work/dp.out" 2>&1 &
+dp2 60 2 --sa-in "0x5001:0x$(hex 20)" --sa-out "0x5002:0x$(hex 20)" >"$work/dp.out" 2>&1 &
 dp_pid=$!
 dp_wait_ready 10.78.0.1
 kill -TERM "$dp_pid"; wait "$dp_pid" 2>/dev/null; dp_pid=
@@ -261,9 +267,7 @@ grep "warning" "$work/dp.out"
 grep -q "^superpeer-dataplane: warning: --sa-in/--sa-out make one SA pair for any peer, .* with 2 workers, " \
 	"$work/dp.out" || fail "no warning: $(grep -v '^EAL' "$work/dp.out" | head -5)"
 begin "net_af_packet with more sockets (qpairs) than workers: refused, one line"
-timeout --foreground 20 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --file-prefix "spw$$" \
-	--no-pci --vdev "net_af_packet0,iface=$va,qpairs=3" -- --config "$work/dp.ini" \
-	>"$work/dp3.out" 2>&1
+(dp2 20 3) >"$work/dp3.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 124 ] && fail "started with qpairs=3 for 2 workers (exit $rc)"
 grep "qpairs" "$work/dp3.out"
