@@ -251,10 +251,14 @@ static void dp_summary(void)
 		const struct dp_worker *w = dp_workers[i];
 		uint64_t run = (w->stop_tsc != 0 ? w->stop_tsc : rte_rdtsc()) - w->start_tsc;
 
+		/* With several workers, what each did: how the flows spread. */
 		if (w->start_tsc != 0 && run > 0)
-			printf("worker lcore %u busy: %.1f %% of %.1f s\n", w->lcore,
-				100.0 * (double)w->busy_tsc / (double)run,
-				(double)run / (double)rte_get_tsc_hz());
+			printf("worker lcore %u busy: %.1f %% of %.1f s, queue %u: %llu chunks "
+			       "served, %llu ingested\n",
+				w->lcore, 100.0 * (double)w->busy_tsc / (double)run,
+				(double)run / (double)rte_get_tsc_hz(), w->queue,
+				(unsigned long long)w->chunks_sent,
+				(unsigned long long)w->chunks_ingested);
 	}
 	for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 		if ((v = dp_sum(offsetof(struct dp_worker, drops) + k * sizeof(uint64_t))) != 0)

@@ -13,13 +13,14 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t port = cfg->port_id;
-	bool af_packet;
+	bool af_packet, memif;
 	int rc;
 
 	rc = rte_eth_dev_info_get(port, &info);
 	if (rc != 0)
 		return rc;
 	af_packet = info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0;
+	memif = info.driver_name != NULL && strcmp(info.driver_name, "net_memif") == 0;
 	/* af_packet opens all its qpairs sockets in one fanout group at probe: a socket no
 	 * worker reads would take its share of the flows (and, by its hash, perhaps every
 	 * ARP reply) and hold it. */
@@ -46,6 +47,10 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 			/* One socket per queue in a PACKET_FANOUT_HASH group: the kernel spreads
 			 * flows by their hash, RSS in software (docs/dataplane.md, "Workers"). */
 			cfg->spread = "the kernel's packet fanout (flow hash)";
+		} else if (memif) {
+			/* A ring pair per queue: the peer application picks the ring of each
+			 * frame, and must keep a flow on one (docs/dataplane.md, "Workers"). */
+			cfg->spread = "the memif peer (its choice of ring)";
 		} else {
 			fprintf(stderr, "superpeer-dataplane: port %u has no RSS: run one worker\n",
 				port);
