@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * superpeer-loadgen: the DPDK load generator of the system benchmark (bench/system.sh).
- * EAL arguments, `--`, then its own options. On one lcore and DPDK port 0 (net_memif, or
- * any PMD facing superpeer-dataplane), N peers leech one swarm over PPSPP, plain or through
- * ESP in UDP; loadgen.h describes a peer and what is (not) checked. Once a second and at the
- * end it prints packets/s, chunks/s and Gbit/s of chunk payload received, the peers being
- * served, drops, and the share of its own lcore's time spent on packets (how close the
- * loadgen itself is to being the bottleneck).
+ * EAL arguments, `--`, then its own options. On DPDK port 0 (net_memif, or any PMD facing
+ * superpeer-dataplane), N peers leech one swarm over PPSPP, plain or through ESP in UDP,
+ * on one lcore and queue or on several (--queues); loadgen.h describes a peer and what is
+ * (not) checked. Once a second and at the end it prints packets/s, chunks/s and Gbit/s of
+ * chunk payload received, the peers being served, drops, and the share of its own lcore's
+ * time spent on packets (how close the loadgen itself is to being the bottleneck).
  *
  * --seed DIR turns it around: one peer (the first address and port) serves the packed store
  * in DIR to the data plane's ingest and times each complete ingest (loadgen_seed.c).
@@ -61,8 +61,9 @@ static void usage(FILE *f)
 		"           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
 		"           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
 		"           [--window CHUNKS] [--seconds S] [--warmup S] [--linger S]\n"
-		"           [--link-wait S] [--hold CHUNKS]\n"
-		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]]\n"
+		"           [--link-wait S] [--hold CHUNKS] [--queues Q]\n"
+		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]\n"
+		"            [--sa-per-peer]]\n"
 		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
 		"           [--seeds N] [--ip A.B.C.D] [--peer-port N] [--seconds S]\n"
 		"           [--sa-out .. --sa-in ..]\n"
@@ -93,6 +94,14 @@ static void usage(FILE *f)
 		"until the other side leaves (link down), a second signal, or S seconds: stop\n"
 		"the data plane first (a memif peer leaving mid-poll can crash DPDK 22.11).\n"
 		"--link-wait S (any mode): how long the link may take to come up (default 5).\n"
+		"--sa-per-peer: peer i has its own SA pair, the SPIs of --sa-out and --sa-in\n"
+		"plus i (same keys), as the data plane's SAs for that peer must be:\n"
+		"`superpeer sa add in spi OUT+i peer IP+i encap ...` and\n"
+		"`superpeer sa add out spi IN+i peer IP+i encap PORT+i ...`.\n"
+		"--queues Q (1-16, default 1): Q loops on the first Q lcores, each with its own\n"
+		"RX/TX queue of port 0 and its block of consecutive peers, so each peer is always\n"
+		"on one queue (a data plane worker per queue; ESP needs --sa-per-peer). A line\n"
+		"per queue before the summary; its busy share is the busiest loop's.\n"
 		"--hold CHUNKS: each peer asks for the swarm's first CHUNKS, then keeps its\n"
 		"channel open and idle, a keep-alive every 2 s (the data plane's channels held\n"
 		"at once); the summary says how many peers hold an open channel.\n");
@@ -100,24 +109,36 @@ static void usage(FILE *f)
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
-static int lg_port_init(struct lg *g)
+static int lg_port_init(struct lg *gs, unsigned nq)
 {
 	struct rte_eth_conf conf = {0};
+	struct lg *g = &gs[0];
 	int sock = rte_eth_dev_socket_id(g->port_id);
 
-	g->rx_pool = rte_pktmbuf_pool_create("lg_rx", LG_RX_MBUFS, 256, 0,
-		RTE_PKTMBUF_HEADROOM + LG_JUMBO, (int)rte_socket_id());
-	/* A seeder's datagrams carry whole chunks (8 KiB and more): jumbo buffers then. */
-	g->tx_pool = rte_pktmbuf_pool_create("lg_tx", LG_TX_MBUFS, 256, 0,
-		g->store != NULL ? RTE_PKTMBUF_HEADROOM + LG_JUMBO : RTE_MBUF_DEFAULT_BUF_SIZE,
-		(int)rte_socket_id());
-	if (g->rx_pool == NULL || g->tx_pool == NULL)
-		return -ENOMEM;
-	if (rte_eth_dev_configure(g->port_id, 1, 1, &conf) != 0 ||
-		rte_eth_rx_queue_setup(g->port_id, 0, 1024, (unsigned)sock, NULL, g->rx_pool) !=
-			0 ||
-		rte_eth_tx_queue_setup(g->port_id, 0, 1024, (unsigned)sock, NULL) != 0 ||
-		rte_eth_dev_start(g->port_id) != 0 || rte_eth_macaddr_get(g->port_id, &g->mac) != 0)
+	if (rte_eth_dev_configure(g->port_id, (uint16_t)nq, (uint16_t)nq, &conf) != 0)
+		return -EIO;
+	/* One pair of pools per queue: each loop allocates and frees only its own. */
+	for (unsigned q = 0; q < nq; q++) {
+		char rx[RTE_MEMPOOL_NAMESIZE], tx[RTE_MEMPOOL_NAMESIZE];
+
+		snprintf(rx, sizeof(rx), "lg_rx%u", q);
+		snprintf(tx, sizeof(tx), "lg_tx%u", q);
+		gs[q].rx_pool = rte_pktmbuf_pool_create(rx, LG_RX_MBUFS, 256, 0,
+			RTE_PKTMBUF_HEADROOM + LG_JUMBO, (int)rte_socket_id());
+		/* A seeder's datagrams carry whole chunks (8 KiB and more): jumbo buffers then. */
+		gs[q].tx_pool = rte_pktmbuf_pool_create(tx, LG_TX_MBUFS, 256, 0,
+			g->store != NULL ? RTE_PKTMBUF_HEADROOM + LG_JUMBO
+					 : RTE_MBUF_DEFAULT_BUF_SIZE,
+			(int)rte_socket_id());
+		if (gs[q].rx_pool == NULL || gs[q].tx_pool == NULL)
+			return -ENOMEM;
+		if (rte_eth_rx_queue_setup(g->port_id, (uint16_t)q, 1024, (unsigned)sock, NULL,
+			    gs[q].rx_pool) != 0 ||
+			rte_eth_tx_queue_setup(
+				g->port_id, (uint16_t)q, 1024, (unsigned)sock, NULL) != 0)
+			return -EIO;
+	}
+	if (rte_eth_dev_start(g->port_id) != 0 || rte_eth_macaddr_get(g->port_id, &g->mac) != 0)
 		return -EIO;
 	return 0;
 }
@@ -237,7 +258,7 @@ static void lg_drain(struct lg *g)
 	for (uint64_t now = t0; now - last < g->tsc_hz / 20 && now - t0 < g->tsc_hz;
 		now = rte_rdtsc()) {
 		struct rte_mbuf *pkts[LG_BURST];
-		uint16_t n = rte_eth_rx_burst(g->port_id, 0, pkts, LG_BURST);
+		uint16_t n = rte_eth_rx_burst(g->port_id, g->queue, pkts, LG_BURST);
 
 		if (n > 0) {
 			rte_pktmbuf_free_bulk(pkts, n);
@@ -345,11 +366,6 @@ static int lg_reflect(struct lg *g, unsigned seconds)
 
 /* ---- reports ----------------------------------------------------------------------------- */
 
-/* The counters a report shows, taken together. */
-struct lg_snap {
-	uint64_t tsc, busy, rx, tx, chunks, bytes, drops, lost, port_missed;
-};
-
 static uint64_t lg_drops(const struct lg *g)
 {
 	uint64_t d = 0;
@@ -375,7 +391,8 @@ static void lg_snap_take(const struct lg *g, uint64_t busy, struct lg_snap *s)
 	s->drops = lg_drops(g);
 	s->lost = g->count[LG_C_LOST];
 	s->port_missed = 0;
-	if (rte_eth_stats_get(g->port_id, &st) == 0)
+	/* The port's own counts are the port's: the first queue's loop reports them. */
+	if (g->queue == 0 && rte_eth_stats_get(g->port_id, &st) == 0)
 		s->port_missed = st.imissed + st.rx_nombuf + st.ierrors;
 }
 
@@ -389,9 +406,16 @@ static uint32_t lg_active(const struct lg *g, uint64_t tsc)
 	return n;
 }
 
+/* Busy share of a loop between two snapshots, in percent. */
+static double lg_busy(const struct lg_snap *a, const struct lg_snap *b)
+{
+	return b->tsc > a->tsc ? 100.0 * (double)(b->busy - a->busy) / (double)(b->tsc - a->tsc)
+			       : 0;
+}
+
 /* Figures between two snapshots: one report line (prefix, then the rates). */
 static void lg_report(const struct lg *g, const char *prefix, const struct lg_snap *a,
-	const struct lg_snap *b, uint32_t active)
+	const struct lg_snap *b, uint32_t active, uint32_t n_peers, double busy)
 {
 	double s = (double)(b->tsc - a->tsc) / (double)g->tsc_hz;
 
@@ -402,26 +426,27 @@ static void lg_report(const struct lg *g, const char *prefix, const struct lg_sn
 	       ", loadgen busy %.0f %%\n",
 		prefix, (double)(b->chunks - a->chunks) / s,
 		(double)(b->bytes - a->bytes) * 8.0 / s / 1e9, (double)(b->rx - a->rx) / s / 1e6,
-		(double)(b->tx - a->tx) / s / 1e6, active, g->n_peers,
-		(b->drops - a->drops) + (b->port_missed - a->port_missed), b->lost - a->lost,
-		100.0 * (double)(b->busy - a->busy) / (double)(b->tsc - a->tsc));
+		(double)(b->tx - a->tx) / s / 1e6, active, n_peers,
+		(b->drops - a->drops) + (b->port_missed - a->port_missed), b->lost - a->lost, busy);
 	fflush(stdout);
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
+/* One loop: its queue, its block of peers, --seconds; a line a second (named by queue when
+ * there are several). The measured part of the run is left in g->run_start/run_end. */
 static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 {
 	uint64_t t0 = rte_rdtsc(), busy = 0, tick_next = t0, report_next = t0 + g->tsc_hz;
 	uint64_t end = t0 + (uint64_t)seconds * g->tsc_hz;
 	uint64_t measure_at = t0 + (uint64_t)warmup * g->tsc_hz;
-	struct lg_snap last, start, now;
+	struct lg_snap last, now;
 	bool measuring = warmup == 0;
 	unsigned sec = 0;
 	char prefix[96];
 
 	lg_snap_take(g, 0, &last);
-	start = last;
+	g->run_start = last;
 	while (!lg_stop) {
 		struct rte_mbuf *pkts[LG_BURST];
 		uint16_t n;
@@ -437,17 +462,22 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 			busy += rte_rdtsc() - g->now_tsc;
 		}
 		if (!measuring && g->now_tsc >= measure_at) {
-			lg_snap_take(g, busy, &start);
+			lg_snap_take(g, busy, &g->run_start);
 			measuring = true;
 		}
 		if (g->now_tsc >= report_next) {
 			lg_snap_take(g, busy, &now);
-			snprintf(prefix, sizeof(prefix), "%3us: ", ++sec);
-			lg_report(g, prefix, &last, &now, lg_active(g, last.tsc));
+			if (g->n_queues > 1)
+				snprintf(
+					prefix, sizeof(prefix), "queue %u %3us: ", g->queue, ++sec);
+			else
+				snprintf(prefix, sizeof(prefix), "%3us: ", ++sec);
+			lg_report(g, prefix, &last, &now, lg_active(g, last.tsc), g->n_peers,
+				lg_busy(&last, &now));
 			last = now;
 			report_next += g->tsc_hz;
 		}
-		n = rte_eth_rx_burst(g->port_id, 0, pkts, LG_BURST);
+		n = rte_eth_rx_burst(g->port_id, g->queue, pkts, LG_BURST);
 		if (n == 0) {
 			if (g->n_tx > 0)
 				lg_flush(g);
@@ -456,14 +486,67 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 		lg_rx_burst(g, pkts, n);
 		busy += rte_rdtsc() - g->now_tsc;
 	}
-	lg_snap_take(g, busy, &now);
+	lg_snap_take(g, busy, &g->run_end);
+	if (!measuring)
+		g->run_start = last;
 	lg_drain(g);
+}
+
+/* A worker lcore's loop (--queues). */
+static int lg_run_lcore(void *arg)
+{
+	struct lg *g = arg;
+
+	lg_run(g, g->run_seconds, g->run_warmup);
+	return 0;
+}
+
+/* After every loop has stopped: the counters and the summary, the last line (scripts read
+ * it); with several queues, a line per queue before it. */
+static void lg_summary(struct lg *gs, unsigned nq)
+{
+	struct lg *g = &gs[0];
+	struct lg_snap a = {0}, b = {0};
+	uint64_t count[LG_C_COUNT] = {0}, esp_drops[ESP_DROP_COUNT] = {0}, channels = 0, chunks = 0;
+	uint32_t active = 0, n_peers = 0;
+	double busy = 0;
+	char prefix[96];
+
+	for (unsigned q = 0; q < nq; q++) {
+		const struct lg *l = &gs[q];
+		uint32_t act = lg_active(l, l->run_end.tsc - l->tsc_hz);
+		double b_q = lg_busy(&l->run_start, &l->run_end);
+
+		for (unsigned k = 0; k < LG_C_COUNT; k++)
+			count[k] += l->count[k];
+		for (unsigned k = 0; k < ESP_DROP_COUNT; k++)
+			esp_drops[k] += l->esp_drops[k];
+		channels += l->channels;
+		chunks += l->chunks;
+		active += act;
+		n_peers += l->n_peers;
+		/* The busiest loop is the one that would limit the run. */
+		busy = b_q > busy ? b_q : busy;
+		a.rx += l->run_start.rx, b.rx += l->run_end.rx;
+		a.tx += l->run_start.tx, b.tx += l->run_end.tx;
+		a.chunks += l->run_start.chunks, b.chunks += l->run_end.chunks;
+		a.bytes += l->run_start.bytes, b.bytes += l->run_end.bytes;
+		a.drops += l->run_start.drops, b.drops += l->run_end.drops;
+		a.lost += l->run_start.lost, b.lost += l->run_end.lost;
+		a.port_missed += l->run_start.port_missed, b.port_missed += l->run_end.port_missed;
+		if (nq > 1 && g->store == NULL && g->hold == 0) {
+			snprintf(prefix, sizeof(prefix), "loadgen queue %u: ", q);
+			lg_report(l, prefix, &l->run_start, &l->run_end, act, l->n_peers, b_q);
+		}
+	}
+	a.tsc = g->run_start.tsc;
+	b.tsc = g->run_end.tsc;
 	for (unsigned k = 0; k < LG_C_COUNT; k++)
-		if (g->count[k] != 0)
-			printf("loadgen %s: %" PRIu64 "\n", lg_counter_names[k], g->count[k]);
+		if (count[k] != 0)
+			printf("loadgen %s: %" PRIu64 "\n", lg_counter_names[k], count[k]);
 	for (unsigned k = 1; k < ESP_DROP_COUNT; k++)
-		if (g->esp_drops[k] != 0)
-			printf("loadgen esp %s: %" PRIu64 "\n", esp_drop_name(k), g->esp_drops[k]);
+		if (esp_drops[k] != 0)
+			printf("loadgen esp %s: %" PRIu64 "\n", esp_drop_name(k), esp_drops[k]);
 	if (g->store != NULL) {
 		double s = (double)g->seed_run_tsc / (double)g->tsc_hz;
 
@@ -477,32 +560,37 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 			printf(": %.0f chunks/s, %.2f Gbit/s of chunk payload verified",
 				(double)g->seed_run_chunks / s,
 				(double)g->seed_run_bytes * 8.0 / s / 1e9);
-		printf(", loadgen busy %.0f %%\n",
-			100.0 * (double)(now.busy - start.busy) / (double)(now.tsc - start.tsc));
+		printf(", loadgen busy %.0f %%\n", busy);
 		return;
 	}
 	printf("loadgen channels opened: %" PRIu64 ", chunks received: %" PRIu64 " in all\n",
-		g->channels, g->chunks);
+		channels, chunks);
 	if (g->hold != 0) {
-		uint32_t open, done = lg_holding(g, &open);
+		uint32_t open = 0, done = 0;
 
+		for (unsigned q = 0; q < nq; q++) {
+			uint32_t o;
+
+			done += lg_holding(&gs[q], &o);
+			open += o;
+		}
 		printf("loadgen: hold: %u of %u peers have an open channel, %u of them with their "
 		       "%" PRIu64 " chunks in\n",
-			open, g->n_peers, done, g->hold);
+			open, n_peers, done, g->hold);
 		return;
 	}
 	/* The summary is the last line: scripts read it. */
-	snprintf(prefix, sizeof(prefix), "loadgen: %u peers, %u-byte chunks, %s: ", g->n_peers,
+	snprintf(prefix, sizeof(prefix), "loadgen: %u peers, %u-byte chunks, %s: ", n_peers,
 		g->chunk_size, g->sa_in != NULL ? "ESP" : "plain");
-	lg_report(g, prefix, measuring ? &start : &last, &now, lg_active(g, now.tsc - g->tsc_hz));
+	lg_report(g, prefix, &a, &b, active, n_peers, busy);
 }
 
 /* ---- options ----------------------------------------------------------------------------- */
 
 struct lg_opts {
 	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac, *seed, *pub;
-	unsigned seconds, warmup, flood, linger, seeds;
-	bool reflect, esn;
+	unsigned seconds, warmup, flood, linger, seeds, queues;
+	bool reflect, esn, sa_per_peer;
 };
 
 static int lg_number(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
@@ -536,11 +624,13 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"sa-out", required_argument, NULL, 'O'},
 		{"sa-in", required_argument, NULL, 'I'},
 		{"esn", no_argument, NULL, 'E'},
+		{"sa-per-peer", no_argument, NULL, 'A'},
 		{"flood", required_argument, NULL, 'f'},
 		{"reflect", no_argument, NULL, 'r'},
 		{"seed", required_argument, NULL, 'd'},
 		{"public", required_argument, NULL, 'k'},
 		{"seeds", required_argument, NULL, 'n'},
+		{"queues", required_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -615,6 +705,9 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		case 'E':
 			o->esn = true;
 			break;
+		case 'A':
+			o->sa_per_peer = true;
+			break;
 		case 'f':
 			bad = lg_number(optarg, 64, LG_JUMBO, &v);
 			o->flood = (unsigned)v;
@@ -631,6 +724,10 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		case 'n':
 			bad = lg_number(optarg, 1, LG_SEEDS_MAX, &v);
 			o->seeds = (unsigned)v;
+			break;
+		case 'q':
+			bad = lg_number(optarg, 1, LG_QUEUES_MAX, &v);
+			o->queues = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -687,36 +784,72 @@ static int lg_swarm(struct lg *g, const struct lg_opts *o)
 
 int main(int argc, char **argv)
 {
-	static struct lg g = {
+	static struct lg gs[LG_QUEUES_MAX];
+	struct lg *g = &gs[0];
+	struct lg_opts o = {.seconds = 10, .warmup = 1, .seeds = 1, .queues = 1};
+	struct sigaction sa = {.sa_handler = lg_on_signal};
+	struct lg_peer *peers = NULL;
+	uint32_t n_all = 0; /* peers in all, over every queue */
+	unsigned nq = 1, lcore;
+	char err[256];
+	int rc = 1, n = rte_eal_init(argc, argv);
+
+	*g = (struct lg){
 		.udp_port = 6778,
 		.esp_port = 4500,
 		.peer_port = 20000,
 		.window = 256,
 		.link_wait_s = 5,
 		.n_peers = 16,
+		.n_queues = 1,
 		.base_ip = (10u << 24) | (1u << 16) | 1u,
 	};
-	struct lg_opts o = {.seconds = 10, .warmup = 1, .seeds = 1};
-	struct sigaction sa = {.sa_handler = lg_on_signal};
-	char err[256];
-	int rc = 1, n = rte_eal_init(argc, argv);
 
 	if (n < 0) {
 		fprintf(stderr, "superpeer-loadgen: EAL init failed: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	if (lg_parse(&g, &o, argc - n, argv + n) != 0) {
+	if (lg_parse(g, &o, argc - n, argv + n) != 0) {
 		rc = 2;
 		goto out;
 	}
+	if (o.queues > 1) {
+		const char *no =
+			o.seed != NULL		    ? "--seed"
+			: o.flood != 0 || o.reflect ? "--flood and --reflect"
+			: o.sa_out != NULL && !o.sa_per_peer
+				? "one SA pair for every peer (the data plane's runs on one "
+				  "worker): give --sa-per-peer"
+				: NULL;
+
+		if (no != NULL || o.queues > rte_lcore_count() || o.queues > g->n_peers) {
+			if (no != NULL)
+				fprintf(stderr,
+					"superpeer-loadgen: --queues is for leeching peers; "
+					"not with %s\n",
+					no);
+			else
+				fprintf(stderr,
+					"superpeer-loadgen: --queues %u needs as many lcores (has "
+					"%u) "
+					"and peers (has %u)\n",
+					o.queues, rte_lcore_count(), g->n_peers);
+			rc = 2;
+			goto out;
+		}
+		nq = o.queues;
+	}
+	g->n_queues = (uint16_t)nq;
+	g->run_seconds = o.seconds;
+	g->run_warmup = o.warmup < o.seconds ? o.warmup : 0;
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "superpeer-loadgen: no DPDK port (give one with -a or --vdev)\n");
 		goto out;
 	}
-	g.tsc_hz = rte_get_tsc_hz();
-	g.tsc_per_us = g.tsc_hz / 1000000 ? g.tsc_hz / 1000000 : 1;
-	if (crypto_engine_init(&g.eng) != 0) {
+	g->tsc_hz = rte_get_tsc_hz();
+	g->tsc_per_us = g->tsc_hz / 1000000 ? g->tsc_hz / 1000000 : 1;
+	if (crypto_engine_init(&g->eng) != 0) {
 		fprintf(stderr, "superpeer-loadgen: no crypto engine\n");
 		goto out;
 	}
@@ -726,78 +859,142 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-		if (lg_seed_open(&g, o.seed, o.pub) != 0) {
+		if (lg_seed_open(g, o.seed, o.pub) != 0) {
 			rc = 2;
 			goto out;
 		}
-		g.n_peers = o.seeds; /* the seeders */
+		g->n_peers = o.seeds; /* the seeders */
 	}
-	if (lg_port_init(&g) != 0) {
+	if (lg_port_init(gs, nq) != 0) {
 		fprintf(stderr, "superpeer-loadgen: port 0 setup failed\n");
 		goto out;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (o.flood != 0 || o.reflect) {
-		rc = o.flood != 0 ? lg_flood(&g, o.flood, o.seconds) : lg_reflect(&g, o.seconds);
-		lg_linger(&g, o.linger);
+		rc = o.flood != 0 ? lg_flood(g, o.flood, o.seconds) : lg_reflect(g, o.seconds);
+		lg_linger(g, o.linger);
 		goto stop;
 	}
 	rc = 2;
-	if (g.dst_ip == 0 || (g.store == NULL && lg_swarm(&g, &o) != 0)) {
-		if (g.dst_ip == 0)
+	if (g->dst_ip == 0 || (g->store == NULL && lg_swarm(g, &o) != 0)) {
+		if (g->dst_ip == 0)
 			usage(stderr);
 		goto stop;
 	}
-	if (g.base_ip + g.n_peers - 1 < g.base_ip ||
-		(rte_be_to_cpu_32(g.dst_ip) - g.base_ip) < g.n_peers) {
+	if (g->base_ip + g->n_peers - 1 < g->base_ip ||
+		(rte_be_to_cpu_32(g->dst_ip) - g->base_ip) < g->n_peers) {
 		fprintf(stderr, "superpeer-loadgen: the peers' addresses overlap the target's\n");
 		goto stop;
 	}
-	if ((o.sa_out == NULL) != (o.sa_in == NULL)) {
-		fprintf(stderr, "superpeer-loadgen: --sa-out and --sa-in go together\n");
+	if ((o.sa_out == NULL) != (o.sa_in == NULL) || (o.sa_per_peer && o.sa_out == NULL)) {
+		fprintf(stderr, "superpeer-loadgen: --sa-out and --sa-in go together (and with "
+				"--sa-per-peer)\n");
 		goto stop;
 	}
-	if (o.sa_out != NULL && (esp_arg_sa_new(&g.eng, o.sa_out, ESP_SA_OUTBOUND, o.esn, 0,
-					 &g.sa_out, err, sizeof(err)) != 0 ||
-					esp_arg_sa_new(&g.eng, o.sa_in, ESP_SA_INBOUND, o.esn, 0,
-						&g.sa_in, err, sizeof(err)) != 0)) {
+	if (o.sa_out != NULL && (esp_arg_sa_new(&g->eng, o.sa_out, ESP_SA_OUTBOUND, o.esn, 0,
+					 &g->sa_out, err, sizeof(err)) != 0 ||
+					esp_arg_sa_new(&g->eng, o.sa_in, ESP_SA_INBOUND, o.esn, 0,
+						&g->sa_in, err, sizeof(err)) != 0)) {
 		fprintf(stderr, "superpeer-loadgen: SA: %s\n", err);
 		goto stop;
 	}
-	g.ctx = (struct ppspp_ctx){
-		.cam = PPSPP_CAM_CHUNK32, .hash_len = g.swarm_id_len, .chunk_size = g.chunk_size};
-	g.peers = rte_zmalloc("lg_peers", sizeof(*g.peers) * g.n_peers, RTE_CACHE_LINE_SIZE);
-	if (g.peers == NULL) {
-		fprintf(stderr, "superpeer-loadgen: no memory for %u peers\n", g.n_peers);
+	g->ctx = (struct ppspp_ctx){
+		.cam = PPSPP_CAM_CHUNK32, .hash_len = g->swarm_id_len, .chunk_size = g->chunk_size};
+	peers = rte_zmalloc("lg_peers", sizeof(*peers) * g->n_peers, RTE_CACHE_LINE_SIZE);
+	if (peers == NULL) {
+		fprintf(stderr, "superpeer-loadgen: no memory for %u peers\n", g->n_peers);
 		goto stop;
 	}
-	for (uint32_t i = 0; i < g.n_peers; i++) {
-		g.peers[i].ip = rte_cpu_to_be_32(g.base_ip + i);
+	n_all = g->n_peers;
+	for (uint32_t i = 0; i < n_all; i++) {
+		peers[i].ip = rte_cpu_to_be_32(g->base_ip + i);
 		/* Addresses tell the peers apart (lg_peer_of): ports may repeat past 65535. */
-		g.peers[i].port = (uint16_t)(g.peer_port + i % (65536u - g.peer_port));
+		peers[i].port = (uint16_t)(g->peer_port + i % (65536u - g->peer_port));
+	}
+	/* --sa-per-peer: peer i's pair has the SPIs of --sa-out and --sa-in plus i, same keys. */
+	for (uint32_t i = 0; o.sa_per_peer && i < n_all; i++) {
+		const char *arg[2] = {o.sa_out, o.sa_in};
+		struct esp_sa **own[2] = {&peers[i].sa_out, &peers[i].sa_in};
+		char one[160];
+		int bad = 0;
+
+		for (unsigned d = 0; d < 2 && bad == 0; d++) {
+			const struct esp_sa *t = d == 0 ? g->sa_out : g->sa_in;
+
+			if ((uint64_t)t->spi + i > UINT32_MAX) {
+				snprintf(err, sizeof(err), "SPI %#x + %u peers is past 2^32",
+					t->spi, n_all);
+				bad = -1;
+				break;
+			}
+			snprintf(one, sizeof(one), "%u:%s", t->spi + i, strchr(arg[d], ':') + 1);
+			bad = esp_arg_sa_new(&g->eng, one,
+				d == 0 ? ESP_SA_OUTBOUND : ESP_SA_INBOUND, o.esn, 0, own[d], err,
+				sizeof(err));
+			explicit_bzero(one, sizeof(one));
+		}
+		if (bad != 0) {
+			fprintf(stderr, "superpeer-loadgen: --sa-per-peer: %s\n", err);
+			goto stop;
+		}
+	}
+	/* --queues: each loop a copy of the configuration with its own queue, pools, crypto
+	 * engine and block of consecutive peers; the first keeps the first block. */
+	for (unsigned q = nq; q-- > 0;) {
+		uint32_t first = (uint32_t)((uint64_t)n_all * q / nq);
+		uint32_t last = (uint32_t)((uint64_t)n_all * (q + 1) / nq);
+
+		if (q > 0) {
+			struct rte_mempool *rx = gs[q].rx_pool, *tx = gs[q].tx_pool;
+
+			gs[q] = *g;
+			gs[q].queue = (uint16_t)q;
+			gs[q].rx_pool = rx;
+			gs[q].tx_pool = tx;
+			if (crypto_engine_init(&gs[q].eng) != 0) {
+				fprintf(stderr, "superpeer-loadgen: no crypto engine\n");
+				goto stop;
+			}
+		}
+		gs[q].peers = peers + first;
+		gs[q].n_peers = last - first;
+		gs[q].base_ip = g->base_ip + first;
 	}
 	rc = 1;
-	if (!lg_link_wait(&g)) {
+	if (!lg_link_wait(g)) {
 		fprintf(stderr, "superpeer-loadgen: link down\n");
 		goto stop;
 	}
-	if (o.target_mac == NULL && lg_resolve(&g) != 0) {
+	if (o.target_mac == NULL && lg_resolve(g) != 0) {
 		fprintf(stderr, "superpeer-loadgen: no ARP reply from the target\n");
 		goto stop;
 	}
-	lg_run(&g, o.seconds, o.warmup < o.seconds ? o.warmup : 0);
-	lg_linger(&g, o.linger);
+	lcore = rte_lcore_id();
+	for (unsigned q = 1; q < nq; q++) {
+		gs[q].dst_mac = g->dst_mac; /* learnt just now */
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		rte_eal_remote_launch(lg_run_lcore, &gs[q], lcore);
+	}
+	lg_run(g, g->run_seconds, g->run_warmup);
+	rte_eal_mp_wait_lcore();
+	lg_summary(gs, nq);
+	lg_linger(g, o.linger);
 	rc = 0;
 stop:
-	rte_eth_dev_stop(g.port_id);
-	rte_eth_dev_close(g.port_id);
-	esp_arg_sa_free(g.sa_out);
-	esp_arg_sa_free(g.sa_in);
-	rte_free(g.peers);
+	rte_eth_dev_stop(g->port_id);
+	rte_eth_dev_close(g->port_id);
+	esp_arg_sa_free(g->sa_out);
+	esp_arg_sa_free(g->sa_in);
+	for (uint32_t i = 0; peers != NULL && i < n_all; i++) {
+		esp_arg_sa_free(peers[i].sa_out);
+		esp_arg_sa_free(peers[i].sa_in);
+	}
+	rte_free(peers);
 out:
-	lg_seed_close(&g);
-	crypto_engine_fini(&g.eng);
+	lg_seed_close(g);
+	for (unsigned q = 0; q < nq; q++)
+		crypto_engine_fini(&gs[q].eng);
 	rte_eal_cleanup();
 	return rc;
 }

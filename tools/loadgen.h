@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * superpeer-loadgen: N simulated PPSPP peers on one lcore and one DPDK port, leeching one
- * swarm from superpeer-dataplane, plain or through ESP in UDP (RFC 3948) under one SA pair.
+ * superpeer-loadgen: N simulated PPSPP peers on one DPDK port, leeching one swarm from
+ * superpeer-dataplane, plain or through ESP in UDP (RFC 3948) under one SA pair. With
+ * --queues Q the peers are split into Q blocks, each run by its own loop (a struct lg) on its
+ * own lcore and RX/TX queue: a peer's frames always leave on its block's queue, so a data
+ * plane worker per queue (net_memif: the queue is the ring pair) sees all of that peer.
  *
  *   loadgen.c       EAL, options, port, the run-to-completion loop, reports, flood/reflect
  *   loadgen_peer.c  per packet: frames in, ESP open, PPSPP per peer, ACK/REQUEST out, seal
@@ -47,6 +50,7 @@ enum {
 	LG_HDRS = RTE_ETHER_HDR_LEN + 20 + 8, /* Ethernet, IPv4 without options, UDP */
 	LG_DGRAM_CAP = 1024,		      /* bytes of PPSPP a datagram from a peer may hold */
 	LG_SEEDS_MAX = 4,		      /* --seeds: the data plane's sources of one swarm */
+	LG_QUEUES_MAX = 16,		      /* --queues: loops, each its own lcore and queue */
 };
 
 /* --seed: one seeding peer's channel to the data plane's ingest (loadgen_seed.c). */
@@ -111,6 +115,12 @@ struct lg_peer {
 	uint64_t last_progress_tsc; /* DATA arrived */
 	uint64_t last_hs_tsc;
 	uint64_t chunks;
+	struct esp_sa *sa_out, *sa_in; /* --sa-per-peer: this peer's own pair, else NULL */
+};
+
+/* The counters a report shows, taken together (one loop's). */
+struct lg_snap {
+	uint64_t tsc, busy, rx, tx, chunks, bytes, drops, lost, port_missed;
 };
 
 /* One datagram waiting for the burst's esp_seal_burst. */
@@ -127,6 +137,8 @@ struct lg_open {
 struct lg {
 	/* ---- configuration ---- */
 	uint16_t port_id;
+	uint16_t queue;	   /* this loop's RX/TX queue (--queues: one loop per queue and lcore) */
+	uint16_t n_queues; /* loops in all: reports name the queue when there are several */
 	struct rte_mempool *rx_pool, *tx_pool;
 	struct rte_ether_addr mac, dst_mac;
 	uint32_t dst_ip;    /* network order */
@@ -142,7 +154,7 @@ struct lg {
 	uint64_t hold;	   /* --hold: chunks each peer asks for, then its channel idles; 0: all */
 	uint32_t link_wait_s; /* how long the link may take to come up (--link-wait) */
 	struct ppspp_ctx ctx;
-	struct esp_sa *sa_out, *sa_in; /* both NULL: plain */
+	struct esp_sa *sa_out, *sa_in; /* both NULL: plain; with --sa-per-peer the peers' own */
 	struct crypto_engine eng;
 	struct lg_peer *peers;
 	uint32_t n_peers;
@@ -151,6 +163,8 @@ struct lg {
 	uint64_t now_tsc, now_us, now_s; /* at the start of the current loop pass */
 	/* ---- counters (the loop's only writer) ---- */
 	uint64_t rx_pkts, tx_pkts, chunks, chunk_bytes, channels;
+	unsigned run_seconds, run_warmup;  /* --seconds, --warmup */
+	struct lg_snap run_start, run_end; /* the measured part of the run, for the summary */
 	uint64_t count[LG_C_COUNT];
 	uint64_t esp_drops[ESP_DROP_COUNT];
 	/* ---- batches of one loop pass ---- */

@@ -39,7 +39,8 @@ static void lg_tx_flush(struct lg *g)
 	unsigned sent = 0;
 
 	for (unsigned tries = 0; sent < g->n_tx && tries < 4; tries++)
-		sent += rte_eth_tx_burst(g->port_id, 0, g->tx + sent, (uint16_t)(g->n_tx - sent));
+		sent += rte_eth_tx_burst(
+			g->port_id, g->queue, g->tx + sent, (uint16_t)(g->n_tx - sent));
 	g->tx_pkts += sent;
 	if (sent > 0 && sent < g->n_tx)
 		memmove(g->tx, g->tx + sent, (g->n_tx - sent) * sizeof(g->tx[0]));
@@ -141,7 +142,7 @@ void lg_dgram_send(struct lg *g, const struct lg_peer *p, struct rte_mbuf *m, in
 	if (g->n_seal == LG_SEAL_MAX)
 		lg_seal_flush(g);
 	g->seal[g->n_seal] = (struct esp_seal_pkt){
-		.sa = g->sa_out,
+		.sa = p->sa_out != NULL ? p->sa_out : g->sa_out,
 		.src = (const uint8_t *)in,
 		.out = esp,
 		.len = (uint32_t)n + (uint32_t)sizeof(*in),
@@ -481,6 +482,7 @@ static bool lg_frame_input(struct lg *g, struct rte_mbuf *m)
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(ip + 1);
 	uint32_t len = rte_pktmbuf_data_len(m), plen;
+	struct esp_sa *sa;
 	struct lg_peer *p;
 	uint8_t *pay;
 
@@ -517,8 +519,13 @@ static bool lg_frame_input(struct lg *g, struct rte_mbuf *m)
 		g->count[LG_C_NOT_OURS]++;
 		return false;
 	}
-	/* One SA pair for every peer: the data plane's outbound SA is our inbound one. */
-	g->open[g->n_open] = (struct esp_open_pkt){.sa = g->sa_in, .data = pay, .len = plen};
+	/* The data plane's outbound SA for this peer is our inbound one: one pair for every
+	 * peer, or each peer its own (--sa-per-peer). Another SPI is refused (bad_spi). */
+	sa = p->sa_in != NULL ? p->sa_in : g->sa_in;
+	g->open[g->n_open] = (struct esp_open_pkt){
+		.sa = memcmp(pay, sa->spi_be, sizeof(sa->spi_be)) == 0 ? sa : NULL,
+		.data = pay,
+		.len = plen};
 	g->open_meta[g->n_open++] = (struct lg_open){.p = p};
 	return false;
 }

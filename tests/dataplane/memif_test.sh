@@ -13,6 +13,9 @@
 #    in the plain run two of them, --seeds 2, both sources of one `superpeer swarm ingest`
 #    with --from twice) through `superpeer swarm ingest`, then serves it: every chunk ingested once, the loadgen saw the ingest
 #    complete (every chunk ACKed), both sources sent chunks, nothing dropped
+# Then, plain and ESP (an SA pair per peer), two data plane workers and a loadgen with two
+# queues (--queues 2, peers 0-3 on ring pair 0, 4-7 on ring pair 1): every loadgen queue's
+# peers served, by the worker of that queue.
 # Last, 3000 loadgen peers each take two chunks and keep their channel open (--hold): the
 # data plane counts 3000 channels open at once.
 # Figures are printed, never checked (tests assert no timing). The memif server starts first:
@@ -162,6 +165,59 @@ for run in plain esp esp-zc; do
 	fi
 	rm -f "$work/m.sock"
 done
+# Two workers, the loadgen on two queues. Main lcore and worker 1 on CPU 0, worker 2 on CPU 1
+# (idle workers sleep); the loadgen's two loops on CPUs 1 and 0. Its peers 0-3 are on queue
+# 0, 4-7 on queue 1, each always on its own. Through ESP each peer has its own SA pair, put
+# in with `superpeer sa add` (an SA runs on the worker that first uses it).
+for mode in plain esp; do
+	begin "$mode, two workers, the loadgen on two queues: each memif ring pair is one worker's"
+	lg_esp=()
+	dp_args=(--store "$work/store" --public "$work/key/provider.pub" --open)
+	lg_args=(--manifest "$work/store/manifest" --peers 8 --seconds 2 --queues 2)
+	if [ $mode = esp ]; then
+		dp_args=(--store "$work/store" --public "$work/key/provider.pub")
+		lg_esp=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" --sa-per-peer)
+	fi
+	# The loadgen is the memif client: it starts once the SAs are in.
+	timeout --foreground 60 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --no-pci \
+		--file-prefix "spmemif$$dp" --vdev "net_memif0,role=server,socket=$work/m.sock" \
+		-- --ip 10.99.0.1 --keyring "spmemif$$" "${dp_args[@]}" >"$work/dp.out" 2>&1 &
+	dp_pid=$!
+	started "$work/dp.out" "^superpeer-dataplane: 10.99.0.1" "$dp_pid" "data plane"
+	for i in $(seq 0 7); do
+		[ $mode = esp ] || break
+		"$sp" sa --keyring "spmemif$$" add in spi $((0x1001 + i)) peer 10.99.0.$((2 + i)) \
+			encap aead "$k_in" &&
+			"$sp" sa --keyring "spmemif$$" add out spi $((0x2002 + i)) \
+				peer 10.99.0.$((2 + i)) encap $((20000 + i)) aead "$k_out" ||
+			fail "sa add for peer $i"
+	done
+	: >"$work/lg.out"
+	timeout --foreground 60 "$lg" --lcores 0@1,1@0 --no-huge -m 512 --no-pci \
+		--file-prefix "spmemif$$lg" --vdev "net_memif0,role=client,socket=$work/m.sock" \
+		-- --target 10.99.0.1 --ip 10.99.0.2 --link-wait 30 --linger 30 "${lg_esp[@]}" \
+		"${lg_args[@]}" >"$work/lg.out" 2>&1 &
+	lg_pid=$!
+	stop_pair
+	[ "$lg_rc" = 0 ] || fail "loadgen: $(tail -2 "$work/lg.out")"
+	grep "^loadgen" "$work/lg.out" | tail -3
+	grep -q "^superpeer-dataplane: 10.99.0.1, .*, 2 workers, " "$work/dp.out" &&
+		grep -q "^superpeer-dataplane: flows spread over the workers' queues by the memif peer (its choice of ring)$" \
+			"$work/dp.out" || fail "start lines: $(head -3 "$work/dp.out")"
+	grep -q "^loadgen: 8 peers, 1024-byte chunks, $( [ $mode = esp ] && echo ESP || echo plain): [1-9]" \
+		"$work/lg.out" || fail "summary: $(tail -1 "$work/lg.out")"
+	for q in 0 1; do
+		grep -Eq "^loadgen queue $q: [1-9][0-9]* chunks/s, .* 4/4 peers served, drops 0, " \
+			"$work/lg.out" || fail "loadgen queue $q: $(grep "^loadgen queue $q" "$work/lg.out")"
+		# Worker q+1 has queue q: it served chunks, so that queue's peers reached it.
+		grep -Eq "^worker lcore $((q + 1)) busy: .*, queue $q: [1-9][0-9]* chunks served, 0 ingested$" \
+			"$work/dp.out" || fail "worker of queue $q: $(grep "^worker" "$work/dp.out")"
+	done
+	grep -E "^drop " "$work/dp.out" && fail "the data plane dropped packets"
+	grep -E "^loadgen esp " "$work/lg.out" && fail "the loadgen refused ESP packets"
+	rm -f "$work/m.sock"
+done
+
 begin "3000 peers hold a channel each at once (loadgen --hold), counted by the data plane"
 zc=no dp_esp=() lg_esp=()
 # The peers idle for longer than the data plane's peer timeout: their keep-alives hold them.
