@@ -33,6 +33,15 @@
 # (10.1.0.1:20000, 10.1.0.2:20001, ...), each added with its own `swarm ingest --from`.
 # STEPS (default "serve ingest hold") picks the steps run: serve (with its I/O ceiling),
 # ingest, hold; e.g. STEPS=ingest for the ingest table alone.
+# WORKERS (default 1): the data plane's workers, each with its own memif ring pair, and as
+# many loadgen queues (--queues), each on its own lcore with a block of the peers: serve and
+# hold scale out that way (ingest, one worker's job per swarm, is skipped). Needs 2 x WORKERS
+# CPUs: the data plane's main lcore and worker 1 on CPU 0, worker k on CPU k-1, the loadgen's
+# loops on CPUs WORKERS..2 x WORKERS-1 (OVERCOMMIT=1 runs on fewer, CPUs shared: to see that it
+# runs, not to measure). Through ESP each peer has its own SA pair then (`superpeer sa add`,
+# loadgen --sa-per-peer), as an SA runs on one worker; SA_PER_PEER=1 does the same with one
+# worker, the baseline to compare with. The ceilings stay those of one core; the ratio
+# column compares with WORKERS times them.
 # MEMIF=zc (default copy; needs hugepages): the data plane, and testpmd for the I/O ceiling,
 # are the memif client in zero-copy mode, their own mbufs in the rings, so that only the
 # loadgen (then the server) copies frames, as a NIC's DMA would spare the data plane's core.
@@ -50,6 +59,11 @@ max_peers=${MAX_PEERS:-131072}
 memif_mode=${MEMIF:-copy}
 sources=${SOURCES:-1}
 swarm_mib=${SWARM_MIB:-256}
+workers=${WORKERS:-1}
+sa_per_peer=${SA_PER_PEER:-0}
+[[ $workers =~ ^[0-9]+$ ]] && [ "$workers" -ge 1 ] && [ "$workers" -le 16 ] ||
+	{ echo "system.sh: WORKERS is 1 to 16" >&2; exit 1; }
+[ "$workers" -gt 1 ] && sa_per_peer=1
 [[ $swarm_mib =~ ^[0-9]+$ ]] && [ "$swarm_mib" -ge 16 ] && [ "$swarm_mib" -le 4096 ] ||
 	{ echo "system.sh: SWARM_MIB is 16 to 4096" >&2; exit 1; }
 case $sources in 1 | 2 | 3 | 4) ;; *) echo "system.sh: SOURCES is 1 to 4" >&2; exit 1 ;; esac
@@ -59,6 +73,10 @@ for st in $steps; do
 	case $st in serve | ingest | hold) ;; *) echo "system.sh: STEPS: serve, ingest, hold" >&2; exit 1 ;; esac
 done
 step hold || channels=0
+if [ "$workers" -gt 1 ] && step ingest; then
+	echo "system.sh: WORKERS=$workers: the ingest step is skipped (one ingest runs on one worker)" >&2
+	steps=${steps/ ingest / }
+fi
 case $memif_mode in copy | zc) ;; *) echo "system.sh: MEMIF is copy or zc" >&2; exit 1 ;; esac
 dp_opts=${DP_OPTS:-}
 sp=$build/tools/superpeer dp=$build/dataplane/superpeer-dataplane lg=$build/tools/superpeer-loadgen
@@ -66,6 +84,19 @@ for f in "$sp" "$dp" "$lg" "$build/bench/bench_crypto"; do
 	[ -x "$f" ] || { echo "system.sh: $f missing: build $build first" >&2; exit 1; }
 done
 [ "$(nproc)" -ge 2 ] || { echo "system.sh: needs 2 CPUs (data plane and loadgen)" >&2; exit 1; }
+overcommit=no
+if [ "$(nproc)" -lt $((2 * workers)) ]; then
+	[ "${OVERCOMMIT:-0}" = 1 ] ||
+		{ echo "system.sh: WORKERS=$workers needs $((2 * workers)) CPUs, has $(nproc) (OVERCOMMIT=1: share them)" >&2; exit 1; }
+	overcommit=yes
+fi
+# The lcores of the serve step's processes, as EAL --lcores maps (CPU numbers modulo nproc).
+dp_lcores=0@0 lg_lcores=
+for ((k = 1; k <= workers; k++)); do
+	[ "$workers" -gt 1 ] && dp_lcores+=",$k@$(((k - 1) % $(nproc)))"
+	lg_lcores+="${lg_lcores:+,}$((k - 1))@$(((workers + k - 1) % $(nproc)))"
+done
+[ "$workers" -gt 1 ] || lg_lcores=0@1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sp-system.XXXXXX")
 tag=spsys$$
@@ -108,14 +139,16 @@ else
 	mem() { echo "--no-huge -m 1024"; }
 fi
 memif="rsize=12,bsize=9216"
+# lcores LIST: EAL's -l LIST, or --lcores LIST for a map of lcores to CPUs (lcore@cpu).
+lcores() { if [[ $1 == *@* ]]; then echo "--lcores $1"; else echo "-l $1"; fi; }
 if [ "$memif_mode" = zc ]; then
 	[ -n "$huge_mnt" ] || { echo "system.sh: MEMIF=zc needs hugepages (run as root)" >&2; exit 1; }
 	# Zero-copy exports the client's DPDK memory to the server: one file per segment list.
-	eal() { echo "-l $1 $(mem) --no-pci --file-prefix $tag$2 --log-level 1 --single-file-segments"; }
+	eal() { echo "$(lcores "$1") $(mem) --no-pci --file-prefix $tag$2 --log-level 1 --single-file-segments"; }
 	dp_memif="role=client,zero-copy=yes" lg_memif="role=server"
 	dp_opts="--mbufs 16383 $dp_opts" # both rings (2 x 4096) hold the data plane's own mbufs
 else
-	eal() { echo "-l $1 $(mem) --no-pci --file-prefix $tag$2 --log-level 1"; }
+	eal() { echo "$(lcores "$1") $(mem) --no-pci --file-prefix $tag$2 --log-level 1"; }
 	dp_memif="role=server" lg_memif="role=client"
 fi
 
@@ -154,27 +187,32 @@ serve() {
 	local dp_out=$work/dp-$chunk-$mode.out lg_out=$work/lg-$chunk-$mode.out
 	local dp_peers=(--max-peers 16384) lg_peers=(--peers "$peers" --window 128)
 	swarm=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
-	if [ "$mode" = esp ]; then
+	if [ "$mode" = esp ] && [ "$sa_per_peer" = 1 ]; then
+		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" --sa-per-peer)
+	elif [ "$mode" = esp ]; then
 		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
 		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
 	fi
+	[ "$workers" -gt 1 ] && lg_peers+=(--queues "$workers")
 	if [ "${3:-}" = hold ]; then
 		dp_out=$work/hdp.out lg_out=$work/hlg.out
 		dp_peers=(--max-peers "$max_peers") lg_peers=(--peers "$channels" --window 2 --hold 2)
+		[ "$workers" -gt 1 ] && lg_peers+=(--queues "$workers")
 	fi
 	rm -f "$sock"
 	# shellcheck disable=SC2046
 	start_dp() {
-		timeout -s INT $((secs + 30)) "$dp" $(eal 0 dp) --vdev "net_memif0,$dp_memif,socket=$sock,$memif" \
+		timeout -s INT $((secs + 30)) "$dp" $(eal "$dp_lcores" dp) --vdev "net_memif0,$dp_memif,socket=$sock,$memif" \
 			-- --ip 10.99.0.1 --store "$work/store$chunk" --public "$work/key/provider.pub" --open \
 			--mtu 9000 --keyring "$tag" --idle-sleep-us 0 "${dp_peers[@]}" "${esp_dp[@]}" $dp_opts \
 			>"$dp_out" 2>&1 &
 		dpid=$!
 		pids+=("$dpid")
+		[ "${#esp_dp[@]}" -gt 0 ] || [ "$mode" != esp ] || sa_per_peer_add
 	}
 	# shellcheck disable=SC2046
 	start_lg() {
-		timeout -s INT $((secs + 60)) "$lg" $(eal 1 lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
+		timeout -s INT $((secs + 60)) "$lg" $(eal "$lg_lcores" lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
 			-- --target 10.99.0.1 --swarm "$swarm" --chunk-size "$chunk" "${lg_peers[@]}" \
 			--seconds "$secs" --warmup 1 --linger 30 --link-wait 30 "${esp_lg[@]}" \
 			>"$lg_out" 2>&1 &
@@ -183,6 +221,19 @@ serve() {
 	}
 	start_pair start_dp start_lg "$lg_out"
 	stop_pair "$lg_out" "$dpid" "$lgp" $((secs + 20))
+}
+
+# sa_per_peer_add: once the data plane's key ring is there, an SA pair for each of the serve
+# step's peers (10.1.0.1 + i, port 20000 + i), as the loadgen's --sa-per-peer has them.
+sa_per_peer_add() {
+	for _ in $(seq 100); do [ -e /dev/shm/superpeer-"$tag".keyring ] && break; sleep 0.1; done
+	for ((i = 0; i < peers; i++)); do
+		"$sp" sa --keyring "$tag" add in spi $((0x1001 + i)) peer "10.1.$(((1 + i) >> 8)).$(((1 + i) & 255))" \
+			encap aead "$k_in" >/dev/null &&
+			"$sp" sa --keyring "$tag" add out spi $((0x2002 + i)) \
+				peer "10.1.$(((1 + i) >> 8)).$(((1 + i) & 255))" encap $((20000 + i)) aead "$k_out" >/dev/null ||
+			{ echo "system.sh: sa add for peer $i failed" >&2; return 1; }
+	done
 }
 
 # stop_pair LGOUT DPID LGPID SECONDS: once the loadgen has printed its summary (within
@@ -336,7 +387,15 @@ done
 [ "$channels" -gt 0 ] && serve "$hold_chunk" plain hold
 busy_after=$(busy_pct)
 
-echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on lcore 1"
+if [ "$workers" -gt 1 ]; then
+	echo "superpeer-dataplane with $workers workers (lcores $dp_lcores, lcore@CPU) serving $peers superpeer-loadgen"
+	echo "peers on $workers queues (lcores $lg_lcores), $((peers / workers)) or so per queue and worker;"
+	[ "$sa_per_peer" = 1 ] && echo "through ESP an SA pair per peer;"
+	[ "$overcommit" = yes ] && echo "WARNING: OVERCOMMIT: $((2 * workers)) busy lcores on $(nproc) CPUs: these figures show that it runs, they measure nothing."
+else
+	echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on lcore 1"
+	[ "$sa_per_peer" = 1 ] && echo "(through ESP an SA pair per peer, SA_PER_PEER=1)"
+fi
 zc_note=
 [ "$memif_mode" = zc ] && zc_note=" zero-copy: data plane and testpmd the client, only the loadgen copies"
 echo "over net_memif ($memif$zc_note), a ${swarm_mib} MiB swarm, ${secs} s per row after 1 s of warm-up, $mem_note;"
@@ -344,14 +403,16 @@ echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(npr
 	"CPUs busy with other work: ${busy_before} % just before, ${busy_after} % just after."
 if step serve; then
 echo
-echo "| chunk | mode | served chunks/s | served Gbit/s | peers served | chunks lost | data plane drops | loadgen busy | I/O ceiling: testpmd io, same memif | crypto ceiling: GCM-128 seal burst | served / min(ceilings) |"
+ratio_head="served / min(ceilings)"
+[ "$workers" -gt 1 ] && ratio_head="served / ($workers x min(ceilings))"
+echo "| chunk | mode | served chunks/s | served Gbit/s | peers served | chunks lost | data plane drops | loadgen busy | I/O ceiling: testpmd io, same memif | crypto ceiling: GCM-128 seal burst | $ratio_head |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for chunk in $chunks; do
 	for mode in plain esp; do
 		drops=$(awk '/^drop / { sub(/:/, "", $2); printf "%s%s %s", sep, $2, $3; sep = ", " }' \
 			"$work/dp-$chunk-$mode.out")
 		awk -v c="$chunk" -v m="$mode" -v line="${res[$chunk,$mode]}" -v io="${io[$chunk]}" \
-			-v drops="${drops:-0}" -F, '
+			-v drops="${drops:-0}" -v w="$workers" -F, '
 			NR == 1 { for (i = 1; i <= NF; i++) if ($i == "bytes_per_second") col = i }
 			$1 == "\"BM_gcm128_seal_burst32/" c "_median\"" { gcm = $col * 8 / 1e9 }
 			END {
@@ -377,7 +438,8 @@ for chunk in $chunks; do
 				lim = iog
 				if (m == "esp" && (lim < 0 || gcm < lim))
 					lim = gcm
-				ratio = (lim > 0 && gb != "?") ? sprintf("%.0f %%", 100 * gb / lim) : "–"
+				# Several workers: against that many times the ceilings of one core.
+				ratio = (lim > 0 && gb != "?") ? sprintf("%.0f %%", 100 * gb / (lim * w)) : "–"
 				printf "| %d B | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 					c, m == "esp" ? "ESP (AES-128-GCM)" : "plain", cps, gb, peers, lost,
 					drops, busy, ioc, cc, ratio
@@ -426,8 +488,24 @@ for chunk in $chunks; do
 done
 fi
 echo
+if [ "$workers" -gt 1 ] && step serve; then
+	echo
+	echo "Per worker (the data plane's summary at exit: its queue, chunks served over the whole run, load):"
+	echo
+	echo "| chunk | mode | per worker |"
+	echo "|---|---|---|"
+	for chunk in $chunks; do
+		for mode in plain esp; do
+			printf "| %d B | %s | %s |\n" "$chunk" "$([ "$mode" = esp ] && echo ESP || echo plain)" "$(awk '/^worker lcore / {
+				sub(/:$/, "", $11); printf "%slcore %s (queue %s): %s chunks, busy %s %%", sep, $3, $11, $12, $5; sep = "; " }' \
+				"$work/dp-$chunk-$mode.out")"
+		done
+	done
+fi
+echo
 echo "loadgen busy: the share of the loadgen lcore's time spent on packets (the rest is empty"
-echo "polls); well under 100 % means the loadgen waits for the data plane."
+echo "polls; with several queues, the busiest loop's); well under 100 % means the loadgen waits"
+echo "for the data plane."
 if [ "$channels" -gt 0 ]; then
 	echo
 	echo "Channels held at once: $channels loadgen peers, each its first 2 chunks of $hold_chunk bytes,"
