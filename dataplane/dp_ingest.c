@@ -432,9 +432,39 @@ static void dp_ingest_run(
 	}
 }
 
+/*
+ * Whether w runs no more ingests than any other worker does: a new ingest goes to a worker
+ * that runs fewest, so that ingests at once use several cores (the first to claim wins a
+ * tie). Counted only when an ingest is waiting for its owner.
+ */
+static bool dp_ingest_fewest(const struct dp_worker *w)
+{
+	const struct dp_config *cfg = w->cfg;
+	uint8_t n[RTE_MAX_LCORE] = {0};
+
+	if (cfg->n_workers <= 1)
+		return true;
+	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
+		const struct dp_ingest *ing =
+			__atomic_load_n(&cfg->swarms->slot[i].ingest, __ATOMIC_ACQUIRE);
+		uint16_t o;
+
+		if (ing == NULL || __atomic_load_n(&ing->done, __ATOMIC_ACQUIRE))
+			continue;
+		o = __atomic_load_n(&ing->owner, __ATOMIC_RELAXED);
+		if (o < RTE_MAX_LCORE)
+			n[o]++;
+	}
+	for (unsigned l = 0; l < RTE_MAX_LCORE; l++)
+		if (cfg->by_lcore[l] != NULL && n[l] < n[w->lcore])
+			return false;
+	return true;
+}
+
 void dp_ingest_tick(struct dp_worker *w)
 {
 	struct swarm_table *st = w->cfg->swarms;
+	int fewest = -1; /* dp_ingest_fewest, once needed in this tick */
 
 	for (unsigned i = 0; i < DP_MAX_SWARMS; i++) {
 		struct dp_swarm *s = &st->slot[i];
@@ -448,9 +478,13 @@ void dp_ingest_tick(struct dp_worker *w)
 			continue;
 		o = __atomic_load_n(&ing->owner, __ATOMIC_RELAXED);
 		if (o == DP_SA_NO_OWNER) {
-			if (!__atomic_compare_exchange_n(&ing->owner, &o, (uint16_t)w->lcore, false,
-				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			if (fewest < 0)
+				fewest = dp_ingest_fewest(w);
+			if (!fewest || !__atomic_compare_exchange_n(&ing->owner, &o,
+					       (uint16_t)w->lcore, false, __ATOMIC_ACQ_REL,
+					       __ATOMIC_RELAXED))
 				continue;
+			fewest = -1; /* one more now: counted again for the next */
 			ing->window = DP_INGEST_WINDOW;
 		} else if (o != w->lcore) {
 			continue;

@@ -25,6 +25,9 @@
  * The source's MAC is unknown at first: the owner sends an ARP request, and its reply comes
  * in on the other worker's queue (as a NIC's RSS leaves ARP on queue 0), which hands it over.
  *
+ * While it runs, another swarm's ingest, three times over: each goes to the other worker,
+ * the one that runs no ingest, so that ingests at once use both cores.
+ *
  * Lcores 1 and 2 share CPU 1 (--lcores), so this runs on a 2-core machine. The store is made
  * by `superpeer pack` (argv[1]). Bounded: 60 s. Exit 0, 1, or 77 with fewer than 2 cores.
  */
@@ -259,6 +262,59 @@ static void serve_source(struct steer_test *t, int q)
 	}
 }
 
+/*
+ * A second swarm's ingest while the first runs on the worker of queue owner_q: it goes to
+ * the other worker, which runs none (a new ingest goes to a worker that runs fewest). Three
+ * times, as the first worker to look could win by luck one time in two. Its source
+ * (SRC_PORT + 9) never answers; it is deleted each time.
+ */
+static void other_ingest(struct steer_test *t, const struct kr_msg *first, int owner_q)
+{
+	const struct kr_header *h = t->ctl.kr.h;
+	static uint64_t seq = 100;
+
+	for (unsigned r = 0; r < 3; r++) {
+		struct kr_msg m = *first, del = {.type = KR_SWARM_DEL, .len = sizeof(struct kr_swarm)};
+		const struct dp_swarm *s = NULL;
+		uint16_t o = DP_SA_NO_OWNER;
+		uint64_t end = ring_rig_now_us() + 10 * 1000000ull;
+
+		m.seq = ++seq;
+		m.u.ingest.peer_port = SRC_PORT + 9;
+		snprintf(m.u.ingest.manifest, sizeof(m.u.ingest.manifest), "%s/store2/manifest",
+			t->dir);
+		CHECK(rte_ring_enqueue_elem(t->ctl.kr.c2d, &m, KR_MSG_SIZE) == 0);
+		while (ring_rig_now_us() < end && o == DP_SA_NO_OWNER) {
+			dp_ctl_poll(&t->ctl);
+			for (unsigned i = 1; s == NULL && i < DP_MAX_SWARMS; i++)
+				if (t->ctl.swarms.slot[i].ingest != NULL)
+					s = &t->ctl.swarms.slot[i];
+			if (s != NULL && s->ingest != NULL)
+				o = __atomic_load_n(&s->ingest->owner, __ATOMIC_ACQUIRE);
+			usleep(100);
+		}
+		CHECKF(h->done_seq >= m.seq && h->done_status == 0 && s != NULL,
+			"second ingest: status %d: %.*s", (int)h->done_status,
+			(int)sizeof(h->done_msg), h->done_msg);
+		/* Worker q runs on lcore q + 1. */
+		CHECKF(o == 2 - owner_q, "round %u: the second ingest went to lcore %u, the first "
+					 "runs on lcore %d",
+			r, o, owner_q + 1);
+		if (s == NULL)
+			return;
+		del.seq = ++seq;
+		del.u.swarm.id_len = (uint8_t)hash_len(s->ingest_hash);
+		memcpy(del.u.swarm.id, s->ingest_id, del.u.swarm.id_len);
+		CHECK(rte_ring_enqueue_elem(t->ctl.kr.c2d, &del, KR_MSG_SIZE) == 0);
+		while (ring_rig_now_us() < end && h->done_seq < del.seq) {
+			dp_ctl_poll(&t->ctl);
+			usleep(100);
+		}
+		CHECKF(h->done_seq == del.seq && h->done_status == 0 && s->ingest == NULL,
+			"second ingest not deleted: status %d", (int)h->done_status);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = {"test", "--lcores", "0@0,1@1,2@1", "--no-huge", "-m", "256", "--no-pci",
@@ -266,7 +322,7 @@ int main(int argc, char **argv)
 	static struct steer_test t;
 	uint8_t pub[ED25519_PUBLIC_LEN];
 	struct kr_msg m = {.type = KR_SWARM_INGEST, .len = sizeof(struct kr_ingest)};
-	char cmd[512], err[256], path[128];
+	char cmd[1024], err[256], path[128];
 	const struct dp_ingest *ing;
 	uint64_t end;
 	int owner = -1, rc;
@@ -286,8 +342,11 @@ int main(int argc, char **argv)
 		return 1;
 	snprintf(cmd, sizeof(cmd),
 		"%s keygen -o %s/key >/dev/null && head -c %d /dev/urandom >%s/content && "
-		"%s pack --key %s/key/provider.key -o %s/store %s/content >/dev/null",
-		argv[1], t.dir, N_CHUNKS * CHUNK - 100, t.dir, argv[1], t.dir, t.dir, t.dir);
+		"%s pack --key %s/key/provider.key -o %s/store %s/content >/dev/null && "
+		"head -c 65536 /dev/urandom >%s/content2 && "
+		"%s pack --key %s/key/provider.key -o %s/store2 %s/content2 >/dev/null",
+		argv[1], t.dir, N_CHUNKS * CHUNK - 100, t.dir, argv[1], t.dir, t.dir, t.dir, t.dir,
+		argv[1], t.dir, t.dir, t.dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "could not make the store\n");
 		return 1;
@@ -419,8 +478,10 @@ int main(int argc, char **argv)
 	while (rc == 0 && ring_rig_now_us() < end && (!COMPLETE || !ppspp_leecher_done(&t.lee))) {
 		dp_ctl_poll(&t.ctl);
 		if (owner < 0 && ing != NULL &&
-			__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) != DP_SA_NO_OWNER)
+			__atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) != DP_SA_NO_OWNER) {
 			owner = __atomic_load_n(&ing->owner, __ATOMIC_ACQUIRE) == 1 ? 0 : 1;
+			other_ingest(&t, &m, owner);
+		}
 		if (owner >= 0)
 			serve_source(
 				&t, 1 - owner); /* the queue of the worker that does not own it */
