@@ -63,6 +63,7 @@ workers=${WORKERS:-1}
 sa_per_peer=${SA_PER_PEER:-0}
 [[ $workers =~ ^[0-9]+$ ]] && [ "$workers" -ge 1 ] && [ "$workers" -le 16 ] ||
 	{ echo "system.sh: WORKERS is 1 to 16" >&2; exit 1; }
+case $sa_per_peer in 0 | 1) ;; *) echo "system.sh: SA_PER_PEER is 0 or 1" >&2; exit 1 ;; esac
 [ "$workers" -gt 1 ] && sa_per_peer=1
 [[ $swarm_mib =~ ^[0-9]+$ ]] && [ "$swarm_mib" -ge 16 ] && [ "$swarm_mib" -le 4096 ] ||
 	{ echo "system.sh: SWARM_MIB is 16 to 4096" >&2; exit 1; }
@@ -120,8 +121,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Hugepages: 1024 MiB per process, two processes at a time.
-need=1100
+# Hugepages: 1024 MiB per process, two processes at a time; 256 more per worker past the
+# first (its mbufs and, in the hold step, its peer table; a loadgen queue's pools).
+mem_mb=$((1024 + 256 * (workers - 1)))
+need=$((mem_mb + 76))
 free=$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)
 hsize=$(awk '/Hugepagesize/ { print $2 }' /proc/meminfo)
 mem_note="hugepages (${hsize} kB)"
@@ -133,10 +136,10 @@ fi
 if [ "$free" -ge "$need" ] && mkdir -p "$work/huge" &&
 	{ [ "$(id -u)" = 0 ] && mount -t hugetlbfs -o pagesize=2M nodev "$work/huge"; }; then
 	huge_mnt=$work/huge
-	mem() { echo "-m 1024 --huge-dir $huge_mnt"; }
+	mem() { echo "-m $mem_mb --huge-dir $huge_mnt"; }
 else
 	mem_note="normal pages (--no-huge: no hugepages to be had; DESIGN 6 puts the cost at ~40 % of packet rate)"
-	mem() { echo "--no-huge -m 1024"; }
+	mem() { echo "--no-huge -m $mem_mb"; }
 fi
 memif="rsize=12,bsize=9216"
 # lcores LIST: EAL's -l LIST, or --lcores LIST for a map of lcores to CPUs (lcore@cpu).
@@ -188,7 +191,10 @@ serve() {
 	local dp_peers=(--max-peers 16384) lg_peers=(--peers "$peers" --window 128)
 	swarm=$(awk '/^swarm-id:/ { print $2 }' "$work/store$chunk/manifest")
 	if [ "$mode" = esp ] && [ "$sa_per_peer" = 1 ]; then
-		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" --sa-per-peer)
+		# The loadgen's run starts once the data plane has every peer's SAs.
+		rm -f "$work/sas-in"
+		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" --sa-per-peer
+			--go-file "$work/sas-in")
 	elif [ "$mode" = esp ]; then
 		esp_dp=(--sa-in "0x1001:$k_in" --sa-out "0x2002:$k_out")
 		esp_lg=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out")
@@ -208,7 +214,7 @@ serve() {
 			>"$dp_out" 2>&1 &
 		dpid=$!
 		pids+=("$dpid")
-		[ "${#esp_dp[@]}" -gt 0 ] || [ "$mode" != esp ] || sa_per_peer_add
+		[ "${#esp_dp[@]}" -gt 0 ] || [ "$mode" != esp ] || sa_per_peer_add "$dp_out"
 	}
 	# shellcheck disable=SC2046
 	start_lg() {
@@ -223,17 +229,21 @@ serve() {
 	stop_pair "$lg_out" "$dpid" "$lgp" $((secs + 20))
 }
 
-# sa_per_peer_add: once the data plane's key ring is there, an SA pair for each of the serve
-# step's peers (10.1.0.1 + i, port 20000 + i), as the loadgen's --sa-per-peer has them.
+# sa_per_peer_add DPOUT: once the data plane has said it runs (its start line in DPOUT, the
+# key ring then ready), an SA pair for each of the serve step's peers (10.1.0.1 + i, port
+# 20000 + i, wrapping past 65535 as the loadgen's do), as the loadgen's --sa-per-peer has
+# them; then the loadgen's go file.
 sa_per_peer_add() {
-	for _ in $(seq 100); do [ -e /dev/shm/superpeer-"$tag".keyring ] && break; sleep 0.1; done
+	local ip
+	for _ in $(seq 300); do grep -qs "^superpeer-dataplane: 10.99.0.1" "$1" && break; sleep 0.1; done
 	for ((i = 0; i < peers; i++)); do
-		"$sp" sa --keyring "$tag" add in spi $((0x1001 + i)) peer "10.1.$(((1 + i) >> 8)).$(((1 + i) & 255))" \
-			encap aead "$k_in" >/dev/null &&
-			"$sp" sa --keyring "$tag" add out spi $((0x2002 + i)) \
-				peer "10.1.$(((1 + i) >> 8)).$(((1 + i) & 255))" encap $((20000 + i)) aead "$k_out" >/dev/null ||
+		ip="10.1.$(((1 + i) >> 8)).$(((1 + i) & 255))"
+		"$sp" sa --keyring "$tag" add in spi $((0x1001 + i)) peer "$ip" encap aead "$k_in" >/dev/null &&
+			"$sp" sa --keyring "$tag" add out spi $((0x2002 + i)) peer "$ip" \
+				encap $((20000 + i % 45536)) aead "$k_out" >/dev/null ||
 			{ echo "system.sh: sa add for peer $i failed" >&2; return 1; }
 	done
+	touch "$work/sas-in"
 }
 
 # stop_pair LGOUT DPID LGPID SECONDS: once the loadgen has printed its summary (within
@@ -393,7 +403,7 @@ if [ "$workers" -gt 1 ]; then
 	[ "$sa_per_peer" = 1 ] && echo "through ESP an SA pair per peer;"
 	[ "$overcommit" = yes ] && echo "WARNING: OVERCOMMIT: $((2 * workers)) busy lcores on $(nproc) CPUs: these figures show that it runs, they measure nothing."
 else
-	echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on lcore 1"
+	echo "superpeer-dataplane on lcore 0 (one worker) serving $peers superpeer-loadgen peers on CPU 1"
 	[ "$sa_per_peer" = 1 ] && echo "(through ESP an SA pair per peer, SA_PER_PEER=1)"
 fi
 zc_note=

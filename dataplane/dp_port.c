@@ -49,8 +49,14 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 			cfg->spread = "the kernel's packet fanout (flow hash)";
 		} else if (memif) {
 			/* A ring pair per queue: the peer application picks the ring of each
-			 * frame, and must keep a flow on one (docs/dataplane.md, "Workers"). */
-			cfg->spread = "the memif peer (its choice of ring)";
+			 * frame, and must keep a flow on one and open a ring pair per worker,
+			 * which nothing here can check (docs/dataplane.md, "Workers"). */
+			static char spread[96];
+
+			snprintf(spread, sizeof(spread),
+				"the memif peer (its choice of ring; it must open %u each way)",
+				n_queues);
+			cfg->spread = spread;
 		} else {
 			fprintf(stderr, "superpeer-dataplane: port %u has no RSS: run one worker\n",
 				port);

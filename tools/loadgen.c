@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_arp.h>
 #include <rte_cycles.h>
@@ -61,7 +62,7 @@ static void usage(FILE *f)
 		"           (--swarm HEX --chunk-size N | --manifest FILE) [--ip A.B.C.D]\n"
 		"           [--peers N] [--peer-port N] [--udp-port N] [--esp-port N]\n"
 		"           [--window CHUNKS] [--seconds S] [--warmup S] [--linger S]\n"
-		"           [--link-wait S] [--hold CHUNKS] [--queues Q]\n"
+		"           [--link-wait S] [--hold CHUNKS] [--queues Q] [--go-file FILE]\n"
 		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]\n"
 		"            [--sa-per-peer]]\n"
 		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
@@ -94,6 +95,9 @@ static void usage(FILE *f)
 		"until the other side leaves (link down), a second signal, or S seconds: stop\n"
 		"the data plane first (a memif peer leaving mid-poll can crash DPDK 22.11).\n"
 		"--link-wait S (any mode): how long the link may take to come up (default 5).\n"
+		"--go-file FILE: once the link is up and the target answers ARP, wait (as long\n"
+		"as --link-wait) for FILE to exist before the run starts (a script makes it when\n"
+		"the data plane has its SAs).\n"
 		"--sa-per-peer: peer i has its own SA pair, the SPIs of --sa-out and --sa-in\n"
 		"plus i (same keys), as the data plane's SAs for that peer must be:\n"
 		"`superpeer sa add in spi OUT+i peer IP+i encap ...` and\n"
@@ -585,10 +589,21 @@ static void lg_summary(struct lg *gs, unsigned nq)
 	lg_report(g, prefix, &a, &b, active, n_peers, busy);
 }
 
+/* --go-file: true once the file exists (within seconds), the link up and the target found. */
+static bool lg_go_wait(const char *path, unsigned seconds)
+{
+	for (uint64_t i = 0; i < (uint64_t)seconds * 100 && !lg_stop; i++) {
+		if (access(path, F_OK) == 0)
+			return true;
+		rte_delay_ms(10);
+	}
+	return false;
+}
+
 /* ---- options ----------------------------------------------------------------------------- */
 
 struct lg_opts {
-	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac, *seed, *pub;
+	const char *manifest, *swarm, *sa_out, *sa_in, *target_mac, *seed, *pub, *go_file;
 	unsigned seconds, warmup, flood, linger, seeds, queues;
 	bool reflect, esn, sa_per_peer;
 };
@@ -625,6 +640,7 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"sa-in", required_argument, NULL, 'I'},
 		{"esn", no_argument, NULL, 'E'},
 		{"sa-per-peer", no_argument, NULL, 'A'},
+		{"go-file", required_argument, NULL, 'G'},
 		{"flood", required_argument, NULL, 'f'},
 		{"reflect", no_argument, NULL, 'r'},
 		{"seed", required_argument, NULL, 'd'},
@@ -707,6 +723,9 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 			break;
 		case 'A':
 			o->sa_per_peer = true;
+			break;
+		case 'G':
+			o->go_file = optarg;
 			break;
 		case 'f':
 			bad = lg_number(optarg, 64, LG_JUMBO, &v);
@@ -970,11 +989,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "superpeer-loadgen: no ARP reply from the target\n");
 		goto stop;
 	}
-	lcore = rte_lcore_id();
-	for (unsigned q = 1; q < nq; q++) {
-		gs[q].dst_mac = g->dst_mac; /* learnt just now */
-		lcore = rte_get_next_lcore(lcore, 1, 0);
-		rte_eal_remote_launch(lg_run_lcore, &gs[q], lcore);
+	if (o.go_file != NULL && !lg_go_wait(o.go_file, g->link_wait_s)) {
+		fprintf(stderr, "superpeer-loadgen: %s did not appear within %u s\n", o.go_file,
+			g->link_wait_s);
+		goto stop;
+	}
+	{
+		unsigned q = 1;
+
+		RTE_LCORE_FOREACH_WORKER(lcore)
+		{
+			if (q == nq)
+				break;
+			gs[q].dst_mac = g->dst_mac; /* learnt just now */
+			if (rte_eal_remote_launch(lg_run_lcore, &gs[q], lcore) != 0)
+				break;
+			q++;
+		}
+		if (q < nq) {
+			fprintf(stderr, "superpeer-loadgen: lcore %u would not start\n", lcore);
+			lg_stop = true; /* the loops already started stop at once */
+			rte_eal_mp_wait_lcore();
+			goto stop;
+		}
 	}
 	lg_run(g, g->run_seconds, g->run_warmup);
 	rte_eal_mp_wait_lcore();
