@@ -13,9 +13,9 @@
 #    in the plain run two of them, --seeds 2, both sources of one `superpeer swarm ingest`
 #    with --from twice) through `superpeer swarm ingest`, then serves it: every chunk ingested once, the loadgen saw the ingest
 #    complete (every chunk ACKed), both sources sent chunks, nothing dropped
-# Then, plain and ESP (an SA pair per peer), two data plane workers and a loadgen with two
-# queues (--queues 2, peers 0-3 on ring pair 0, 4-7 on ring pair 1): every loadgen queue's
-# peers served, by the worker of that queue.
+# Then, plain, ESP (an SA pair per peer) and ESP with the data plane the zero-copy client,
+# two data plane workers and a loadgen with two queues (--queues 2, peers 0-3 on ring pair 0,
+# 4-7 on ring pair 1): every loadgen queue's peers served, by the worker of that queue.
 # Last, 3000 loadgen peers each take two chunks and keep their channel open (--hold): the
 # data plane counts 3000 channels open at once.
 # Figures are printed, never checked (tests assert no timing). The memif server starts first:
@@ -168,19 +168,37 @@ done
 # Two workers, the loadgen on two queues. Main lcore and worker 1 on CPU 0, worker 2 on CPU 1
 # (idle workers sleep); the loadgen's two loops on CPUs 1 and 0. Its peers 0-3 are on queue
 # 0, 4-7 on queue 1, each always on its own. Through ESP each peer has its own SA pair, put
-# in with `superpeer sa add` (an SA runs on the worker that first uses it).
-for mode in plain esp; do
-	begin "$mode, two workers, the loadgen on two queues: each memif ring pair is one worker's"
-	lg_esp=()
+# in with `superpeer sa add` (an SA runs on the worker that first uses it); the loadgen's run
+# waits for them (--go-file). esp-zc: the data plane is the zero-copy memif client.
+for run in plain esp esp-zc; do
+	mode=${run%-zc}
+	begin "$run, two workers, the loadgen on two queues: each memif ring pair is one worker's"
+	lg_esp=() dp_role=role=server lg_role=role=client eal_zc=()
 	dp_args=(--store "$work/store" --public "$work/key/provider.pub" --open)
 	lg_args=(--manifest "$work/store/manifest" --peers 8 --seconds 2 --queues 2)
 	if [ $mode = esp ]; then
 		dp_args=(--store "$work/store" --public "$work/key/provider.pub")
-		lg_esp=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" --sa-per-peer)
+		lg_esp=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" --sa-per-peer
+			--go-file "$work/go")
 	fi
-	# The loadgen is the memif client: it starts once the SAs are in.
-	timeout --foreground 60 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --no-pci \
-		--file-prefix "spmemif$$dp" --vdev "net_memif0,role=server,socket=$work/m.sock" \
+	[ $run = esp-zc ] && dp_role=role=client,zero-copy=yes lg_role=role=server \
+		eal_zc=(--single-file-segments)
+	rm -f "$work/go"
+	: >"$work/lg.out"
+	start_lg2() {
+		timeout --foreground 60 "$lg" --lcores 0@1,1@0 --no-huge -m 512 --no-pci \
+			--file-prefix "spmemif$$lg" --vdev "net_memif0,$lg_role,socket=$work/m.sock" \
+			-- --target 10.99.0.1 --ip 10.99.0.2 --link-wait 30 --linger 30 "${lg_esp[@]}" \
+			"${lg_args[@]}" >"$work/lg.out" 2>&1 &
+		lg_pid=$!
+	}
+	# The memif server first: the data plane, or (zero-copy) the loadgen.
+	if [ $run = esp-zc ]; then
+		start_lg2
+		started "$work/lg.out" "port open" "$lg_pid" loadgen
+	fi
+	timeout --foreground 60 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --no-pci "${eal_zc[@]}" \
+		--file-prefix "spmemif$$dp" --vdev "net_memif0,$dp_role,socket=$work/m.sock" \
 		-- --ip 10.99.0.1 --keyring "spmemif$$" "${dp_args[@]}" >"$work/dp.out" 2>&1 &
 	dp_pid=$!
 	started "$work/dp.out" "^superpeer-dataplane: 10.99.0.1" "$dp_pid" "data plane"
@@ -192,12 +210,8 @@ for mode in plain esp; do
 				peer 10.99.0.$((2 + i)) encap $((20000 + i)) aead "$k_out" ||
 			fail "sa add for peer $i"
 	done
-	: >"$work/lg.out"
-	timeout --foreground 60 "$lg" --lcores 0@1,1@0 --no-huge -m 512 --no-pci \
-		--file-prefix "spmemif$$lg" --vdev "net_memif0,role=client,socket=$work/m.sock" \
-		-- --target 10.99.0.1 --ip 10.99.0.2 --link-wait 30 --linger 30 "${lg_esp[@]}" \
-		"${lg_args[@]}" >"$work/lg.out" 2>&1 &
-	lg_pid=$!
+	touch "$work/go"
+	[ $run = esp-zc ] || start_lg2
 	stop_pair
 	[ "$lg_rc" = 0 ] || fail "loadgen: $(tail -2 "$work/lg.out")"
 	grep "^loadgen" "$work/lg.out" | tail -3
