@@ -13,7 +13,7 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t port = cfg->port_id;
-	bool af_packet, memif;
+	bool af_packet, memif, tap;
 	int rc;
 
 	rc = rte_eth_dev_info_get(port, &info);
@@ -21,6 +21,7 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 		return rc;
 	af_packet = info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0;
 	memif = info.driver_name != NULL && strcmp(info.driver_name, "net_memif") == 0;
+	tap = info.driver_name != NULL && strcmp(info.driver_name, "net_tap") == 0;
 	/* af_packet opens all its qpairs sockets in one fanout group at probe: a socket no
 	 * worker reads would take its share of the flows (and, by its hash, perhaps every
 	 * ARP reply) and hold it. */
@@ -39,7 +40,12 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	if (n_queues > 1) {
 		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 
-		if (hf != 0) {
+		if (tap) {
+			/* The tap PMD's RSS is an rte_flow rule (eBPF) we do not install: the
+			 * kernel picks one of the device's queues per flow (tun's flow hash), and
+			 * the DPDK queues are those. */
+			cfg->spread = "the kernel's tun queue choice (flow hash)";
+		} else if (hf != 0) {
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 			conf.rx_adv_conf.rss_conf.rss_hf = hf;
 			cfg->spread = "RSS";

@@ -25,6 +25,19 @@ veth_ns() {
 		{ echo "ethtool is needed to turn off veth checksum offload" >&2; exit 77; }
 }
 
+# dp_ini FILE IP IP6 KEYRING [NAME:STORE:yes|no]...: a data plane config file, its addresses
+# and key ring, and a swarm section per NAME (STORE packed with $pub's key; open or not).
+dp_ini() {
+	local f=$1 sw name store open
+	printf '[dataplane]\nip = %s\nip6 = %s\nkeyring = %s\n' "$2" "$3" "$4" >"$f"
+	shift 4
+	for sw in "$@"; do
+		IFS=: read -r name store open <<<"$sw"
+		printf '\n[swarm %s]\nstore = %s\npublic = %s\nopen = %s\n' "$name" "$store" "$pub" \
+			"$open" >>"$f"
+	done
+}
+
 # dp_wait_ready ADDR: waits up to 10 s for the data plane started as $dp_pid (output in
 # $work/dp.out) to announce ADDR. Exits the test: 77 when the af_packet PMD is missing, 1
 # when the data plane died or never came up.

@@ -56,23 +56,8 @@ n_chunks=4096
 hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 export SUPERPEER_KEYRING=spw$$
 
-cat >"$work/dp.ini" <<EOF
-; superpeer-dataplane, two workers
-[dataplane]
-ip = 10.78.0.1
-ip6 = fd00:78::1
-keyring = spw$$
-
-[swarm sample]
-store = $work/store
-public = $pub
-open = yes
-
-[swarm protected]
-store = $work/store2
-public = $pub
-open = no
-EOF
+dp_ini "$work/dp.ini" 10.78.0.1 fd00:78::1 "spw$$" "sample:$work/store:yes" \
+	"protected:$work/store2:no"
 head -c $((2 << 20)) /dev/urandom >"$work/content2"
 "$sp" pack --key "$work/key/provider.key" -o "$work/store2" "$work/content2" \
 	>/dev/null
