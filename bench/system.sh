@@ -232,17 +232,16 @@ serve() {
 # sa_per_peer_add DPOUT: once the data plane has said it runs (its start line in DPOUT, the
 # key ring then ready), an SA pair for each of the serve step's peers (10.1.0.1 + i, port
 # 20000 + i, wrapping past 65535 as the loadgen's do), as the loadgen's --sa-per-peer has
-# them; then the loadgen's go file.
+# them, in one `superpeer sa batch`; then the loadgen's go file.
 sa_per_peer_add() {
 	local ip
 	for _ in $(seq 300); do grep -qs "^superpeer-dataplane: 10.99.0.1" "$1" && break; sleep 0.1; done
 	for ((i = 0; i < peers; i++)); do
 		ip="10.1.$(((1 + i) >> 8)).$(((1 + i) & 255))"
-		"$sp" sa --keyring "$tag" add in spi $((0x1001 + i)) peer "$ip" encap aead "$k_in" >/dev/null &&
-			"$sp" sa --keyring "$tag" add out spi $((0x2002 + i)) peer "$ip" \
-				encap $((20000 + i % 45536)) aead "$k_out" >/dev/null ||
-			{ echo "system.sh: sa add for peer $i failed" >&2; return 1; }
-	done
+		echo "add in spi $((0x1001 + i)) peer $ip encap aead $k_in"
+		echo "add out spi $((0x2002 + i)) peer $ip encap $((20000 + i % 45536)) aead $k_out"
+	done | "$sp" sa --keyring "$tag" batch - >/dev/null ||
+		{ echo "system.sh: sa batch for the peers' SAs failed" >&2; return 1; }
 	touch "$work/sas-in"
 }
 

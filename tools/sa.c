@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static void sa_usage(FILE *f)
 		"  add in  spi SPI [peer ADDR] [encap] aead KEYSALT|- [esn] [replace] [LIMITS]\n"
 		"  add out spi SPI peer ADDR [encap PORT] aead KEYSALT|- [esn] [replace] [LIMITS]\n"
 		"  del  in SPI | out ADDR [encap PORT]\n"
+		"  batch FILE|-   (an add or del per line; stops at the first that fails)\n"
 		"  show in SPI | out ADDR [encap PORT] [--xfrm | --wireshark]\n"
 		"  list\n"
 		"  flush\n\n"
@@ -226,6 +228,79 @@ out:
 	return rc;
 }
 
+static int sa_del(struct keyring *kr, int argc, char **argv, int i)
+{
+	struct kr_msg m = {.type = KR_SA_DEL, .len = sizeof(struct kr_sa_id)};
+	char why[128];
+	int rc = sa_id_parse(argc, argv, &i, &m.u.sa_id);
+
+	if (rc == 0 && i != argc)
+		rc = tool_err("del: unexpected '%s'", argv[i]);
+	if (rc == 0 && keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SA_TIMEOUT_MS) != 0)
+		rc = tool_err("del: %s", why);
+	return rc;
+}
+
+/*
+ * batch FILE|-: an add or del per line (words as on the command line; '#' starts a comment),
+ * in order, through one opening of the key ring, as `ip -batch` does for ip commands. Stops
+ * at the first line that fails, naming the file and line (what came before stays applied).
+ * Keys are in the lines, so aead '-' is refused; the lines are wiped as they are used.
+ */
+static int sa_batch(struct keyring *kr, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	const char *cmd_was = tool_cmd;
+	char line[1024], where[PATH_MAX + 64];
+	unsigned n = 0, done = 0;
+	int rc = 0;
+
+	if (f == NULL)
+		return tool_err("batch: cannot open %s: %s", path, strerror(errno));
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *argv[64], *save = NULL;
+		int argc = 1;
+
+		n++;
+		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, f == stdin ? "stdin" : path, n);
+		tool_cmd = where;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			rc = tool_err("line longer than %zu bytes", sizeof(line) - 2);
+			break;
+		}
+		argv[0] = "batch";
+		for (char *w = strtok_r(line, " \t\r\n", &save); w != NULL && w[0] != '#';
+			w = strtok_r(NULL, " \t\r\n", &save)) {
+			if (argc == 64) {
+				rc = tool_err("more than 63 words");
+				break;
+			}
+			argv[argc++] = w;
+		}
+		for (int k = 2; rc == 0 && k + 1 < argc; k++)
+			if (strcmp(argv[k], "aead") == 0 && strcmp(argv[k + 1], "-") == 0)
+				rc = tool_err("aead -: in a batch the key is on the line");
+		if (rc != 0 || argc == 1) {
+		} else if (strcmp(argv[1], "add") == 0) {
+			rc = sa_add(kr, argc, argv, 2);
+		} else if (strcmp(argv[1], "del") == 0 || strcmp(argv[1], "delete") == 0) {
+			rc = sa_del(kr, argc, argv, 2);
+		} else {
+			rc = tool_err("add or del, not '%s'", argv[1]);
+		}
+		done += rc == 0 && argc > 1;
+		crypto_wipe(line, sizeof(line));
+	}
+	tool_cmd = cmd_was;
+	if (rc == 0 && ferror(f))
+		rc = tool_err("batch: reading %s: %s", f == stdin ? "stdin" : path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	if (rc == 0)
+		printf("%u commands applied\n", done);
+	return rc;
+}
+
 static void sa_print_info(const void *entry)
 {
 	const struct kr_sa_info *s = entry;
@@ -386,18 +461,9 @@ int tool_sa_main(int argc, char **argv)
 	if (strcmp(argv[1], "add") == 0) {
 		rc = sa_add(&kr, argc, argv, 2);
 	} else if (strcmp(argv[1], "del") == 0 || strcmp(argv[1], "delete") == 0) {
-		struct kr_msg m = {.type = KR_SA_DEL, .len = sizeof(struct kr_sa_id)};
-		char why[128];
-
-		rc = sa_id_parse(argc, argv, &i, &id);
-		if (rc == 0 && i != argc)
-			rc = tool_err("del: unexpected '%s'", argv[i]);
-		if (rc == 0) {
-			m.u.sa_id = id;
-			rc = keyring_call(&kr, &m, NULL, 0, NULL, why, sizeof(why), SA_TIMEOUT_MS);
-			if (rc != 0)
-				rc = tool_err("del: %s", why);
-		}
+		rc = sa_del(&kr, argc, argv, 2);
+	} else if (strcmp(argv[1], "batch") == 0) {
+		rc = argc == 3 ? sa_batch(&kr, argv[2]) : tool_err("batch FILE|-");
 	} else if (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "get") == 0) {
 		int form = 0;
 

@@ -252,6 +252,33 @@ fetch --timeout 2 --local-port 40000 --sa-out "0x1001:$k_in" --sa-in "0x2002:$k_
 	>/dev/null 2>&1 && fail "fetch under a deleted SA succeeded"
 rm -f "$work/out"
 
+begin "sa batch: 300 SA pairs from one file, deleted by another; a bad line stops it, named"
+# As `ip -batch`: an add or del per line, '#' comments and blank lines skipped.
+for i in $(seq 0 299); do
+	peer=10.77.$((1 + i / 250)).$((1 + i % 250))
+	[ $((i % 100)) = 0 ] && printf '\n# peers from %s\n' "$peer"
+	echo "add in spi $((0x10000 + i)) peer $peer encap aead $k_in"
+	echo "add out spi $((0x20000 + i)) peer $peer encap 4500 aead $k_out # its replies"
+done >"$work/batch"
+"$sp" sa batch "$work/batch" >"$work/batch.out" 2>&1 || fail "sa batch: $(cat "$work/batch.out")"
+grep -qx "600 commands applied" "$work/batch.out" || fail "sa batch: $(cat "$work/batch.out")"
+[ "$("$sp" sa list | grep -c -e ' spi 0x0001' -e ' spi 0x0002')" = 600 ] ||
+	fail "sa list after the batch: $("$sp" sa list | wc -l) lines"
+sed -n 's/^add in spi \([0-9]*\) .*/del in \1/p; s/^add out spi [0-9]* peer \([^ ]*\) encap 4500 .*/del out \1 encap 4500/p' \
+	"$work/batch" | "$sp" sa batch - >"$work/batch.out" 2>&1 || fail "del batch: $(cat "$work/batch.out")"
+[ "$("$sp" sa list | grep -c -e ' spi 0x0001' -e ' spi 0x0002')" = 0 ] || fail "SAs left after the del batch"
+printf 'add in spi 0x30001 aead %s\nadd in spi 0x30002 aed %s\nadd in spi 0x30003 aead %s\n' \
+	"$k_in" "$k_in" "$k_in" >"$work/bad"
+"$sp" sa batch "$work/bad" 2>"$work/err" && fail "a bad batch line accepted"
+grep -qx "superpeer sa: $work/bad:2: add: unknown keyword 'aed'" "$work/err" ||
+	fail "bad line: $(cat "$work/err")"
+"$sp" sa list | grep -q "spi 0x00030001" && ! "$sp" sa list | grep -q "spi 0x00030003" ||
+	fail "not applied up to the bad line: $("$sp" sa list)"
+echo "add in spi 0x30004 aead -" | "$sp" sa batch - 2>"$work/err" && fail "aead - in a batch accepted"
+grep -q "stdin:1: aead -: in a batch the key is on the line" "$work/err" || fail "aead -: $(cat "$work/err")"
+grep -q "$k_in" "$work/err" && fail "a key in an error message"
+"$sp" sa del in 0x30001 || fail "sa del"
+
 begin "swarm deleted, then added again as open (superpeer swarm)"
 id=$("$sp" swarm list | awk '{ print $1 }')
 [ ${#id} = 64 ] || fail "swarm list: $("$sp" swarm list)"
