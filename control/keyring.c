@@ -284,17 +284,11 @@ static uint64_t kr_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int keyring_call(struct keyring *kr, struct kr_msg *cmd, void *reply, size_t reply_cap,
-	size_t *reply_len, char *why, size_t why_cap, unsigned timeout_ms)
+/* The producers' lock (byte 0), waiting until deadline: 0, -EBUSY or -errno. */
+static int kr_producer_lock(struct keyring *kr, uint64_t deadline, char *why, size_t why_cap)
 {
-	struct kr_header *h = kr->h;
-	uint64_t deadline = kr_now_ms() + timeout_ms, seq;
-	long nap = 50;
 	int rc;
 
-	if (reply_len != NULL)
-		*reply_len = 0;
-	kr_err(why, why_cap, "%s", "");
 	while ((rc = kr_lock(kr->fd, 0, F_WRLCK)) != 0) {
 		if (rc != -EAGAIN && rc != -EACCES && rc != -EINTR)
 			return rc;
@@ -304,33 +298,71 @@ int keyring_call(struct keyring *kr, struct kr_msg *cmd, void *reply, size_t rep
 		}
 		kr_sleep_us(1000);
 	}
-	seq = __atomic_load_n(&h->cmd_seq, __ATOMIC_RELAXED) + 1;
+	return 0;
+}
+
+/* cmd under the next seq into the ring, waiting for room until deadline. 0, -ETIMEDOUT,
+ * -ESRCH, or -ECANCELED once batch_failed says so. */
+static int kr_send(struct keyring *kr, struct kr_msg *cmd, uint64_t deadline,
+	bool (*batch_failed)(const struct keyring *kr))
+{
+	struct kr_header *h = kr->h;
+	uint64_t seq = __atomic_load_n(&h->cmd_seq, __ATOMIC_RELAXED) + 1;
+
 	__atomic_store_n(&h->cmd_seq, seq, __ATOMIC_RELAXED);
 	cmd->seq = seq;
 	while (rte_ring_enqueue_elem(kr->c2d, cmd, KR_MSG_SIZE) != 0) {
-		if (!keyring_alive(kr) || kr_now_ms() > deadline) {
-			rc = keyring_alive(kr) ? -ETIMEDOUT : -ESRCH;
-			goto out;
-		}
-		kr_sleep_us(1000);
+		if (batch_failed != NULL && batch_failed(kr))
+			return -ECANCELED;
+		if (!keyring_alive(kr) || kr_now_ms() > deadline)
+			return keyring_alive(kr) ? -ETIMEDOUT : -ESRCH;
+		kr_sleep_us(100);
 	}
-	for (;;) {
-		if (__atomic_load_n(&h->done_seq, __ATOMIC_ACQUIRE) >= seq)
-			break;
+	return 0;
+}
+
+/* Until done_seq reaches seq: 0, or -ESRCH / -ETIMEDOUT with why. */
+static int kr_wait_done(
+	struct keyring *kr, uint64_t seq, uint64_t deadline, unsigned timeout_ms, char *why, size_t why_cap)
+{
+	const struct kr_header *h = kr->h;
+	long nap = 50;
+
+	while (__atomic_load_n(&h->done_seq, __ATOMIC_ACQUIRE) < seq) {
 		if (!keyring_alive(kr)) {
-			rc = -ESRCH;
 			kr_err(why, why_cap, "the data plane (pid %d) is gone", (int)h->dp_pid);
-			goto out;
+			return -ESRCH;
 		}
 		if (kr_now_ms() > deadline) {
-			rc = -ETIMEDOUT;
 			kr_err(why, why_cap, "the data plane did not answer in %u ms", timeout_ms);
-			goto out;
+			return -ETIMEDOUT;
 		}
 		kr_sleep_us(nap);
 		if (nap < 2000)
 			nap *= 2;
 	}
+	return 0;
+}
+
+int keyring_call(struct keyring *kr, struct kr_msg *cmd, void *reply, size_t reply_cap,
+	size_t *reply_len, char *why, size_t why_cap, unsigned timeout_ms)
+{
+	struct kr_header *h = kr->h;
+	uint64_t deadline = kr_now_ms() + timeout_ms;
+	int rc;
+
+	if (reply_len != NULL)
+		*reply_len = 0;
+	kr_err(why, why_cap, "%s", "");
+	rc = kr_producer_lock(kr, deadline, why, why_cap);
+	if (rc != 0)
+		return rc;
+	cmd->flags &= (uint16_t)~KR_F_AFTER_OK;
+	rc = kr_send(kr, cmd, deadline, NULL);
+	if (rc == 0)
+		rc = kr_wait_done(kr, cmd->seq, deadline, timeout_ms, why, why_cap);
+	if (rc != 0)
+		goto out;
 	rc = h->done_status;
 	if (rc != 0)
 		kr_err(why, why_cap, "%.*s", (int)sizeof(h->done_msg), h->done_msg);
@@ -350,6 +382,65 @@ out:
 	return rc;
 }
 
+/* A command of the current batch failed. */
+static bool kr_batch_failed(const struct keyring *kr)
+{
+	const struct kr_header *h = kr->h;
+
+	return __atomic_load_n(&h->fail_seq, __ATOMIC_ACQUIRE) >= h->batch_from;
+}
+
+int keyring_batch_begin(struct keyring *kr, char *why, size_t why_cap, unsigned timeout_ms)
+{
+	struct kr_header *h = kr->h;
+	int rc;
+
+	kr_err(why, why_cap, "%s", "");
+	rc = kr_producer_lock(kr, kr_now_ms() + timeout_ms, why, why_cap);
+	if (rc != 0)
+		return rc;
+	kr->batch_last = 0;
+	__atomic_store_n(&h->batch_from, __atomic_load_n(&h->cmd_seq, __ATOMIC_RELAXED) + 1,
+		__ATOMIC_RELEASE);
+	return 0;
+}
+
+int keyring_batch_send(
+	struct keyring *kr, struct kr_msg *cmd, char *why, size_t why_cap, unsigned timeout_ms)
+{
+	int rc;
+
+	if (kr_batch_failed(kr))
+		return -ECANCELED;
+	cmd->flags |= KR_F_AFTER_OK;
+	rc = kr_send(kr, cmd, kr_now_ms() + timeout_ms, kr_batch_failed);
+	if (rc == 0)
+		kr->batch_last = cmd->seq;
+	else if (rc != -ECANCELED)
+		kr_err(why, why_cap, "%s", rc == -ESRCH ? "the data plane is gone" : "the key ring stayed full");
+	return rc;
+}
+
+int keyring_batch_end(struct keyring *kr, uint64_t *failed, char *why, size_t why_cap,
+	unsigned timeout_ms)
+{
+	const struct kr_header *h = kr->h;
+	int rc = 0;
+
+	*failed = 0;
+	if (kr->batch_last != 0)
+		rc = kr_wait_done(kr, kr->batch_last, kr_now_ms() + timeout_ms, timeout_ms, why,
+			why_cap);
+	if (rc == 0 && kr_batch_failed(kr)) {
+		*failed = h->fail_seq;
+		rc = h->fail_status != 0 ? h->fail_status : -EIO;
+		kr_err(why, why_cap, "%.*s", (int)sizeof(h->fail_msg), h->fail_msg);
+	}
+	kr->batch_last = 0;
+	kr_lock(kr->fd, 0, F_UNLCK);
+	return rc;
+}
+
 int keyring_cmd_take(struct keyring *kr, struct kr_msg *out)
 {
 	struct rte_ring_zc_data zcd;
@@ -365,11 +456,25 @@ int keyring_cmd_take(struct keyring *kr, struct kr_msg *out)
 	return 1;
 }
 
+bool keyring_cmd_cancelled(const struct keyring *kr, const struct kr_msg *m)
+{
+	const struct kr_header *h = kr->h;
+	uint64_t from = __atomic_load_n(&h->batch_from, __ATOMIC_ACQUIRE);
+
+	return (m->flags & KR_F_AFTER_OK) && from != 0 && m->seq >= from && h->fail_seq >= from;
+}
+
 void keyring_cmd_done(
 	struct keyring *kr, uint64_t seq, int status, const char *why, uint32_t reply_len)
 {
 	struct kr_header *h = kr->h;
+	uint64_t from = __atomic_load_n(&h->batch_from, __ATOMIC_ACQUIRE);
 
+	if (status != 0 && seq >= from && h->fail_seq < from) {
+		h->fail_status = status;
+		snprintf(h->fail_msg, sizeof(h->fail_msg), "%s", why != NULL ? why : "");
+		__atomic_store_n(&h->fail_seq, seq, __ATOMIC_RELEASE);
+	}
 	h->done_status = status;
 	h->reply_len = reply_len;
 	snprintf(h->done_msg, sizeof(h->done_msg), "%s", why != NULL ? why : "");

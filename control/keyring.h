@@ -25,6 +25,7 @@ struct keyring {
 	struct rte_ring *c2d, *d2c;
 	uint8_t *reply;
 	char shm_name[KR_NAME_MAX + 32];
+	uint64_t batch_last; /* producer: the last seq a batch sent (0: none yet) */
 };
 
 /* "NAME" from --keyring or $SUPERPEER_KEYRING, else "superpeer". */
@@ -55,9 +56,29 @@ bool keyring_alive(const struct keyring *kr);
 int keyring_call(struct keyring *kr, struct kr_msg *cmd, void *reply, size_t reply_cap,
 	size_t *reply_len, char *why, size_t why_cap, unsigned timeout_ms);
 
+/*
+ * Producer, a batch: many commands through one holding of the lock, each sent without
+ * waiting for the one before (a command takes about a millisecond to be acknowledged, the
+ * data plane's cadence). begin takes the lock (-EBUSY after timeout_ms); send assigns seq,
+ * marks the command KR_F_AFTER_OK and queues it, waiting for ring room (-ECANCELED as soon as
+ * a command of the batch has failed: send no more; -ESRCH, -ETIMEDOUT); end waits for the
+ * last one and releases the lock: 0 when all were applied, else the first failure's status
+ * with its seq in *failed and the data plane's reason in why. Commands that reply (lists,
+ * KR_SA_GET) do not belong in a batch.
+ */
+int keyring_batch_begin(struct keyring *kr, char *why, size_t why_cap, unsigned timeout_ms);
+int keyring_batch_send(
+	struct keyring *kr, struct kr_msg *cmd, char *why, size_t why_cap, unsigned timeout_ms);
+int keyring_batch_end(struct keyring *kr, uint64_t *failed, char *why, size_t why_cap,
+	unsigned timeout_ms);
+
 /* Data plane: the next command into out, its ring slot wiped. 1, or 0 when none. */
 int keyring_cmd_take(struct keyring *kr, struct kr_msg *out);
-/* Data plane: acknowledges seq with status and a reason; reply_len bytes already in kr->reply. */
+/* Data plane: true when m belongs to a batch one of whose commands failed (answer it
+ * -ECANCELED, do not apply it). */
+bool keyring_cmd_cancelled(const struct keyring *kr, const struct kr_msg *m);
+/* Data plane: acknowledges seq with status and a reason; reply_len bytes already in kr->reply.
+ * A failure of a batch's command is recorded as the batch's first (fail_seq). */
 void keyring_cmd_done(
 	struct keyring *kr, uint64_t seq, int status, const char *why, uint32_t reply_len);
 

@@ -149,6 +149,8 @@ volatile int dp_ctl_prep_hold;
 
 /* Faulted in so many bytes at a time, the cancel flag looked at between steps. */
 #define DP_CTL_PREFAULT_STEP ((size_t)16 << 20)
+/* Key ring commands applied per poll (a poll a millisecond): 64,000 a second at most. */
+#define DP_CTL_CMDS_PER_POLL 64u
 
 /*
  * An ingest's content buffer made ready for the worker: 2 MiB pages where the kernel gives
@@ -828,15 +830,24 @@ void dp_ctl_poll(struct dp_ctl *c)
 
 	dp_now_s = now;
 	dp_ctl_prep_finish(c, false);
-	while (c->holding || keyring_cmd_take(&c->kr, &c->held) == 1) {
+	/* A batch may have queued many: a bounded number per poll, so that a worker that
+	 * drains the ring (one lcore) goes back to its packets within about as long. */
+	for (unsigned n = 0;
+		n < DP_CTL_CMDS_PER_POLL && (c->holding || keyring_cmd_take(&c->kr, &c->held) == 1);
+		n++) {
 		char why[120] = "";
 		uint32_t reply_len = 0;
 		int rc;
 
 		c->holding = true;
-		pthread_mutex_lock(&c->lock);
-		rc = dp_ctl_apply_one(c, &c->held, why, sizeof(why), &reply_len, false);
-		pthread_mutex_unlock(&c->lock);
+		if (keyring_cmd_cancelled(&c->kr, &c->held)) {
+			rc = -ECANCELED; /* an earlier command of its batch failed */
+			snprintf(why, sizeof(why), "not applied: an earlier command of the batch failed");
+		} else {
+			pthread_mutex_lock(&c->lock);
+			rc = dp_ctl_apply_one(c, &c->held, why, sizeof(why), &reply_len, false);
+			pthread_mutex_unlock(&c->lock);
+		}
 		if (rc == -EINPROGRESS)
 			break; /* the same command on a later poll */
 		c->holding = false;

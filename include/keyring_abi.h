@@ -17,7 +17,11 @@
  * Producers: one at a time. A producer holds an open-file-description write lock
  * (fcntl F_OFD_SETLK) on byte 0 of the segment from enqueueing a command until it has read
  * the command's acknowledgement (done_seq == its seq), so the control daemon and a
- * `superpeer sa` run by hand never interleave. The one consumer of events holds the same kind
+ * `superpeer sa` run by hand never interleave. A batch (since ABI 8) keeps the lock over
+ * many commands sent without waiting for each: the producer writes batch_from (the first
+ * command's seq) before sending, marks each KR_F_AFTER_OK, and waits once for the last; the
+ * data plane records the batch's first failure in fail_seq/fail_status/fail_msg and
+ * answers the commands after it -ECANCELED without applying them. The one consumer of events holds the same kind
  * of lock on byte 1. The data plane never takes a lock.
  *
  * Secrets: SA keys travel in kr_sa.key/salt. The data plane copies a command out of its ring
@@ -37,7 +41,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 7u
+#define KR_ABI_VERSION 8u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -81,6 +85,7 @@ enum kr_event {
 enum {
 	KR_F_REPLACE = 1 << 0, /* KR_SA_ADD: replace an SA with the same id without a gap */
 	KR_F_DELETE = 1 << 1,  /* KR_PEER_POLICY: back to the data plane's defaults */
+	KR_F_AFTER_OK = 1 << 2, /* a batch's: -ECANCELED, not applied, once one of it failed */
 };
 
 /* kr_sa.flags */
@@ -307,6 +312,7 @@ struct kr_header {
 	char telemetry[108]; /* the DPDK telemetry socket path */
 	/* ---- written by producers (under the lock) ---- */
 	uint64_t cmd_seq __attribute__((aligned(64))); /* last seq handed out */
+	uint64_t batch_from; /* the current batch's first seq (ABI 8) */
 	/* ---- written by the data plane ---- */
 	uint64_t done_seq __attribute__((aligned(64))); /* last command applied (release) */
 	int32_t done_status;				/* 0 or -errno for done_seq */
@@ -315,6 +321,10 @@ struct kr_header {
 	uint64_t heartbeat;   /* data plane's ring polls, for liveness */
 	uint64_t events_lost; /* events not queued because d2c was full */
 	uint64_t cmds_applied;
+	/* The first command at or after batch_from that failed (ABI 8), and why. */
+	uint64_t fail_seq;
+	int32_t fail_status;
+	char fail_msg[120];
 };
 static_assert(sizeof(struct kr_header) <= KR_HEADER_SIZE, "kr_header fits its page");
 

@@ -132,12 +132,12 @@ static int sa_keysalt(const char *arg, struct kr_sa *sa)
 	return rc != 0 ? tool_err("aead: %s", err) : 0;
 }
 
-static int sa_add(struct keyring *kr, int argc, char **argv, int i)
+/* "add in|out ..." from argv[i] into *m (which then holds the key). 0, or 1 with a message. */
+static int sa_add_parse(int argc, char **argv, int i, struct kr_msg *mp)
 {
 	struct kr_msg m = {.type = KR_SA_ADD, .len = sizeof(struct kr_sa)};
 	struct kr_sa *sa = &m.u.sa;
 	bool have_key = false, have_spi = false, encap = false;
-	char why[128];
 	uint64_t v;
 	int rc = 1;
 
@@ -220,22 +220,44 @@ static int sa_add(struct keyring *kr, int argc, char **argv, int i)
 		goto out;
 	}
 	(void)encap;
-	rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SA_TIMEOUT_MS);
-	if (rc != 0)
-		rc = tool_err("add: %s (%s)", why[0] ? why : "refused", strerror(-rc));
+	*mp = m;
+	rc = 0;
 out:
 	crypto_wipe(&m, sizeof(m));
 	return rc;
 }
 
-static int sa_del(struct keyring *kr, int argc, char **argv, int i)
+static int sa_add(struct keyring *kr, int argc, char **argv, int i)
 {
-	struct kr_msg m = {.type = KR_SA_DEL, .len = sizeof(struct kr_sa_id)};
+	struct kr_msg m;
 	char why[128];
-	int rc = sa_id_parse(argc, argv, &i, &m.u.sa_id);
+	int rc = sa_add_parse(argc, argv, i, &m);
 
+	if (rc == 0 && (rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why),
+				SA_TIMEOUT_MS)) != 0)
+		rc = tool_err("add: %s (%s)", why[0] ? why : "refused", strerror(-rc));
+	crypto_wipe(&m, sizeof(m));
+	return rc;
+}
+
+/* "del in SPI | out ADDR [encap PORT]" from argv[i] into *m. 0, or 1 with a message. */
+static int sa_del_parse(int argc, char **argv, int i, struct kr_msg *m)
+{
+	int rc;
+
+	*m = (struct kr_msg){.type = KR_SA_DEL, .len = sizeof(struct kr_sa_id)};
+	rc = sa_id_parse(argc, argv, &i, &m->u.sa_id);
 	if (rc == 0 && i != argc)
 		rc = tool_err("del: unexpected '%s'", argv[i]);
+	return rc;
+}
+
+static int sa_del(struct keyring *kr, int argc, char **argv, int i)
+{
+	struct kr_msg m;
+	char why[128];
+	int rc = sa_del_parse(argc, argv, i, &m);
+
 	if (rc == 0 && keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SA_TIMEOUT_MS) != 0)
 		rc = tool_err("del: %s", why);
 	return rc;
@@ -243,26 +265,39 @@ static int sa_del(struct keyring *kr, int argc, char **argv, int i)
 
 /*
  * batch FILE|-: an add or del per line (words as on the command line; '#' starts a comment),
- * in order, through one opening of the key ring, as `ip -batch` does for ip commands. Stops
- * at the first line that fails, naming the file and line (what came before stays applied).
- * Keys are in the lines, so aead '-' is refused; the lines are wiped as they are used.
+ * in order, as `ip -batch` does for ip commands: one key ring batch (keyring_batch_*), the
+ * commands sent without waiting for each. Stops at the first line that fails, naming the file
+ * and line: a line that does not parse stops the sending; one the data plane refuses stops
+ * the rest of the batch there (it answers them -ECANCELED). What came before stays applied.
+ * Keys are in the lines, so aead '-' is refused; lines and commands are wiped once used.
  */
 static int sa_batch(struct keyring *kr, const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	const char *cmd_was = tool_cmd;
-	char line[1024], where[PATH_MAX + 64];
-	unsigned n = 0, done = 0;
-	int rc = 0;
+	const char *cmd_was = tool_cmd, *name = f == stdin ? "stdin" : path;
+	char line[1024], where[PATH_MAX + 64], why[160];
+	uint32_t *at = NULL; /* each command sent (by seq - first): its line << 1, 1 for a del */
+	size_t n_at = 0, cap_at = 0;
+	uint64_t first, failed = 0;
+	unsigned n = 0;
+	int rc = 0, rb;
 
 	if (f == NULL)
 		return tool_err("batch: cannot open %s: %s", path, strerror(errno));
+	rb = keyring_batch_begin(kr, why, sizeof(why), SA_TIMEOUT_MS);
+	if (rb != 0) {
+		if (f != stdin)
+			fclose(f);
+		return tool_err("batch: %s", why);
+	}
+	first = kr->h->batch_from;
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		char *argv[64], *save = NULL;
+		struct kr_msg m;
 		int argc = 1;
 
 		n++;
-		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, f == stdin ? "stdin" : path, n);
+		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, n);
 		tool_cmd = where;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
 			rc = tool_err("line longer than %zu bytes", sizeof(line) - 2);
@@ -281,23 +316,60 @@ static int sa_batch(struct keyring *kr, const char *path)
 			if (strcmp(argv[k], "aead") == 0 && strcmp(argv[k + 1], "-") == 0)
 				rc = tool_err("aead -: in a batch the key is on the line");
 		if (rc != 0 || argc == 1) {
-		} else if (strcmp(argv[1], "add") == 0) {
-			rc = sa_add(kr, argc, argv, 2);
-		} else if (strcmp(argv[1], "del") == 0 || strcmp(argv[1], "delete") == 0) {
-			rc = sa_del(kr, argc, argv, 2);
-		} else {
-			rc = tool_err("add or del, not '%s'", argv[1]);
+			crypto_wipe(line, sizeof(line));
+			continue;
 		}
-		done += rc == 0 && argc > 1;
+		if (strcmp(argv[1], "add") == 0)
+			rc = sa_add_parse(argc, argv, 2, &m);
+		else if (strcmp(argv[1], "del") == 0 || strcmp(argv[1], "delete") == 0)
+			rc = sa_del_parse(argc, argv, 2, &m);
+		else
+			rc = tool_err("add or del, not '%s'", argv[1]);
 		crypto_wipe(line, sizeof(line));
+		if (rc != 0)
+			break;
+		if (n_at == cap_at) {
+			uint32_t *more = realloc(at, (cap_at = cap_at ? 2 * cap_at : 1024) * sizeof(*at));
+
+			if (more == NULL) {
+				rc = tool_err("out of memory");
+				crypto_wipe(&m, sizeof(m));
+				break;
+			}
+			at = more;
+		}
+		at[n_at] = n << 1 | (m.type == KR_SA_DEL);
+		rb = keyring_batch_send(kr, &m, why, sizeof(why), SA_TIMEOUT_MS);
+		crypto_wipe(&m, sizeof(m));
+		if (rb == -ECANCELED)
+			break; /* an earlier line failed: keyring_batch_end says which */
+		if (rb != 0) {
+			rc = tool_err("%s", why);
+			break;
+		}
+		n_at++; /* its seq: first + n_at - 1 */
+	}
+	crypto_wipe(line, sizeof(line));
+	rb = keyring_batch_end(kr, &failed, why, sizeof(why), SA_TIMEOUT_MS);
+	if (rb != 0 && failed >= first && failed - first < n_at) {
+		uint32_t a = at[failed - first];
+
+		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, a >> 1);
+		tool_cmd = where;
+		rc = tool_err("%s: %s (%s)", a & 1 ? "del" : "add", why[0] ? why : "refused",
+			strerror(-rb));
+	} else if (rb != 0) {
+		tool_cmd = cmd_was;
+		rc = tool_err("batch: %s (%s)", why, strerror(-rb));
 	}
 	tool_cmd = cmd_was;
 	if (rc == 0 && ferror(f))
-		rc = tool_err("batch: reading %s: %s", f == stdin ? "stdin" : path, strerror(errno));
+		rc = tool_err("batch: reading %s: %s", name, strerror(errno));
 	if (f != stdin)
 		fclose(f);
+	free(at);
 	if (rc == 0)
-		printf("%u commands applied\n", done);
+		printf("%zu commands applied\n", n_at);
 	return rc;
 }
 

@@ -252,7 +252,7 @@ fetch --timeout 2 --local-port 40000 --sa-out "0x1001:$k_in" --sa-in "0x2002:$k_
 	>/dev/null 2>&1 && fail "fetch under a deleted SA succeeded"
 rm -f "$work/out"
 
-begin "sa batch: 300 SA pairs from one file, deleted by another; a bad line stops it, named"
+begin "sa batch: 300 SA pairs from one file, deleted by another; a bad or refused line stops it, named"
 # As `ip -batch`: an add or del per line, '#' comments and blank lines skipped.
 for i in $(seq 0 299); do
 	peer=10.77.$((1 + i / 250)).$((1 + i % 250))
@@ -274,6 +274,15 @@ grep -qx "superpeer sa: $work/bad:2: add: unknown keyword 'aed'" "$work/err" ||
 	fail "bad line: $(cat "$work/err")"
 "$sp" sa list | grep -q "spi 0x00030001" && ! "$sp" sa list | grep -q "spi 0x00030003" ||
 	fail "not applied up to the bad line: $("$sp" sa list)"
+# Refused by the data plane (the SPI exists), not the parser: the lines after it were sent
+# already and are answered without being applied.
+printf 'add in spi 0x30005 aead %s\nadd in spi 0x30005 aead %s\nadd in spi 0x30006 aead %s\n' \
+	"$k_in" "$k_in" "$k_in" >"$work/dup"
+"$sp" sa batch "$work/dup" 2>"$work/err" && fail "a duplicate SPI in a batch accepted"
+grep -q "^superpeer sa: $work/dup:2: add: .*exists" "$work/err" || fail "duplicate: $(cat "$work/err")"
+"$sp" sa list | grep -q "spi 0x00030005" && ! "$sp" sa list | grep -q "spi 0x00030006" ||
+	fail "a batch went on after a refused line: $("$sp" sa list)"
+"$sp" sa del in 0x30005 || fail "sa del"
 echo "add in spi 0x30004 aead -" | "$sp" sa batch - 2>"$work/err" && fail "aead - in a batch accepted"
 grep -q "stdin:1: aead -: in a batch the key is on the line" "$work/err" || fail "aead -: $(cat "$work/err")"
 grep -q "$k_in" "$work/err" && fail "a key in an error message"

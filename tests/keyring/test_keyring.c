@@ -11,6 +11,10 @@
  *  5. a producer lock held elsewhere: -EBUSY after the timeout; no consumer: -ETIMEDOUT
  *  6. a dead data plane: -ESRCH, quickly
  *  7. events: 1023 queued, the next counted in events_lost; one event consumer at a time
+ *  8. a batch: 3000 commands sent without waiting for each, all applied in order; then a
+ *     batch whose 500th command fails: keyring_batch_end names it with its reason, none after
+ *     it is applied (each answered -ECANCELED), a plain call after it is not cancelled, and
+ *     no key byte is left in the ring
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +73,40 @@ static void *consumer(void *arg)
 		memcpy(kr->reply, &m.seq, sizeof(m.seq));
 		memcpy(kr->reply + 8, key_pattern, sizeof(key_pattern));
 		keyring_cmd_done(kr, m.seq, -(int)(m.seq % 3), m.seq % 3 ? "refused" : "", 24);
+	}
+	return NULL;
+}
+
+/* The data plane's side of a batch: applies (counts) each command, fails the one whose seq
+ * is batch_fail, answers those a failure cancelled -ECANCELED, as dp_ctl_poll does. */
+static volatile uint64_t batch_fail;
+static unsigned batch_ok, batch_failed, batch_cancelled, batch_disorder;
+
+static void *batch_consumer(void *arg)
+{
+	struct keyring *kr = arg;
+	uint64_t last = 0;
+	struct kr_msg m;
+
+	while (!consumer_stop) {
+		int st = 0;
+
+		if (keyring_cmd_take(kr, &m) != 1) {
+			usleep(50);
+			continue;
+		}
+		batch_disorder += last != 0 && m.seq != last + 1;
+		last = m.seq;
+		if (keyring_cmd_cancelled(kr, &m)) {
+			st = -ECANCELED;
+			batch_cancelled++;
+		} else if (m.seq == batch_fail) {
+			st = -EEXIST;
+			batch_failed++;
+		} else {
+			batch_ok++;
+		}
+		keyring_cmd_done(kr, m.seq, st, st == -EEXIST ? "SA exists" : "", 0);
 	}
 	return NULL;
 }
@@ -193,6 +231,58 @@ int main(void)
 		while (keyring_event_take(&ctl, &out) == 1)
 			taken += out.type == KR_EV_SA_SOFT;
 		CHECK(taken == KR_RING_SLOTS - 1);
+	}
+
+	/* 8 */
+	{
+		pthread_t t;
+		uint64_t first, failed = 1;
+		unsigned sent = 0, bad_send = 0;
+		struct kr_msg m = {.type = KR_SA_ADD, .len = sizeof(struct kr_sa)};
+
+		consumer_stop = 0;
+		batch_fail = 0;
+		pthread_create(&t, NULL, batch_consumer, &dp);
+		CHECK(keyring_batch_begin(&ctl, why, sizeof(why), 1000) == 0);
+		for (unsigned i = 0; i < 3000; i++) {
+			memcpy(m.u.sa.key, key_pattern, sizeof(key_pattern));
+			bad_send += keyring_batch_send(&ctl, &m, why, sizeof(why), 2000) != 0;
+		}
+		CHECK(bad_send == 0);
+		CHECK(keyring_batch_end(&ctl, &failed, why, sizeof(why), 5000) == 0 && failed == 0);
+		CHECKF(batch_ok == 3000 && batch_failed == 0 && batch_cancelled == 0 &&
+				batch_disorder == 0,
+			"clean batch: %u applied, %u failed, %u cancelled, %u out of order", batch_ok,
+			batch_failed, batch_cancelled, batch_disorder);
+
+		batch_ok = 0;
+		CHECK(keyring_batch_begin(&ctl, why, sizeof(why), 1000) == 0);
+		first = dp.h->batch_from;
+		batch_fail = first + 499;
+		for (unsigned i = 0; i < 3000; i++) {
+			memcpy(m.u.sa.key, key_pattern, sizeof(key_pattern));
+			rc = keyring_batch_send(&ctl, &m, why, sizeof(why), 2000);
+			if (rc == -ECANCELED)
+				break; /* the failure is known: no need to send more */
+			bad_send += rc != 0;
+			sent++;
+		}
+		rc = keyring_batch_end(&ctl, &failed, why, sizeof(why), 5000);
+		CHECKF(rc == -EEXIST && failed == first + 499 && strcmp(why, "SA exists") == 0,
+			"end: %d, failed %llu of %llu.., '%s'", rc, (unsigned long long)failed,
+			(unsigned long long)first, why);
+		CHECKF(bad_send == 0 && batch_ok == 499 && batch_failed == 1 &&
+				batch_cancelled == sent - 500,
+			"%u sent: %u applied, %u failed, %u cancelled", sent, batch_ok, batch_failed,
+			batch_cancelled);
+		/* A plain call after a failed batch is not cancelled. */
+		batch_ok = 0;
+		CHECK(keyring_call(&ctl, &m, NULL, 0, NULL, why, sizeof(why), 2000) == 0 &&
+			batch_ok == 1);
+		consumer_stop = 1;
+		pthread_join(t, NULL);
+		CHECK(!contains((const uint8_t *)dp.h + dp.h->c2d_off,
+			dp.h->d2c_off - dp.h->c2d_off, key_pattern, sizeof(key_pattern)));
 	}
 
 	keyring_close(&ctl);
