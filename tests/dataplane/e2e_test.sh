@@ -13,7 +13,9 @@
 # Then a protected swarm: plain fetch refused; an SA pair installed with `superpeer sa`
 # (AES-128 in, AES-256 out); a wrong ESP key refused (ICV); the download through ESP in UDP,
 # captured, and the capture decrypted by tshark with the keys `sa show --wireshark` prints;
-# `sa show --xfrm`; the SA deleted (then refused as bad_spi); the swarm deleted and added
+# `sa show --xfrm`; the SA deleted (then refused as bad_spi); `sa batch` (600 adds, 600
+# deletes, a line that does not parse and one the data plane refuses, each stopping the batch
+# there, `aead -` refused); the swarm deleted and added
 # again as open with `superpeer swarm`; ingest: the data plane fetches a swarm from
 # `superpeer seed` in the namespace and serves it on (fetched back byte-identical), and from a
 # seeder whose chunks were altered (`swarm save` writes the ingested one to disk, where
