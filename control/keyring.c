@@ -302,15 +302,14 @@ static int kr_producer_lock(struct keyring *kr, uint64_t deadline, char *why, si
 }
 
 /* cmd under the next seq into the ring, waiting for room until deadline. 0, -ETIMEDOUT,
- * -ESRCH, or -ECANCELED once batch_failed says so. */
+ * -ESRCH, or -ECANCELED once batch_failed says so. cmd_seq moves only when the command is in
+ * the ring, so it is always the last seq the data plane will see. */
 static int kr_send(struct keyring *kr, struct kr_msg *cmd, uint64_t deadline,
 	bool (*batch_failed)(const struct keyring *kr))
 {
 	struct kr_header *h = kr->h;
-	uint64_t seq = __atomic_load_n(&h->cmd_seq, __ATOMIC_RELAXED) + 1;
 
-	__atomic_store_n(&h->cmd_seq, seq, __ATOMIC_RELAXED);
-	cmd->seq = seq;
+	cmd->seq = __atomic_load_n(&h->cmd_seq, __ATOMIC_RELAXED) + 1;
 	while (rte_ring_enqueue_elem(kr->c2d, cmd, KR_MSG_SIZE) != 0) {
 		if (batch_failed != NULL && batch_failed(kr))
 			return -ECANCELED;
@@ -318,6 +317,7 @@ static int kr_send(struct keyring *kr, struct kr_msg *cmd, uint64_t deadline,
 			return keyring_alive(kr) ? -ETIMEDOUT : -ESRCH;
 		kr_sleep_us(100);
 	}
+	__atomic_store_n(&h->cmd_seq, cmd->seq, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -395,13 +395,27 @@ int keyring_batch_begin(struct keyring *kr, char *why, size_t why_cap, unsigned 
 	struct kr_header *h = kr->h;
 	int rc;
 
+	uint64_t deadline = kr_now_ms() + timeout_ms, last;
+
 	kr_err(why, why_cap, "%s", "");
-	rc = kr_producer_lock(kr, kr_now_ms() + timeout_ms, why, why_cap);
+	rc = kr_producer_lock(kr, deadline, why, why_cap);
 	if (rc != 0)
 		return rc;
+	/*
+	 * Commands an earlier producer left in the ring (it timed out, or died) must be done
+	 * before batch_from moves past them: cancelling and failure recording go by batch_from,
+	 * and would otherwise lose track of that producer's batch.
+	 */
+	last = __atomic_load_n(&h->cmd_seq, __ATOMIC_RELAXED);
+	rc = kr_wait_done(kr, last, deadline, timeout_ms, why, why_cap);
+	if (rc != 0) {
+		if (rc == -ETIMEDOUT)
+			kr_err(why, why_cap, "commands sent before are still not applied");
+		kr_lock(kr->fd, 0, F_UNLCK);
+		return rc;
+	}
 	kr->batch_last = 0;
-	__atomic_store_n(&h->batch_from, __atomic_load_n(&h->cmd_seq, __ATOMIC_RELAXED) + 1,
-		__ATOMIC_RELEASE);
+	__atomic_store_n(&h->batch_from, last + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -431,7 +445,8 @@ int keyring_batch_end(struct keyring *kr, uint64_t *failed, char *why, size_t wh
 	if (kr->batch_last != 0)
 		rc = kr_wait_done(kr, kr->batch_last, kr_now_ms() + timeout_ms, timeout_ms, why,
 			why_cap);
-	if (rc == 0 && kr_batch_failed(kr)) {
+	/* A failure recorded comes first, even when the wait for the rest timed out. */
+	if (kr_batch_failed(kr)) {
 		*failed = h->fail_seq;
 		rc = h->fail_status != 0 ? h->fail_status : -EIO;
 		kr_err(why, why_cap, "%.*s", (int)sizeof(h->fail_msg), h->fail_msg);

@@ -64,7 +64,9 @@ int keyring_call(struct keyring *kr, struct kr_msg *cmd, void *reply, size_t rep
  * a command of the batch has failed: send no more; -ESRCH, -ETIMEDOUT); end waits for the
  * last one and releases the lock: 0 when all were applied, else the first failure's status
  * with its seq in *failed and the data plane's reason in why. Commands that reply (lists,
- * KR_SA_GET) do not belong in a batch.
+ * KR_SA_GET) do not belong in a batch. begin first waits (within timeout_ms) for commands an
+ * earlier producer left in the ring. The lock is per open file description: threads sharing
+ * one struct keyring are not kept apart, and a keyring_call inside a batch would end it.
  */
 int keyring_batch_begin(struct keyring *kr, char *why, size_t why_cap, unsigned timeout_ms);
 int keyring_batch_send(

@@ -263,113 +263,151 @@ static int sa_del(struct keyring *kr, int argc, char **argv, int i)
 	return rc;
 }
 
+enum { SA_BATCH_CHUNK = 4096 }; /* commands parsed, then sent as one key ring batch */
+
+/* One parsed line of a batch: its command and where it came from. */
+struct sa_batch_cmd {
+	struct kr_msg m;
+	uint32_t line;
+};
+
+/*
+ * Sends cmds[0..n) as one key ring batch. 0; or 1 after naming the line that failed (the data
+ * plane's refusal, or a failure to send) as "CMD: FILE:LINE: add|del: reason".
+ */
+static int sa_batch_send(struct keyring *kr, const struct sa_batch_cmd *cmds, size_t n,
+	const char *cmd_was, const char *name, size_t *applied)
+{
+	char why[160], where[PATH_MAX + 64];
+	size_t sent = 0;
+	uint64_t first, failed = 0;
+	int rs = 0, re;
+
+	if (keyring_batch_begin(kr, why, sizeof(why), SA_TIMEOUT_MS) != 0)
+		return tool_err("batch: %s", why);
+	first = kr->h->batch_from;
+	for (; sent < n; sent++) {
+		struct kr_msg m = cmds[sent].m;
+
+		rs = keyring_batch_send(kr, &m, why, sizeof(why), SA_TIMEOUT_MS);
+		crypto_wipe(&m, sizeof(m));
+		if (rs != 0)
+			break; /* -ECANCELED: an earlier one failed, keyring_batch_end says which */
+	}
+	re = keyring_batch_end(kr, &failed, why, sizeof(why), SA_TIMEOUT_MS);
+	if (re != 0 && failed >= first && failed - first < sent) {
+		const struct sa_batch_cmd *c = &cmds[failed - first];
+
+		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, c->line);
+		tool_cmd = where;
+		re = tool_err("%s: %s (%s)", c->m.type == KR_SA_DEL ? "del" : "add",
+			why[0] ? why : "refused", strerror(-re));
+		tool_cmd = cmd_was;
+		*applied += (size_t)(failed - first);
+		return re;
+	}
+	if (rs != 0 || re != 0) {
+		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, cmds[sent < n ? sent : n - 1].line);
+		tool_cmd = where;
+		re = tool_err("%s", why[0] ? why : strerror(-(rs != 0 ? rs : re)));
+		tool_cmd = cmd_was;
+		return re;
+	}
+	*applied += n;
+	return 0;
+}
+
 /*
  * batch FILE|-: an add or del per line (words as on the command line; '#' starts a comment),
- * in order, as `ip -batch` does for ip commands: one key ring batch (keyring_batch_*), the
- * commands sent without waiting for each. Stops at the first line that fails, naming the file
- * and line: a line that does not parse stops the sending; one the data plane refuses stops
- * the rest of the batch there (it answers them -ECANCELED). What came before stays applied.
- * Keys are in the lines, so aead '-' is refused; lines and commands are wiped once used.
+ * in order, as `ip -batch` does for ip commands. Up to SA_BATCH_CHUNK lines are parsed, then
+ * sent as one key ring batch (keyring_batch_*: without waiting for each), so the producer lock
+ * is never held while reading. Stops at the first line that fails and names it; what came
+ * before stays applied. A line that does not parse is reported only once the lines before it
+ * are in (one of them the data plane refused is the first failure then). Keys are in the
+ * lines, so aead '-' is refused; the stdio buffer, lines and commands are wiped once used.
  */
 static int sa_batch(struct keyring *kr, const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	const char *cmd_was = tool_cmd, *name = f == stdin ? "stdin" : path;
-	char line[1024], where[PATH_MAX + 64], why[160];
-	uint32_t *at = NULL; /* each command sent (by seq - first): its line << 1, 1 for a del */
-	size_t n_at = 0, cap_at = 0;
-	uint64_t first, failed = 0;
+	static char iobuf[1 << 16];
+	char line[1024], where[PATH_MAX + 64], parse_err[PATH_MAX + 256] = "";
+	struct sa_batch_cmd *cmds;
+	size_t n_cmds = 0, applied = 0;
 	unsigned n = 0;
-	int rc = 0, rb;
+	bool eof = false;
+	int rc = 0;
 
 	if (f == NULL)
 		return tool_err("batch: cannot open %s: %s", path, strerror(errno));
-	rb = keyring_batch_begin(kr, why, sizeof(why), SA_TIMEOUT_MS);
-	if (rb != 0) {
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf)); /* ours, so that it can be wiped */
+	cmds = calloc(SA_BATCH_CHUNK, sizeof(*cmds));
+	if (cmds == NULL) {
 		if (f != stdin)
 			fclose(f);
-		return tool_err("batch: %s", why);
+		return tool_err("out of memory");
 	}
-	first = kr->h->batch_from;
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *argv[64], *save = NULL;
-		struct kr_msg m;
-		int argc = 1;
+	while (rc == 0 && !eof) {
+		/* Parse a chunk; a line that does not parse ends it, its message kept for later. */
+		while (n_cmds < SA_BATCH_CHUNK && parse_err[0] == '\0') {
+			char *argv[64], *save = NULL;
+			int argc = 1, bad = 0;
 
-		n++;
-		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, n);
-		tool_cmd = where;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			rc = tool_err("line longer than %zu bytes", sizeof(line) - 2);
-			break;
-		}
-		argv[0] = "batch";
-		for (char *w = strtok_r(line, " \t\r\n", &save); w != NULL && w[0] != '#';
-			w = strtok_r(NULL, " \t\r\n", &save)) {
-			if (argc == 64) {
-				rc = tool_err("more than 63 words");
+			if (fgets(line, sizeof(line), f) == NULL) {
+				eof = true;
 				break;
 			}
-			argv[argc++] = w;
-		}
-		for (int k = 2; rc == 0 && k + 1 < argc; k++)
-			if (strcmp(argv[k], "aead") == 0 && strcmp(argv[k + 1], "-") == 0)
-				rc = tool_err("aead -: in a batch the key is on the line");
-		if (rc != 0 || argc == 1) {
+			n++;
+			snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, n);
+			tool_cmd = where;
+			tool_err_capture(parse_err, sizeof(parse_err));
+			if (strchr(line, '\n') == NULL && !feof(f))
+				bad = tool_err("line longer than %zu bytes", sizeof(line) - 2);
+			argv[0] = "batch";
+			for (char *w = strtok_r(line, " \t\r\n", &save);
+				!bad && w != NULL && w[0] != '#'; w = strtok_r(NULL, " \t\r\n", &save)) {
+				if (argc == 64)
+					bad = tool_err("more than 63 words");
+				else
+					argv[argc++] = w;
+			}
+			for (int k = 2; !bad && k + 1 < argc; k++)
+				if (strcmp(argv[k], "aead") == 0 && strcmp(argv[k + 1], "-") == 0)
+					bad = tool_err("aead -: in a batch the key is on the line");
+			if (!bad && argc > 1) {
+				struct sa_batch_cmd *c = &cmds[n_cmds];
+
+				if (strcmp(argv[1], "add") == 0)
+					bad = sa_add_parse(argc, argv, 2, &c->m);
+				else if (strcmp(argv[1], "del") == 0 || strcmp(argv[1], "delete") == 0)
+					bad = sa_del_parse(argc, argv, 2, &c->m);
+				else
+					bad = tool_err("add or del, not '%s'", argv[1]);
+				if (!bad)
+					c->line = n, n_cmds++;
+			}
+			tool_err_capture(NULL, 0);
+			tool_cmd = cmd_was;
 			crypto_wipe(line, sizeof(line));
-			continue;
 		}
-		if (strcmp(argv[1], "add") == 0)
-			rc = sa_add_parse(argc, argv, 2, &m);
-		else if (strcmp(argv[1], "del") == 0 || strcmp(argv[1], "delete") == 0)
-			rc = sa_del_parse(argc, argv, 2, &m);
-		else
-			rc = tool_err("add or del, not '%s'", argv[1]);
-		crypto_wipe(line, sizeof(line));
-		if (rc != 0)
-			break;
-		if (n_at == cap_at) {
-			uint32_t *more = realloc(at, (cap_at = cap_at ? 2 * cap_at : 1024) * sizeof(*at));
-
-			if (more == NULL) {
-				rc = tool_err("out of memory");
-				crypto_wipe(&m, sizeof(m));
-				break;
-			}
-			at = more;
+		if (n_cmds > 0)
+			rc = sa_batch_send(kr, cmds, n_cmds, cmd_was, name, &applied);
+		crypto_wipe(cmds, n_cmds * sizeof(*cmds));
+		n_cmds = 0;
+		if (rc == 0 && parse_err[0] != '\0') {
+			fprintf(stderr, "%s\n", parse_err);
+			rc = 1;
 		}
-		at[n_at] = n << 1 | (m.type == KR_SA_DEL);
-		rb = keyring_batch_send(kr, &m, why, sizeof(why), SA_TIMEOUT_MS);
-		crypto_wipe(&m, sizeof(m));
-		if (rb == -ECANCELED)
-			break; /* an earlier line failed: keyring_batch_end says which */
-		if (rb != 0) {
-			rc = tool_err("%s", why);
-			break;
-		}
-		n_at++; /* its seq: first + n_at - 1 */
 	}
-	crypto_wipe(line, sizeof(line));
-	rb = keyring_batch_end(kr, &failed, why, sizeof(why), SA_TIMEOUT_MS);
-	if (rb != 0 && failed >= first && failed - first < n_at) {
-		uint32_t a = at[failed - first];
-
-		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, a >> 1);
-		tool_cmd = where;
-		rc = tool_err("%s: %s (%s)", a & 1 ? "del" : "add", why[0] ? why : "refused",
-			strerror(-rb));
-	} else if (rb != 0) {
-		tool_cmd = cmd_was;
-		rc = tool_err("batch: %s (%s)", why, strerror(-rb));
-	}
-	tool_cmd = cmd_was;
 	if (rc == 0 && ferror(f))
 		rc = tool_err("batch: reading %s: %s", name, strerror(errno));
+	free(cmds);
 	if (f != stdin)
 		fclose(f);
-	free(at);
+	crypto_wipe(iobuf, sizeof(iobuf)); /* stdin keeps it, unread from here on */
+	crypto_wipe(line, sizeof(line));
 	if (rc == 0)
-		printf("%zu commands applied\n", n_at);
+		printf("%zu commands applied\n", applied);
 	return rc;
 }
 

@@ -44,10 +44,30 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", tool_cmds[i].name, tool_cmds[i].what);
 }
 
+static char *tool_err_buf;
+static size_t tool_err_cap;
+
+void tool_err_capture(char *buf, size_t cap)
+{
+	tool_err_buf = buf;
+	tool_err_cap = cap;
+	if (buf != NULL && cap > 0)
+		buf[0] = '\0';
+}
+
 int tool_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (tool_err_buf != NULL) {
+		int n = snprintf(tool_err_buf, tool_err_cap, "%s: ", tool_cmd);
+
+		va_start(ap, fmt);
+		if (n >= 0 && (size_t)n < tool_err_cap)
+			vsnprintf(tool_err_buf + n, tool_err_cap - (size_t)n, fmt, ap);
+		va_end(ap);
+		return 1;
+	}
 	fprintf(stderr, "%s: ", tool_cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -46,6 +46,8 @@ void tool_addr_format(const uint8_t a[16], char *out, size_t cap);
 
 /* Prints "superpeer CMD: message" and returns 1 (the exit status of a failed command). */
 __attribute__((format(printf, 1, 2))) int tool_err(const char *fmt, ...);
+/* From now on tool_err writes its line (the last one) into buf instead; NULL: stderr again. */
+void tool_err_capture(char *buf, size_t cap);
 /*
  * The whole of s as a number from lo to hi (decimal, or hex after 0x) into *out: 0, or 1
  * after printing "WHAT 'S': a number from LO to HI" (no sign, space or trailing text).

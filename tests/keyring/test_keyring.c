@@ -11,7 +11,8 @@
  *  5. a producer lock held elsewhere: -EBUSY after the timeout; no consumer: -ETIMEDOUT
  *  6. a dead data plane: -ESRCH, quickly
  *  7. events: 1023 queued, the next counted in events_lost; one event consumer at a time
- *  8. a batch: 3000 commands sent without waiting for each, all applied in order; then a
+ *  8. a batch does not begin while an earlier command is not acknowledged (-ETIMEDOUT);
+ *     a batch: 3000 commands sent without waiting for each, all applied in order; then a
  *     batch whose 500th command fails: keyring_batch_end names it with its reason, none after
  *     it is applied (each answered -ECANCELED), a plain call after it is not cancelled, and
  *     no key byte is left in the ring
@@ -115,6 +116,7 @@ int main(void)
 {
 	struct keyring dp, dp2, ctl, ctl2;
 	char err[256], why[128], path[128];
+	uint64_t left_seq = 0;
 	struct stat st;
 	int rc;
 
@@ -214,6 +216,7 @@ int main(void)
 		CHECK(!keyring_alive(&ctl));
 		dp.h->dp_pid = me;
 		CHECK(keyring_cmd_take(&dp, &m) == 1);
+		left_seq = m.seq; /* taken, never acknowledged: case 8 */
 	}
 
 	/* 7 */
@@ -240,6 +243,10 @@ int main(void)
 		unsigned sent = 0, bad_send = 0;
 		struct kr_msg m = {.type = KR_SA_ADD, .len = sizeof(struct kr_sa)};
 
+		/* Case 6's command, still not acknowledged: a batch may not begin past it. */
+		CHECK(keyring_batch_begin(&ctl, why, sizeof(why), 100) == -ETIMEDOUT &&
+			strstr(why, "still not applied") != NULL);
+		keyring_cmd_done(&dp, left_seq, 0, "", 0);
 		consumer_stop = 0;
 		batch_fail = 0;
 		pthread_create(&t, NULL, batch_consumer, &dp);
