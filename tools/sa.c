@@ -113,6 +113,15 @@ static int sa_id_parse(int argc, char **argv, int *i, struct kr_sa_id *id)
 	return 0;
 }
 
+/* A word to quote in an error: itself, unless it could be key material (a long run of hex
+ * digits, as a mistyped line's key would be), which is never echoed. */
+static const char *sa_word(const char *w)
+{
+	size_t n = strspn(w + (strncmp(w, "0x", 2) == 0 ? 2 : 0), "0123456789abcdefABCDEF");
+
+	return n >= 16 ? "(a long hex word, not shown: a key?)" : w;
+}
+
 static int sa_keysalt(const char *arg, struct kr_sa *sa)
 {
 	char line[160], err[128];
@@ -174,7 +183,7 @@ static int sa_add_parse(int argc, char **argv, int i, struct kr_msg *mp)
 				continue;
 		}
 		if (val == NULL) {
-			tool_err("add: '%s' needs a value", k);
+			tool_err("add: '%s' needs a value", sa_word(k));
 			goto out;
 		}
 		for (size_t j = 0; j < sizeof(limits) / sizeof(limits[0]); j++)
@@ -191,7 +200,8 @@ static int sa_add_parse(int argc, char **argv, int i, struct kr_msg *mp)
 			have_spi = true;
 		} else if (strcmp(k, "peer") == 0) {
 			if (tool_addr_parse(val, sa->id.peer) != 0) {
-				tool_err("add: peer '%s' is not an IPv4 or IPv6 address", val);
+				tool_err("add: peer '%s' is not an IPv4 or IPv6 address",
+					sa_word(val));
 				goto out;
 			}
 		} else if (strcmp(k, "encap") == 0) {
@@ -206,7 +216,7 @@ static int sa_add_parse(int argc, char **argv, int i, struct kr_msg *mp)
 				goto out;
 			have_key = true;
 		} else {
-			tool_err("add: unknown keyword '%s'", k);
+			tool_err("add: unknown keyword '%s'", sa_word(k));
 			goto out;
 		}
 		i++;
