@@ -292,7 +292,7 @@ grep -q "stdin:1: aead -: in a batch the key is on the line" "$work/err" || fail
 grep -q "$k_in" "$work/err" && fail "a key in an error message"
 # A key where a keyword should be (aead forgotten) is not echoed either.
 "$sp" sa add in spi 0x30008 "$k_in" 2>"$work/err" && fail "a stray key accepted"
-grep -q "unknown keyword '(a long hex word, not shown: a key?)'" "$work/err" &&
+grep -q "add: '(a long hex word, not shown: a key?)' needs a value" "$work/err" &&
 	! grep -q "${k_in#0x}" "$work/err" || fail "stray key: $(cat "$work/err")"
 "$sp" sa del in 0x30001 || fail "sa del"
 
