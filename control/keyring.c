@@ -322,8 +322,8 @@ static int kr_send(struct keyring *kr, struct kr_msg *cmd, uint64_t deadline,
 }
 
 /* Until done_seq reaches seq: 0, or -ESRCH / -ETIMEDOUT with why. */
-static int kr_wait_done(
-	struct keyring *kr, uint64_t seq, uint64_t deadline, unsigned timeout_ms, char *why, size_t why_cap)
+static int kr_wait_done(struct keyring *kr, uint64_t seq, uint64_t deadline, unsigned timeout_ms,
+	char *why, size_t why_cap)
 {
 	const struct kr_header *h = kr->h;
 	long nap = 50;
@@ -431,20 +431,21 @@ int keyring_batch_send(
 	if (rc == 0)
 		kr->batch_last = cmd->seq;
 	else if (rc != -ECANCELED)
-		kr_err(why, why_cap, "%s", rc == -ESRCH ? "the data plane is gone" : "the key ring stayed full");
+		kr_err(why, why_cap, "%s",
+			rc == -ESRCH ? "the data plane is gone" : "the key ring stayed full");
 	return rc;
 }
 
-int keyring_batch_end(struct keyring *kr, uint64_t *failed, char *why, size_t why_cap,
-	unsigned timeout_ms)
+int keyring_batch_end(
+	struct keyring *kr, uint64_t *failed, char *why, size_t why_cap, unsigned timeout_ms)
 {
 	const struct kr_header *h = kr->h;
 	int rc = 0;
 
 	*failed = 0;
 	if (kr->batch_last != 0)
-		rc = kr_wait_done(kr, kr->batch_last, kr_now_ms() + timeout_ms, timeout_ms, why,
-			why_cap);
+		rc = kr_wait_done(
+			kr, kr->batch_last, kr_now_ms() + timeout_ms, timeout_ms, why, why_cap);
 	/* A failure recorded comes first, even when the wait for the rest timed out. */
 	if (kr_batch_failed(kr)) {
 		*failed = h->fail_seq;

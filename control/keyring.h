@@ -71,8 +71,8 @@ int keyring_call(struct keyring *kr, struct kr_msg *cmd, void *reply, size_t rep
 int keyring_batch_begin(struct keyring *kr, char *why, size_t why_cap, unsigned timeout_ms);
 int keyring_batch_send(
 	struct keyring *kr, struct kr_msg *cmd, char *why, size_t why_cap, unsigned timeout_ms);
-int keyring_batch_end(struct keyring *kr, uint64_t *failed, char *why, size_t why_cap,
-	unsigned timeout_ms);
+int keyring_batch_end(
+	struct keyring *kr, uint64_t *failed, char *why, size_t why_cap, unsigned timeout_ms);
 
 /* Data plane: the next command into out, its ring slot wiped. 1, or 0 when none. */
 int keyring_cmd_take(struct keyring *kr, struct kr_msg *out);

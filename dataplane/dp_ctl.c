@@ -842,7 +842,8 @@ void dp_ctl_poll(struct dp_ctl *c)
 		c->holding = true;
 		if (keyring_cmd_cancelled(&c->kr, &c->held)) {
 			rc = -ECANCELED; /* an earlier command of its batch failed */
-			snprintf(why, sizeof(why), "not applied: an earlier command of the batch failed");
+			snprintf(why, sizeof(why),
+				"not applied: an earlier command of the batch failed");
 		} else {
 			pthread_mutex_lock(&c->lock);
 			rc = dp_ctl_apply_one(c, &c->held, why, sizeof(why), &reply_len, false);

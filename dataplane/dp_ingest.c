@@ -480,9 +480,9 @@ void dp_ingest_tick(struct dp_worker *w)
 		if (o == DP_SA_NO_OWNER) {
 			if (fewest < 0)
 				fewest = dp_ingest_fewest(w);
-			if (!fewest || !__atomic_compare_exchange_n(&ing->owner, &o,
-					       (uint16_t)w->lcore, false, __ATOMIC_ACQ_REL,
-					       __ATOMIC_RELAXED))
+			if (!fewest ||
+				!__atomic_compare_exchange_n(&ing->owner, &o, (uint16_t)w->lcore,
+					false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				continue;
 			fewest = -1; /* one more now: counted again for the next */
 			ing->window = DP_INGEST_WINDOW;

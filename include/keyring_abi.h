@@ -21,8 +21,8 @@
  * many commands sent without waiting for each: the producer writes batch_from (the first
  * command's seq) before sending, marks each KR_F_AFTER_OK, and waits once for the last; the
  * data plane records the batch's first failure in fail_seq/fail_status/fail_msg and
- * answers the commands after it -ECANCELED without applying them. The one consumer of events holds the same kind
- * of lock on byte 1. The data plane never takes a lock.
+ * answers the commands after it -ECANCELED without applying them. The one consumer of events holds
+ * the same kind of lock on byte 1. The data plane never takes a lock.
  *
  * Secrets: SA keys travel in kr_sa.key/salt. The data plane copies a command out of its ring
  * slot with the zero-copy dequeue API and wipes the slot before releasing it; it wipes its
@@ -83,8 +83,8 @@ enum kr_event {
 
 /* kr_msg.flags */
 enum {
-	KR_F_REPLACE = 1 << 0, /* KR_SA_ADD: replace an SA with the same id without a gap */
-	KR_F_DELETE = 1 << 1,  /* KR_PEER_POLICY: back to the data plane's defaults */
+	KR_F_REPLACE = 1 << 0,	/* KR_SA_ADD: replace an SA with the same id without a gap */
+	KR_F_DELETE = 1 << 1,	/* KR_PEER_POLICY: back to the data plane's defaults */
 	KR_F_AFTER_OK = 1 << 2, /* a batch's: -ECANCELED, not applied, once one of it failed */
 };
 
@@ -312,7 +312,7 @@ struct kr_header {
 	char telemetry[108]; /* the DPDK telemetry socket path */
 	/* ---- written by producers (under the lock) ---- */
 	uint64_t cmd_seq __attribute__((aligned(64))); /* last seq handed out */
-	uint64_t batch_from; /* the current batch's first seq (ABI 8) */
+	uint64_t batch_from;			       /* the current batch's first seq (ABI 8) */
 	/* ---- written by the data plane ---- */
 	uint64_t done_seq __attribute__((aligned(64))); /* last command applied (release) */
 	int32_t done_status;				/* 0 or -errno for done_seq */

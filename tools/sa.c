@@ -243,8 +243,8 @@ static int sa_add(struct keyring *kr, int argc, char **argv, int i)
 	char why[128];
 	int rc = sa_add_parse(argc, argv, i, &m);
 
-	if (rc == 0 && (rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why),
-				SA_TIMEOUT_MS)) != 0)
+	if (rc == 0 &&
+		(rc = keyring_call(kr, &m, NULL, 0, NULL, why, sizeof(why), SA_TIMEOUT_MS)) != 0)
 		rc = tool_err("add: %s (%s)", why[0] ? why : "refused", strerror(-rc));
 	crypto_wipe(&m, sizeof(m));
 	return rc;
@@ -317,7 +317,8 @@ static int sa_batch_send(struct keyring *kr, const struct sa_batch_cmd *cmds, si
 		return re;
 	}
 	if (rs != 0 || re != 0) {
-		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, cmds[sent < n ? sent : n - 1].line);
+		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name,
+			cmds[sent < n ? sent : n - 1].line);
 		tool_cmd = where;
 		re = tool_err("%s", why[0] ? why : strerror(-(rs != 0 ? rs : re)));
 		tool_cmd = cmd_was;
@@ -375,7 +376,8 @@ static int sa_batch(struct keyring *kr, const char *path)
 				bad = tool_err("line longer than %zu bytes", sizeof(line) - 2);
 			argv[0] = "batch";
 			for (char *w = strtok_r(line, " \t\r\n", &save);
-				!bad && w != NULL && w[0] != '#'; w = strtok_r(NULL, " \t\r\n", &save)) {
+				!bad && w != NULL && w[0] != '#';
+				w = strtok_r(NULL, " \t\r\n", &save)) {
 				if (argc == 64)
 					bad = tool_err("more than 63 words");
 				else
@@ -389,7 +391,8 @@ static int sa_batch(struct keyring *kr, const char *path)
 
 				if (strcmp(argv[1], "add") == 0)
 					bad = sa_add_parse(argc, argv, 2, &c->m);
-				else if (strcmp(argv[1], "del") == 0 || strcmp(argv[1], "delete") == 0)
+				else if (strcmp(argv[1], "del") == 0 ||
+					 strcmp(argv[1], "delete") == 0)
 					bad = sa_del_parse(argc, argv, 2, &c->m);
 				else
 					bad = tool_err("add or del, not '%s'", argv[1]);

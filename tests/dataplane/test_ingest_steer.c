@@ -274,7 +274,8 @@ static void other_ingest(struct steer_test *t, const struct kr_msg *first, int o
 	static uint64_t seq = 100;
 
 	for (unsigned r = 0; r < 3; r++) {
-		struct kr_msg m = *first, del = {.type = KR_SWARM_DEL, .len = sizeof(struct kr_swarm)};
+		struct kr_msg m = *first,
+			      del = {.type = KR_SWARM_DEL, .len = sizeof(struct kr_swarm)};
 		const struct dp_swarm *s = NULL;
 		uint16_t o = DP_SA_NO_OWNER;
 		uint64_t end = ring_rig_now_us() + 10 * 1000000ull;
@@ -297,8 +298,9 @@ static void other_ingest(struct steer_test *t, const struct kr_msg *first, int o
 			"second ingest: status %d: %.*s", (int)h->done_status,
 			(int)sizeof(h->done_msg), h->done_msg);
 		/* Worker q runs on lcore q + 1. */
-		CHECKF(o == 2 - owner_q, "round %u: the second ingest went to lcore %u, the first "
-					 "runs on lcore %d",
+		CHECKF(o == 2 - owner_q,
+			"round %u: the second ingest went to lcore %u, the first "
+			"runs on lcore %d",
 			r, o, owner_q + 1);
 		if (s == NULL)
 			return;

@@ -259,8 +259,8 @@ int main(void)
 		CHECK(keyring_batch_end(&ctl, &failed, why, sizeof(why), 5000) == 0 && failed == 0);
 		CHECKF(batch_ok == 3000 && batch_failed == 0 && batch_cancelled == 0 &&
 				batch_disorder == 0,
-			"clean batch: %u applied, %u failed, %u cancelled, %u out of order", batch_ok,
-			batch_failed, batch_cancelled, batch_disorder);
+			"clean batch: %u applied, %u failed, %u cancelled, %u out of order",
+			batch_ok, batch_failed, batch_cancelled, batch_disorder);
 
 		batch_ok = 0;
 		CHECK(keyring_batch_begin(&ctl, why, sizeof(why), 1000) == 0);
@@ -280,8 +280,8 @@ int main(void)
 			(unsigned long long)first, why);
 		CHECKF(bad_send == 0 && batch_ok == 499 && batch_failed == 1 &&
 				batch_cancelled == sent - 500,
-			"%u sent: %u applied, %u failed, %u cancelled", sent, batch_ok, batch_failed,
-			batch_cancelled);
+			"%u sent: %u applied, %u failed, %u cancelled", sent, batch_ok,
+			batch_failed, batch_cancelled);
 		/* A plain call after a failed batch is not cancelled. */
 		batch_ok = 0;
 		CHECK(keyring_call(&ctl, &m, NULL, 0, NULL, why, sizeof(why), 2000) == 0 &&
