@@ -154,6 +154,16 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[k]);
 		rte_tel_data_add_dict_u64(d, name, drops[k]);
 	}
+	{
+		/* What the port lost before a worker saw it, or could not send. */
+		struct rte_eth_stats st = {0};
+
+		(void)rte_eth_stats_get(dp_workers[0]->cfg->port_id, &st);
+		rte_tel_data_add_dict_u64(d, "port_rx_missed", st.imissed);
+		rte_tel_data_add_dict_u64(d, "port_rx_no_mbuf", st.rx_nombuf);
+		rte_tel_data_add_dict_u64(d, "port_rx_errors", st.ierrors);
+		rte_tel_data_add_dict_u64(d, "port_tx_errors", st.oerrors);
+	}
 	pthread_mutex_unlock(&dp_tel_lock);
 	return 0;
 }
@@ -208,7 +218,7 @@ static int dp_tel_workers(const char *cmd, const char *params, struct rte_tel_da
 	return 0;
 }
 
-static void dp_summary(void)
+static void dp_summary(uint16_t port_id)
 {
 	uint64_t v;
 
@@ -271,6 +281,18 @@ static void dp_summary(void)
 	for (unsigned k = 0; k < ESP_DROP_COUNT; k++)
 		if ((v = dp_sum(offsetof(struct dp_worker, esp_drops) + k * sizeof(uint64_t))) != 0)
 			printf("esp %s: %llu\n", esp_drop_name(k), (unsigned long long)v);
+	{
+		/* Below the workers: frames the port lost (its ring full, no mbuf, bad) or could
+		 * not send, as its PMD counts them (not every PMD counts every kind). */
+		struct rte_eth_stats st = {0};
+
+		if (rte_eth_stats_get(port_id, &st) == 0 &&
+			(st.imissed | st.rx_nombuf | st.ierrors | st.oerrors) != 0)
+			printf("port: rx missed %llu, rx without an mbuf %llu, rx errors %llu, tx "
+			       "errors %llu\n",
+				(unsigned long long)st.imissed, (unsigned long long)st.rx_nombuf,
+				(unsigned long long)st.ierrors, (unsigned long long)st.oerrors);
+	}
 	fflush(stdout);
 }
 
@@ -571,7 +593,7 @@ int main(int argc, char **argv)
 	} else {
 		dp_worker_loop(dp_workers[0]);
 	}
-	dp_summary();
+	dp_summary(cfg.port_id);
 	dp_port_fini(cfg.port_id);
 	/* No telemetry handler (ours or the key ring's) may read a worker from here on. */
 	pthread_mutex_lock(&dp_tel_lock);

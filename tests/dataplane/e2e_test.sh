@@ -158,6 +158,12 @@ print(st)
 assert st["rx_packets"] > 0 and st["chunks_sent"] >= 3 * 16384, st
 assert st["drop_udp_port"] == 1 and st["drop_ppspp"] >= 6, st
 assert st["tx_bytes"] > st["chunks_sent"] * 1024 and st["rx_bytes"] > 0, st
+# The port's own losses, as DPDK's ethdev telemetry has them (read after: never fewer).
+s.send(b"/ethdev/stats,0")
+eth = json.loads(s.recv(65536))["/ethdev/stats"]
+for ours, theirs in (("port_rx_missed", "imissed"), ("port_rx_no_mbuf", "rx_nombuf"),
+                     ("port_rx_errors", "ierrors"), ("port_tx_errors", "oerrors")):
+    assert 0 <= st[ours] <= eth[theirs], (ours, st, eth)
 s.send(b"/superpeer/workers")
 wk = json.loads(s.recv(65536))["/superpeer/workers"]
 print(wk)
