@@ -60,14 +60,17 @@ stop_pair() {
 	lg_pid=
 }
 # start_pair DP_MEM: both processes, the memif server first; the data plane with DP_MEM
-# MiB of memory.
+# MiB of memory, on the lcores in dp_eal (default one), the loadgen on those in lg_eal with
+# lg_mem MiB; after_dp, when set, runs once the data plane is up (before a copying loadgen
+# starts; a zero-copy one, the server, is up already and waits with --go-file).
+dp_eal=(-l 0) lg_eal=(-l 1) lg_mem=256 after_dp=
 start_pair() {
 	local dp_role=role=server lg_role=role=client eal_zc=()
 	if [ "$zc" = yes ]; then
 		dp_role=role=client,zero-copy=yes lg_role=role=server eal_zc=(--single-file-segments)
 	fi
 	start_dp() {
-		timeout --foreground 60 "$dp" -l 0 --no-huge -m "$1" --no-pci "${eal_zc[@]}" \
+		timeout --foreground 60 "$dp" "${dp_eal[@]}" --no-huge -m "$1" --no-pci "${eal_zc[@]}" \
 			--file-prefix "spmemif$$dp" --vdev "net_memif0,$dp_role,socket=$work/m.sock" \
 			-- --ip 10.99.0.1 --keyring "spmemif$$" "${dp_esp[@]}" "${dp_args[@]}" \
 			>"$work/dp.out" 2>&1 &
@@ -75,7 +78,7 @@ start_pair() {
 		started "$work/dp.out" "^superpeer-dataplane: 10.99.0.1" "$dp_pid" "data plane"
 	}
 	start_lg() {
-		timeout --foreground 60 "$lg" -l 1 --no-huge -m 256 --no-pci \
+		timeout --foreground 60 "$lg" "${lg_eal[@]}" --no-huge -m "$lg_mem" --no-pci \
 			--file-prefix "spmemif$$lg" --vdev "net_memif0,$lg_role,socket=$work/m.sock" \
 			-- --target 10.99.0.1 --ip 10.99.0.2 --link-wait 30 --linger 30 "${lg_esp[@]}" \
 			"${lg_args[@]}" >"$work/lg.out" 2>&1 &
@@ -86,8 +89,10 @@ start_pair() {
 		start_lg
 		started "$work/lg.out" "port open" "$lg_pid" loadgen
 		start_dp "$1"
+		[ -z "$after_dp" ] || $after_dp
 	else
 		start_dp "$1"
+		[ -z "$after_dp" ] || $after_dp
 		start_lg
 	fi
 }
@@ -168,50 +173,32 @@ done
 # Two workers, the loadgen on two queues. Main lcore and worker 1 on CPU 0, worker 2 on CPU 1
 # (idle workers sleep); the loadgen's two loops on CPUs 1 and 0. Its peers 0-3 are on queue
 # 0, 4-7 on queue 1, each always on its own. Through ESP each peer has its own SA pair, put
-# in with `superpeer sa add` (an SA runs on the worker that first uses it); the loadgen's run
-# waits for them (--go-file). esp-zc: the data plane is the zero-copy memif client.
+# in with one `superpeer sa batch` (an SA runs on the worker that first uses it); the
+# loadgen's run waits for them (--go-file). esp-zc: the data plane is the zero-copy client.
+#
+# peer_sas: an SA pair for each of the loadgen's 8 peers, in one batch; then its go file.
+peer_sas() {
+	for i in $(seq 0 7); do
+		echo "add in spi $((0x1001 + i)) peer 10.99.0.$((2 + i)) encap aead $k_in"
+		echo "add out spi $((0x2002 + i)) peer 10.99.0.$((2 + i)) encap $((20000 + i)) aead $k_out"
+	done | "$sp" sa --keyring "spmemif$$" batch - >/dev/null || fail "sa batch for the peers"
+	touch "$work/go"
+}
+dp_eal=(--lcores 0@0,1@0,2@1) lg_eal=(--lcores 0@1,1@0) lg_mem=512
 for run in plain esp esp-zc; do
-	mode=${run%-zc}
+	mode=${run%-zc} zc=no dp_esp=() lg_esp=() after_dp=
+	[ $run = esp-zc ] && zc=yes
 	begin "$run, two workers, the loadgen on two queues: each memif ring pair is one worker's"
-	lg_esp=() dp_role=role=server lg_role=role=client eal_zc=()
 	dp_args=(--store "$work/store" --public "$work/key/provider.pub" --open)
 	lg_args=(--manifest "$work/store/manifest" --peers 8 --seconds 2 --queues 2)
 	if [ $mode = esp ]; then
 		dp_args=(--store "$work/store" --public "$work/key/provider.pub")
 		lg_esp=(--sa-out "0x1001:$k_in" --sa-in "0x2002:$k_out" --sa-per-peer
 			--go-file "$work/go")
+		after_dp=peer_sas
 	fi
-	[ $run = esp-zc ] && dp_role=role=client,zero-copy=yes lg_role=role=server \
-		eal_zc=(--single-file-segments)
 	rm -f "$work/go"
-	: >"$work/lg.out"
-	start_lg2() {
-		timeout --foreground 60 "$lg" --lcores 0@1,1@0 --no-huge -m 512 --no-pci \
-			--file-prefix "spmemif$$lg" --vdev "net_memif0,$lg_role,socket=$work/m.sock" \
-			-- --target 10.99.0.1 --ip 10.99.0.2 --link-wait 30 --linger 30 "${lg_esp[@]}" \
-			"${lg_args[@]}" >"$work/lg.out" 2>&1 &
-		lg_pid=$!
-	}
-	# The memif server first: the data plane, or (zero-copy) the loadgen.
-	if [ $run = esp-zc ]; then
-		start_lg2
-		started "$work/lg.out" "port open" "$lg_pid" loadgen
-	fi
-	timeout --foreground 60 "$dp" --lcores 0@0,1@0,2@1 --no-huge -m 512 --no-pci "${eal_zc[@]}" \
-		--file-prefix "spmemif$$dp" --vdev "net_memif0,$dp_role,socket=$work/m.sock" \
-		-- --ip 10.99.0.1 --keyring "spmemif$$" "${dp_args[@]}" >"$work/dp.out" 2>&1 &
-	dp_pid=$!
-	started "$work/dp.out" "^superpeer-dataplane: 10.99.0.1" "$dp_pid" "data plane"
-	for i in $(seq 0 7); do
-		[ $mode = esp ] || break
-		"$sp" sa --keyring "spmemif$$" add in spi $((0x1001 + i)) peer 10.99.0.$((2 + i)) \
-			encap aead "$k_in" &&
-			"$sp" sa --keyring "spmemif$$" add out spi $((0x2002 + i)) \
-				peer 10.99.0.$((2 + i)) encap $((20000 + i)) aead "$k_out" ||
-			fail "sa add for peer $i"
-	done
-	touch "$work/go"
-	[ $run = esp-zc ] || start_lg2
+	start_pair 512
 	stop_pair
 	[ "$lg_rc" = 0 ] || fail "loadgen: $(tail -2 "$work/lg.out")"
 	grep "^loadgen" "$work/lg.out" | tail -3
@@ -234,6 +221,7 @@ for run in plain esp esp-zc; do
 	grep -E "^loadgen esp " "$work/lg.out" && fail "the loadgen refused ESP packets"
 	rm -f "$work/m.sock"
 done
+dp_eal=(-l 0) lg_eal=(-l 1) lg_mem=256 after_dp=
 
 begin "3000 peers hold a channel each at once (loadgen --hold), counted by the data plane"
 zc=no dp_esp=() lg_esp=()
