@@ -289,8 +289,10 @@ static int sa_batch_send(struct keyring *kr, const struct sa_batch_cmd *cmds, si
 	const char *cmd_was, const char *name, size_t *applied)
 {
 	char why[160], where[PATH_MAX + 64];
+	const struct sa_batch_cmd *c;
 	size_t sent = 0;
 	uint64_t first, failed = 0;
+	bool refused;
 	int rs = 0, re;
 
 	if (keyring_batch_begin(kr, why, sizeof(why), SA_TIMEOUT_MS) != 0)
@@ -305,27 +307,22 @@ static int sa_batch_send(struct keyring *kr, const struct sa_batch_cmd *cmds, si
 			break; /* -ECANCELED: an earlier one failed, keyring_batch_end says which */
 	}
 	re = keyring_batch_end(kr, &failed, why, sizeof(why), SA_TIMEOUT_MS);
-	if (re != 0 && failed >= first && failed - first < sent) {
-		const struct sa_batch_cmd *c = &cmds[failed - first];
-
-		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, c->line);
-		tool_cmd = where;
+	if (rs == 0 && re == 0) {
+		*applied += n;
+		return 0;
+	}
+	/* The command the data plane refused, else the one that could not be sent. */
+	refused = re != 0 && failed >= first && failed - first < sent;
+	c = &cmds[refused ? failed - first : sent < n ? sent : n - 1];
+	snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name, c->line);
+	tool_cmd = where;
+	if (refused)
 		re = tool_err("%s: %s (%s)", c->m.type == KR_SA_DEL ? "del" : "add",
 			why[0] ? why : "refused", strerror(-re));
-		tool_cmd = cmd_was;
-		*applied += (size_t)(failed - first);
-		return re;
-	}
-	if (rs != 0 || re != 0) {
-		snprintf(where, sizeof(where), "%s: %s:%u", cmd_was, name,
-			cmds[sent < n ? sent : n - 1].line);
-		tool_cmd = where;
+	else
 		re = tool_err("%s", why[0] ? why : strerror(-(rs != 0 ? rs : re)));
-		tool_cmd = cmd_was;
-		return re;
-	}
-	*applied += n;
-	return 0;
+	tool_cmd = cmd_was;
+	return re;
 }
 
 /*
