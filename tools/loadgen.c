@@ -377,7 +377,7 @@ static uint64_t lg_drops(const struct lg *g)
 	/* Frames or datagrams the loadgen could not use or send; chunks lost are apart. */
 	for (unsigned k = 0; k < LG_C_COUNT; k++)
 		if (k != LG_C_LOST && k != LG_C_REASKS && k != LG_C_STALLS &&
-			k != LG_C_HS_RETRIES && k != LG_C_STALE)
+			k != LG_C_HS_RETRIES && k != LG_C_STALE && k != LG_C_TICK_HELD)
 			d += g->count[k];
 	return d;
 }
@@ -462,7 +462,7 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 		g->now_s = (g->now_tsc - t0) / g->tsc_hz;
 		if (g->now_tsc >= tick_next) {
 			lg_tick(g);
-			tick_next = g->now_tsc + g->tsc_hz / 100;
+			tick_next = g->now_tsc + g->tsc_hz / (100 * LG_TICK_SLICES);
 			busy += rte_rdtsc() - g->now_tsc;
 		}
 		if (!measuring && g->now_tsc >= measure_at) {

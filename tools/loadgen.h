@@ -41,12 +41,13 @@
 #include "ppspp_seeder.h"
 
 enum {
-	LG_BURST = 32,	  /* frames per rx burst */
-	LG_TX_MAX = 1024, /* frames waiting for the port */
-	LG_SEAL_MAX = 64, /* datagrams sealed per esp_seal_burst */
-	LG_ACKS = 4,	  /* ACK ranges a peer gathers before it must send */
-	LG_REREQ = 4,	  /* ranges a peer asks for again in its next datagram */
-	LG_MSGS_MAX = 64, /* messages decoded per datagram (peaks + uncles + DATA) */
+	LG_BURST = 32,	     /* frames per rx burst */
+	LG_TX_MAX = 1024,    /* frames waiting for the port */
+	LG_SEAL_MAX = 64,    /* datagrams sealed per esp_seal_burst */
+	LG_TICK_SLICES = 10, /* timer passes per 10 ms: each visits a tenth of the peers */
+	LG_ACKS = 4,	     /* ACK ranges a peer gathers before it must send */
+	LG_REREQ = 4,	     /* ranges a peer asks for again in its next datagram */
+	LG_MSGS_MAX = 64,    /* messages decoded per datagram (peaks + uncles + DATA) */
 	LG_HDRS = RTE_ETHER_HDR_LEN + 20 + 8, /* Ethernet, IPv4 without options, UDP */
 	LG_DGRAM_CAP = 1024,		      /* bytes of PPSPP a datagram from a peer may hold */
 	LG_SEEDS_MAX = 4,		      /* --seeds: the data plane's sources of one swarm */
@@ -77,6 +78,7 @@ struct lg_seeder {
 	_(HS_RETRIES, "hs_retries", "handshake unanswered for 100 ms: sent again")                 \
 	_(SEAL, "seal", "datagram ESP refused to seal")                                            \
 	_(TX_FULL, "tx_full", "frame dropped: the port took nothing for LG_TX_MAX frames")         \
+	_(TICK_HELD, "tick_held", "timer pass stopped with the port full: the rest visited later") \
 	_(NO_MBUF, "no_mbuf", "tx mbuf pool exhausted")                                            \
 	_(SEED_REFUSED, "seed_refused", "--seed: datagram the seeder refused (reason per channel)")
 
@@ -159,6 +161,8 @@ struct lg {
 	struct lg_peer *peers;
 	uint32_t n_peers;
 	uint32_t next_id;
+	uint32_t tick_cursor; /* the next peer the timer pass visits */
+	uint32_t tick_owed;   /* peers the timer passes still have to visit */
 	uint64_t tsc_hz, tsc_per_us;
 	uint64_t now_tsc, now_us, now_s; /* at the start of the current loop pass */
 	/* ---- counters (the loop's only writer) ---- */
@@ -195,7 +199,8 @@ struct lg {
 void lg_rx_burst(struct lg *g, struct rte_mbuf **pkts, unsigned n);
 /* loadgen_peer.c: a new channel for p (its handshake queued). */
 void lg_channel_new(struct lg *g, struct lg_peer *p);
-/* loadgen_peer.c: every 10 ms: unanswered handshakes, stalled peers, idle windows. */
+/* loadgen_peer.c: every millisecond, a tenth of the peers (each peer every 10 ms):
+ * unanswered handshakes, stalled peers, idle windows. */
 void lg_tick(struct lg *g);
 /* --hold: peers whose chunks are all in (their channels idle); *open: channels open. */
 uint32_t lg_holding(const struct lg *g, uint32_t *open);

@@ -585,11 +585,55 @@ static void lg_peer_reask(struct lg *g, struct lg_peer *p, uint64_t stall)
 	lg_peer_output(g, p);
 }
 
-void lg_tick(struct lg *g)
+/* A peer's timers, each time the timer pass comes to it (every 10 ms). */
+static void lg_peer_timers(struct lg *g, struct lg_peer *p)
 {
 	/* Re-asked after 300 ms without DATA, as superpeer fetch and the data plane's ingest
 	 * do: well above LEDBAT's 25 ms target, so queueing alone never looks like loss. */
 	const uint64_t hs_wait = g->tsc_hz / 10, reask = g->tsc_hz * 3 / 10, stall = g->tsc_hz;
+
+	switch (p->state) {
+	case LG_PEER_IDLE:
+		lg_channel_new(g, p);
+		break;
+	case LG_PEER_HS_SENT:
+		if (g->now_tsc - p->last_hs_tsc > hs_wait) {
+			g->count[LG_C_HS_RETRIES]++;
+			lg_channel_new(g, p);
+		}
+		break;
+	case LG_PEER_OPEN:
+		if (g->hold != 0 && lg_peer_done(g, p)) {
+			if (p->n_acks > 0)
+				lg_peer_output(g, p); /* the last ACKs; then it idles */
+			/* Idle, not gone: a keep-alive every 2 s, inside any peer timeout
+			 * the data plane may have (180 s by default, 3 s in tests). */
+			if (g->now_tsc - p->last_data_tsc > 2 * g->tsc_hz) {
+				lg_peer_keepalive(g, p);
+				p->last_data_tsc = g->now_tsc;
+			}
+		} else if (lg_peer_complete(g, p)) {
+			lg_channel_new(g, p); /* the whole swarm arrived: again */
+		} else if (p->inflight > 0 && !p->choked && g->now_tsc - p->last_data_tsc > reask) {
+			lg_peer_reask(g, p, stall);
+		} else if (p->n_rereq > 0 || p->n_acks > 0 || (p->inflight == 0 && !p->choked)) {
+			lg_peer_output(g, p);
+		}
+		break;
+	}
+}
+
+/*
+ * The timer pass: every millisecond a tenth of the peers, from where the last pass stopped,
+ * so each peer is visited every 10 ms and no pass queues more than a tenth of the peers'
+ * frames. A visit to every peer at once (8,192 handshakes or re-asks in one go) overflowed
+ * the port's ring and dropped the loadgen's own frames (docs/performance.md, "Ninth
+ * sitting"). When the port takes nothing more, the pass stops where it is; what it still
+ * owes is visited by the next ones, in the same order, so no peer is passed over for long.
+ */
+void lg_tick(struct lg *g)
+{
+	uint32_t slice = (g->n_peers + LG_TICK_SLICES - 1) / LG_TICK_SLICES;
 
 	if (g->store != NULL) {
 		/* Seeding: the data plane's ingest drives the channel; nothing to time here. */
@@ -598,43 +642,18 @@ void lg_tick(struct lg *g)
 		lg_flush(g);
 		return;
 	}
-	for (uint32_t i = 0; i < g->n_peers; i++) {
-		struct lg_peer *p = &g->peers[i];
-
-		/* Thousands of peers may open channels in one tick: the port takes what it can. */
-		if (g->n_tx + g->n_seal >= LG_TX_MAX / 2)
+	g->tick_owed = g->tick_owed + slice > g->n_peers ? g->n_peers : g->tick_owed + slice;
+	while (g->tick_owed > 0) {
+		if (g->n_tx + g->n_seal >= LG_TX_MAX / 2) {
 			lg_flush(g);
-		switch (p->state) {
-		case LG_PEER_IDLE:
-			lg_channel_new(g, p);
-			break;
-		case LG_PEER_HS_SENT:
-			if (g->now_tsc - p->last_hs_tsc > hs_wait) {
-				g->count[LG_C_HS_RETRIES]++;
-				lg_channel_new(g, p);
+			if (g->n_tx >= LG_TX_MAX / 2) {
+				g->count[LG_C_TICK_HELD]++;
+				break; /* the port is full: the rest when it has room */
 			}
-			break;
-		case LG_PEER_OPEN:
-			if (g->hold != 0 && lg_peer_done(g, p)) {
-				if (p->n_acks > 0)
-					lg_peer_output(g, p); /* the last ACKs; then it idles */
-				/* Idle, not gone: a keep-alive every 2 s, inside any peer timeout
-				 * the data plane may have (180 s by default, 3 s in tests). */
-				if (g->now_tsc - p->last_data_tsc > 2 * g->tsc_hz) {
-					lg_peer_keepalive(g, p);
-					p->last_data_tsc = g->now_tsc;
-				}
-			} else if (lg_peer_complete(g, p)) {
-				lg_channel_new(g, p); /* the whole swarm arrived: again */
-			} else if (p->inflight > 0 && !p->choked &&
-				   g->now_tsc - p->last_data_tsc > reask) {
-				lg_peer_reask(g, p, stall);
-			} else if (p->n_rereq > 0 || p->n_acks > 0 ||
-				   (p->inflight == 0 && !p->choked)) {
-				lg_peer_output(g, p);
-			}
-			break;
 		}
+		lg_peer_timers(g, &g->peers[g->tick_cursor]);
+		g->tick_cursor = g->tick_cursor + 1 == g->n_peers ? 0 : g->tick_cursor + 1;
+		g->tick_owed--;
 	}
 	lg_flush(g);
 }
