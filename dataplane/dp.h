@@ -94,6 +94,15 @@ enum {
 	DP_STEER_SLOTS = 1024, /* frames waiting in a worker's steer ring */
 	DP_SEAL_ROOM = 32,
 	DP_BLOCKED_MAX = 256,
+	/*
+	 * A loop pass reads up to DP_RX_BURSTS bursts while the port hands over full ones, then
+	 * builds up to DP_OUT_BUDGET datagrams for the peers with output due, in turn. Input is
+	 * read at twice the rate output is built even if every datagram drew a reply, so a
+	 * saturated worker keeps its receive ring drained and its peers' ACKs and REQUESTs are
+	 * not lost in it (docs/dataplane.md, "Input first, output in turn").
+	 */
+	DP_RX_BURSTS = 8,
+	DP_OUT_BUDGET = 128,
 };
 
 struct dp_config {
@@ -163,7 +172,7 @@ struct dp_peer {
 	bool v6;
 	uint8_t swarm;	    /* slot in the swarm table, valid while swarm_gen matches */
 	bool blocked;	    /* on the worker's list of peers held back by a rate limit */
-	bool tx_wait;	    /* on the worker's queue of peers waiting for transmit room */
+	bool tx_wait;	    /* on the worker's queue of peers with output due */
 	bool avail_wait;    /* on the worker's queue of peers waiting for an ingest's chunks */
 	bool policy_choked; /* choked by a peer policy (not by the channel limit) */
 	bool counted;	    /* an open, unchoked channel in the worker's n_channels */
@@ -321,7 +330,8 @@ struct dp_worker {
 	struct dp_ctl *ctl;
 	struct rte_mbuf *tx[DP_TX_MAX];
 	unsigned n_tx;
-	/* Peers whose DATA waits for transmit room: a FIFO of 2 * (peers_mask + 1) entries. */
+	/* Peers with output due, served in turn: input queues them, and so do a pass budget
+	 * spent and a full transmit queue. A FIFO of 2 * (peers_mask + 1) entries. */
 	struct dp_peer **tx_wait;
 	uint32_t tx_wait_head, tx_wait_n, tx_wait_cap;
 	uint64_t tx_held; /* times a peer's output paused for transmit room */
@@ -393,7 +403,8 @@ void dp_ppspp_resume(struct dp_worker *w);
 void dp_tx_flush(struct dp_worker *w);
 /* dp_ppspp.c: once a millisecond: peers waiting for an ingest's chunks go on if more came. */
 void dp_ppspp_avail_resume(struct dp_worker *w);
-/* dp_ppspp.c: peers paused for transmit room send, in turn, while the queue has room. */
+/* dp_ppspp.c: peers with output due send, in turn, up to DP_OUT_BUDGET datagrams in all,
+ * while the transmit queue has room. */
 void dp_ppspp_tx_resume(struct dp_worker *w);
 /* dp_ppspp.c: once a second: silent peers dropped, keep-alives, choked channels let in. */
 void dp_ppspp_sweep(struct dp_worker *w);

@@ -422,11 +422,9 @@ static bool dp_rate_room(struct dp_worker *w, struct dp_peer *p)
 	return false;
 }
 
-/* Queues p to resume when the transmit queue has room (once; a full FIFO leaves it to its
- * next datagram). */
-static void dp_tx_wait_push(struct dp_worker *w, struct dp_peer *p)
+/* Queues p for its turn to send (once: it is on the queue or it is not). */
+static void dp_out_queue(struct dp_worker *w, struct dp_peer *p)
 {
-	w->tx_held++;
 	if (p->tx_wait || w->tx_wait_n == w->tx_wait_cap)
 		return;
 	p->tx_wait = true;
@@ -459,21 +457,28 @@ static bool dp_tx_room(const struct dp_worker *w, unsigned pending)
  * to resume) when the transmit queue lacks room for another burst: frames are not built to
  * be dropped.
  */
-static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
+static unsigned dp_ppspp_output(struct dp_worker *w, struct dp_peer *p, unsigned budget)
 {
 	struct rte_mbuf *ms[DP_SEAL_BURST];
 	struct esp_seal_pkt sp[DP_SEAL_BURST];
 	struct dp_sa *sa = NULL;
-	unsigned k = 0, plain = 0;
+	unsigned k = 0, plain = 0, built = 0;
 	uint64_t chunks = p->ch.chunks_sent, bytes = p->ch.bytes_sent, held = p->ch.cc_held;
 
 	if (p->mode != DP_MODE_PLAIN && (sa = dp_dgram_sa(w, p)) == NULL)
-		return;
+		return 0;
 	for (;;) {
 		uint32_t cap;
 		uint8_t *d;
 		struct rte_mbuf *m;
 		int n;
+
+		if (built == budget) {
+			/* The pass's share is spent: the rest at the peer's next turn (a turn with
+			 * nothing left to send costs one seeder_output that returns 0). */
+			dp_out_queue(w, p);
+			break;
+		}
 
 		if ((w->cfg->peer_rate != 0 || w->cfg->swarm_rate != 0 || p->rate != 0) &&
 			p->ch.n_req > 0 && !dp_rate_room(w, p))
@@ -484,7 +489,8 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 			dp_tx_flush(w);
 			if (!dp_tx_room(w, 0)) {
 				if (seeder_output_due(&p->ch))
-					dp_tx_wait_push(w, p);
+					w->tx_held++;
+				dp_out_queue(w, p);
 				break;
 			}
 		}
@@ -496,6 +502,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 			rte_pktmbuf_free(m);
 			break;
 		}
+		built++;
 		dp_rate_take(&p->tokens, p->rate != 0 ? p->rate : w->cfg->peer_rate, (uint32_t)n);
 		dp_rate_take(&w->swarm_tokens[p->swarm], w->cfg->swarm_rate, (uint32_t)n);
 		if (sa == NULL) {
@@ -534,6 +541,7 @@ static void dp_ppspp_output(struct dp_worker *w, struct dp_peer *p)
 	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - chunks;
 	w->swarm_bytes[p->swarm] += p->ch.bytes_sent - bytes;
 	w->cc_held += p->ch.cc_held - held;
+	return built;
 }
 
 void dp_ppspp_resume(struct dp_worker *w)
@@ -552,15 +560,17 @@ void dp_ppspp_resume(struct dp_worker *w)
 		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
 			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
 			continue;
-		dp_ppspp_output(w, p); /* blocks it again if the bucket is still short */
+		dp_out_queue(w, p); /* blocked again if the bucket is still short */
 	}
 }
 
 void dp_ppspp_tx_resume(struct dp_worker *w)
 {
-	/* Each waiting peer at most once per call: one that pauses again goes to the back. */
-	for (uint32_t todo = w->tx_wait_n; todo > 0 && w->tx_wait_n > 0 && dp_tx_room(w, 0);
-		todo--) {
+	unsigned budget = DP_OUT_BUDGET;
+
+	/* Each peer at most once per call: one that has more to send goes to the back. */
+	for (uint32_t todo = w->tx_wait_n;
+		todo > 0 && w->tx_wait_n > 0 && budget > 0 && dp_tx_room(w, 0); todo--) {
 		struct dp_peer *p = w->tx_wait[w->tx_wait_head];
 
 		w->tx_wait_head = (w->tx_wait_head + 1) % w->tx_wait_cap;
@@ -568,10 +578,11 @@ void dp_ppspp_tx_resume(struct dp_worker *w)
 		if (!p->tx_wait)
 			continue; /* the slot was freed and reused since */
 		p->tx_wait = false;
-		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
+		/* Any state but idle: a handshake's reply is output too, and a closing one. */
+		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state == SEEDER_ST_IDLE ||
 			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
 			continue;
-		dp_ppspp_output(w, p);
+		budget -= dp_ppspp_output(w, p, budget);
 	}
 }
 
@@ -599,7 +610,7 @@ void dp_ppspp_avail_resume(struct dp_worker *w)
 			!swarm_table_valid(st, p->swarm, p->swarm_gen))
 			continue;
 		if (chunk_store_avail(p->ch.store) > p->ch.have_sent)
-			dp_ppspp_output(w, p); /* queued again if it still waits */
+			dp_out_queue(w, p); /* waits again if the chunks are not there yet */
 		else
 			dp_avail_wait_push(w, p);
 	}
@@ -693,12 +704,12 @@ void dp_ppspp_sweep(struct dp_worker *w)
 				seeder_choke(&p->ch, true);
 				p->policy_choked = true;
 				w->channels_choked++;
-				dp_ppspp_output(w, p); /* the CHOKE */
+				dp_out_queue(w, p); /* the CHOKE */
 			} else if (live && !(pol & DP_POL_CHOKE) && p->policy_choked) {
 				seeder_choke(&p->ch, false);
 				p->policy_choked = false;
 				w->channels_unchoked++;
-				dp_ppspp_output(w, p); /* the UNCHOKE */
+				dp_out_queue(w, p); /* the UNCHOKE */
 			}
 		}
 		held++;
@@ -720,7 +731,7 @@ void dp_ppspp_sweep(struct dp_worker *w)
 		p->counted = true;
 		open++;
 		w->channels_unchoked++;
-		dp_ppspp_output(w, p); /* the UNCHOKE */
+		dp_out_queue(w, p); /* the UNCHOKE */
 	}
 	w->n_channels = open;
 	w->channels_open = held;
@@ -832,7 +843,7 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 			w->n_channels++;
 		}
 	}
-	dp_ppspp_output(w, p);
+	dp_out_queue(w, p); /* its turn comes once the pass's input is read */
 	return false;
 }
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The run-to-completion loop of one worker lcore: rx burst -> dp_net_input per packet ->
- * tx burst. No lock, syscall or allocation on the way (mbufs come from the pool). An idle
- * worker backs off: after idle_polls empty polls it sleeps, doubling from 1 us up to
- * idle_sleep_us, so an idle server or a 2-core test machine is not starved. Every pass
- * reports a quiescent state (the SA and swarm tables free nothing a worker may hold before
- * each worker has done so). Once a millisecond between bursts: the ingest timers and, in a
- * single-lcore run where the only worker also drains the key ring, the ring.
+ * The run-to-completion loop of one worker lcore: rx bursts -> dp_net_input per packet ->
+ * output of the peers it made due, in turn -> tx burst. No lock, syscall or allocation on
+ * the way (mbufs come from the pool). An idle worker backs off: after idle_polls empty
+ * polls it sleeps, doubling from 1 us up to idle_sleep_us, so an idle server or a 2-core
+ * test machine is not starved. Every pass reports a quiescent state (the SA and swarm
+ * tables free nothing a worker may hold before each worker has done so). Once a millisecond
+ * between bursts: the ingest timers and, in a single-lcore run where the only worker also
+ * drains the key ring, the ring.
  */
 #include <string.h>
 #include <time.h>
@@ -186,12 +187,21 @@ int dp_worker_loop(void *arg)
 		}
 		idle = 0;
 		sleep_us = 1;
-		for (uint16_t i = 0; i < n; i++)
-			dp_net_input(w, pkts[i]);
-		if (w->n_esp_rx > 0)
-			dp_esp_flush(w);
-		if (w->n_ing_rx > 0)
-			dp_ingest_flush(w);
+		/* Input first: more bursts while the port hands over full ones; the output it
+		 * makes due is built after, DP_OUT_BUDGET datagrams at most (dp.h). */
+		for (unsigned b = 1;; b++) {
+			for (uint16_t i = 0; i < n; i++)
+				dp_net_input(w, pkts[i]);
+			if (w->n_esp_rx > 0)
+				dp_esp_flush(w);
+			if (w->n_ing_rx > 0)
+				dp_ingest_flush(w);
+			if (n < DP_BURST || b == DP_RX_BURSTS)
+				break;
+			n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
+			if (n == 0)
+				break;
+		}
 		if (w->n_tx > 0)
 			dp_tx_flush(w);
 		if (w->tx_wait_n > 0)

@@ -53,7 +53,10 @@ static struct dp_worker *fuzz_worker(void)
 	w->peers = rte_zmalloc("p", sizeof(*w->peers) * DP_PEERS, RTE_CACHE_LINE_SIZE);
 	w->peer_tags = rte_zmalloc("t", sizeof(*w->peer_tags) * DP_PEERS, RTE_CACHE_LINE_SIZE);
 	w->neigh = rte_zmalloc("n", sizeof(*w->neigh) * DP_NEIGH, RTE_CACHE_LINE_SIZE);
-	if (w->peers == NULL || w->peer_tags == NULL || w->neigh == NULL ||
+	/* The queue of peers with output due, as dp_worker_new makes it. */
+	w->tx_wait_cap = 2 * DP_PEERS;
+	w->tx_wait = rte_zmalloc("q", sizeof(*w->tx_wait) * w->tx_wait_cap, RTE_CACHE_LINE_SIZE);
+	if (w->peers == NULL || w->peer_tags == NULL || w->neigh == NULL || w->tx_wait == NULL ||
 		crypto_engine_init(&w->eng) != 0)
 		abort();
 	return w;
@@ -70,6 +73,7 @@ static void fuzz_teardown(void)
 		rte_free(w->peers);
 		rte_free(w->peer_tags);
 		rte_free(w->neigh);
+		rte_free(w->tx_wait);
 		rte_free(w);
 	}
 	sa_table_free(&sas);
@@ -188,6 +192,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dp_net_input(w, m);
 	dp_esp_flush(w);
 	dp_ingest_flush(w);
+	/* The output the frame made due, as the loop builds it after a pass's input. */
+	dp_ppspp_tx_resume(w);
 	/* One frame: answered (n_tx > 0), dropped once, or taken silently by a channel that
 	 * had nothing to send (a PPSPP datagram accepted without output). */
 	if (fuzz_drops(w) > drops_before + 1 + w->drops[DP_DROP_NO_MBUF])
