@@ -99,7 +99,7 @@ enum {
 	 * builds up to DP_OUT_BUDGET datagrams for the peers with output due, in turn. Input is
 	 * read at twice the rate output is built even if every datagram drew a reply, so a
 	 * saturated worker keeps its receive ring drained and its peers' ACKs and REQUESTs are
-	 * not lost in it (docs/dataplane.md, "Input first, output in turn").
+	 * not lost in it (docs/dataplane.md, "Pacing, limits and timers").
 	 */
 	DP_RX_BURSTS = 8,
 	DP_OUT_BUDGET = 128,
