@@ -451,6 +451,7 @@ static void lg_run(struct lg *g, unsigned seconds, unsigned warmup)
 
 	lg_snap_take(g, 0, &last);
 	g->run_start = last;
+	g->tick_tsc = t0; /* the timer passes owe visits from now on */
 	while (!lg_stop) {
 		struct rte_mbuf *pkts[LG_BURST];
 		uint16_t n;

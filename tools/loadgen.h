@@ -44,7 +44,7 @@ enum {
 	LG_BURST = 32,	     /* frames per rx burst */
 	LG_TX_MAX = 1024,    /* frames waiting for the port */
 	LG_SEAL_MAX = 64,    /* datagrams sealed per esp_seal_burst */
-	LG_TICK_SLICES = 10, /* timer passes per 10 ms: each visits a tenth of the peers */
+	LG_TICK_SLICES = 10, /* timer passes per 10 ms, in which each peer is visited once */
 	LG_ACKS = 4,	     /* ACK ranges a peer gathers before it must send */
 	LG_REREQ = 4,	     /* ranges a peer asks for again in its next datagram */
 	LG_MSGS_MAX = 64,    /* messages decoded per datagram (peaks + uncles + DATA) */
@@ -163,6 +163,8 @@ struct lg {
 	uint32_t next_id;
 	uint32_t tick_cursor; /* the next peer the timer pass visits */
 	uint32_t tick_owed;   /* peers the timer passes still have to visit */
+	uint64_t tick_tsc;    /* when the timer pass last counted what it owes */
+	uint64_t tick_rem;    /* what it owes short of one visit, in TSC cycles x peers */
 	uint64_t tsc_hz, tsc_per_us;
 	uint64_t now_tsc, now_us, now_s; /* at the start of the current loop pass */
 	/* ---- counters (the loop's only writer) ---- */

@@ -624,17 +624,26 @@ static void lg_peer_timers(struct lg *g, struct lg_peer *p)
 }
 
 /*
- * The timer pass: every millisecond a tenth of the peers, from where the last pass stopped,
- * so each peer is visited every 10 ms and no pass queues more than a tenth of the peers'
- * frames. A visit to every peer at once (8,192 handshakes or re-asks in one go) overflowed
- * the port's ring and dropped the loadgen's own frames (docs/performance.md, "Ninth
- * sitting"). When the port takes nothing more, the pass stops where it is; what it still
- * owes is visited by the next ones, in the same order, so no peer is passed over for long.
+ * The timer pass, every millisecond: the peers owed a visit since the last pass (each peer
+ * once per 10 ms), from where the last pass stopped. A visit to every peer at once (8,192
+ * handshakes or re-asks in one go) overflowed the port's ring and dropped the loadgen's own
+ * frames (docs/performance.md, "Ninth sitting"). When the port takes nothing more, the pass
+ * stops where it is; what it still owes is visited by the next ones, in the same order, so
+ * no peer is passed over for long.
  */
 void lg_tick(struct lg *g)
 {
-	uint32_t slice = (g->n_peers + LG_TICK_SLICES - 1) / LG_TICK_SLICES;
+	/* Every peer once per 10 ms of the clock, however few the peers (with fewer than 10,
+	 * a tenth each millisecond visited each every few milliseconds): the visits owed grow
+	 * with the time since the last pass. */
+	const uint64_t period = g->tsc_hz / 100;
+	uint64_t owed = (g->now_tsc - g->tick_tsc) * g->n_peers + g->tick_rem;
+	uint32_t visits = (g->n_peers + LG_TICK_SLICES - 1) / LG_TICK_SLICES;
 
+	g->tick_tsc = g->now_tsc;
+	g->tick_rem = owed % period;
+	owed = g->tick_owed + owed / period;
+	g->tick_owed = owed > g->n_peers ? g->n_peers : (uint32_t)owed;
 	if (g->store != NULL) {
 		/* Seeding: the data plane's ingest drives the channel; nothing to time here. */
 		if (g->seed_due)
@@ -642,8 +651,9 @@ void lg_tick(struct lg *g)
 		lg_flush(g);
 		return;
 	}
-	g->tick_owed = g->tick_owed + slice > g->n_peers ? g->n_peers : g->tick_owed + slice;
-	while (g->tick_owed > 0) {
+	/* A late pass does not catch up at once: a tenth of the peers at most, as on time
+	 * (catching up queued a burst of frames the port's ring could not take). */
+	while (g->tick_owed > 0 && visits-- > 0) {
 		if (g->n_tx + g->n_seal >= LG_TX_MAX / 2) {
 			lg_flush(g);
 			if (g->n_tx >= LG_TX_MAX / 2) {
