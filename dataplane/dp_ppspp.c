@@ -557,7 +557,8 @@ void dp_ppspp_resume(struct dp_worker *w)
 		struct dp_peer *p = list[i];
 
 		p->blocked = false;
-		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state != SEEDER_ST_OPEN ||
+		/* Any state but idle, as at its turn: a handshake's reply may be what was held. */
+		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state == SEEDER_ST_IDLE ||
 			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
 			continue;
 		dp_out_queue(w, p); /* blocked again if the bucket is still short */
@@ -762,9 +763,12 @@ static bool dp_ppspp_input(struct dp_worker *w, struct rte_mbuf *m, const struct
 	if (!fresh && p->role == DP_ROLE_INGEST)
 		return dp_ingest_input(w, p, m, dgram, dlen);
 	if (!fresh && dlen >= 4 && dgram[0] == 0 && dgram[1] == 0 && dgram[2] == 0 &&
-		dgram[3] == 0 && p->ch.state == SEEDER_ST_OPEN) {
-		/* A handshake to channel 0 from a peer we have a channel with: it started a new
-		 * one (a restart on the same port); the old channel ends here. */
+		dgram[3] == 0 &&
+		(p->ch.state == SEEDER_ST_OPEN || p->ch.state == SEEDER_ST_REPLY_DUE)) {
+		/* A handshake to channel 0 from a peer we have a channel with, or whose
+		 * handshake we have yet to answer (our reply still waits for its turn and the
+		 * peer tried again): it started a new one (a restart on the same port); the old
+		 * channel ends here. */
 		if (p->counted && w->n_channels > 0)
 			w->n_channels--;
 		fresh = true;

@@ -165,15 +165,20 @@ int dp_worker_loop(void *arg)
 				t0 = t1;
 			}
 		}
-		n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
-		/* Frames other workers steered here (an ingest this worker owns). */
-		if (n < DP_BURST && !rte_ring_empty(w->steer))
-			n += (uint16_t)rte_ring_sc_dequeue_burst(
-				w->steer, (void **)(pkts + n), DP_BURST - n, NULL);
+		/* Frames other workers steered here (an ingest this worker owns) first: a port
+		 * handing over full bursts pass after pass must not leave them unread. */
+		n = rte_ring_empty(w->steer) ? 0
+					     : (uint16_t)rte_ring_sc_dequeue_burst(
+						       w->steer, (void **)pkts, DP_BURST, NULL);
+		n += rte_eth_rx_burst(
+			w->cfg->port_id, w->queue, pkts + n, (uint16_t)(DP_BURST - n));
 		if (n == 0 && (w->n_tx > 0 || w->tx_wait_n > 0)) {
 			/* Nothing came in, but frames or peers wait for the port: not idle. */
 			dp_tx_flush(w);
-			dp_ppspp_tx_resume(w);
+			if (w->tx_wait_n > 0) {
+				dp_ppspp_tx_resume(w);
+				dp_tx_flush(w);
+			}
 			w->busy_tsc += rte_rdtsc() - t0;
 			continue;
 		}
@@ -204,8 +209,11 @@ int dp_worker_loop(void *arg)
 		}
 		if (w->n_tx > 0)
 			dp_tx_flush(w);
-		if (w->tx_wait_n > 0)
+		if (w->tx_wait_n > 0) {
 			dp_ppspp_tx_resume(w);
+			if (w->n_tx > 0)
+				dp_tx_flush(w); /* not after the next pass's input */
+		}
 		w->busy_tsc += rte_rdtsc() - t0;
 	}
 	w->stop_tsc = rte_rdtsc();
