@@ -201,14 +201,17 @@ int dp_worker_loop(void *arg)
 				dp_esp_flush(w);
 			if (w->n_ing_rx > 0)
 				dp_ingest_flush(w);
+			/* What input answers at once (an ingest's ACKs and next REQUESTs, ARP,
+			 * echo) goes out now: held through the pass's other bursts, an ingest's
+			 * requests came late and its source sat idle (8 KiB ingest 30 % slower). */
+			if (w->n_tx > 0)
+				dp_tx_flush(w);
 			if (n < DP_BURST || b == DP_RX_BURSTS)
 				break;
 			n = rte_eth_rx_burst(w->cfg->port_id, w->queue, pkts, DP_BURST);
 			if (n == 0)
 				break;
 		}
-		if (w->n_tx > 0)
-			dp_tx_flush(w);
 		if (w->tx_wait_n > 0) {
 			dp_ppspp_tx_resume(w);
 			if (w->n_tx > 0)
