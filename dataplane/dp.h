@@ -404,8 +404,8 @@ void dp_tx_flush(struct dp_worker *w);
 /* dp_ppspp.c: once a millisecond: peers waiting for an ingest's chunks go on if more came. */
 void dp_ppspp_avail_resume(struct dp_worker *w);
 /* dp_ppspp.c: peers with output due send, in turn, up to DP_OUT_BUDGET datagrams in all,
- * while the transmit queue has room. */
-void dp_ppspp_tx_resume(struct dp_worker *w);
+ * while the transmit queue has room; what they built goes to the port. */
+void dp_ppspp_out_turn(struct dp_worker *w);
 /* dp_ppspp.c: once a second: silent peers dropped, keep-alives, choked channels let in. */
 void dp_ppspp_sweep(struct dp_worker *w);
 

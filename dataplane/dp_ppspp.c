@@ -546,26 +546,16 @@ static unsigned dp_ppspp_output(struct dp_worker *w, struct dp_peer *p, unsigned
 
 void dp_ppspp_resume(struct dp_worker *w)
 {
-	unsigned n = w->n_blocked;
-	struct dp_peer *list[DP_BLOCKED_MAX];
-
-	if (n == 0)
-		return;
-	memcpy(list, w->blocked, n * sizeof(list[0]));
-	w->n_blocked = 0;
-	for (unsigned i = 0; i < n; i++) {
-		struct dp_peer *p = list[i];
-
-		p->blocked = false;
-		/* Any state but idle, as at its turn: a handshake's reply may be what was held. */
-		if (!p->used || p->role != DP_ROLE_SEEDER || p->ch.state == SEEDER_ST_IDLE ||
-			!swarm_table_valid(w->cfg->swarms, p->swarm, p->swarm_gen))
-			continue;
-		dp_out_queue(w, p); /* blocked again if the bucket is still short */
+	/* Each turn checks its peer is still a live channel (a handshake's reply may be what
+	 * was held) and blocks it again if the bucket is still short. */
+	for (unsigned i = 0; i < w->n_blocked; i++) {
+		w->blocked[i]->blocked = false;
+		dp_out_queue(w, w->blocked[i]);
 	}
+	w->n_blocked = 0;
 }
 
-void dp_ppspp_tx_resume(struct dp_worker *w)
+void dp_ppspp_out_turn(struct dp_worker *w)
 {
 	unsigned budget = DP_OUT_BUDGET;
 
@@ -585,6 +575,8 @@ void dp_ppspp_tx_resume(struct dp_worker *w)
 			continue;
 		budget -= dp_ppspp_output(w, p, budget);
 	}
+	if (w->n_tx > 0)
+		dp_tx_flush(w); /* now, not after the next pass's input */
 }
 
 void dp_ppspp_avail_resume(struct dp_worker *w)

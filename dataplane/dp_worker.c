@@ -175,10 +175,8 @@ int dp_worker_loop(void *arg)
 		if (n == 0 && (w->n_tx > 0 || w->tx_wait_n > 0)) {
 			/* Nothing came in, but frames or peers wait for the port: not idle. */
 			dp_tx_flush(w);
-			if (w->tx_wait_n > 0) {
-				dp_ppspp_tx_resume(w);
-				dp_tx_flush(w);
-			}
+			if (w->tx_wait_n > 0)
+				dp_ppspp_out_turn(w);
 			w->busy_tsc += rte_rdtsc() - t0;
 			continue;
 		}
@@ -212,11 +210,8 @@ int dp_worker_loop(void *arg)
 			if (n == 0)
 				break;
 		}
-		if (w->tx_wait_n > 0) {
-			dp_ppspp_tx_resume(w);
-			if (w->n_tx > 0)
-				dp_tx_flush(w); /* not after the next pass's input */
-		}
+		if (w->tx_wait_n > 0)
+			dp_ppspp_out_turn(w);
 		w->busy_tsc += rte_rdtsc() - t0;
 	}
 	w->stop_tsc = rte_rdtsc();

@@ -193,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dp_esp_flush(w);
 	dp_ingest_flush(w);
 	/* The output the frame made due, as the loop builds it after a pass's input. */
-	dp_ppspp_tx_resume(w);
+	dp_ppspp_out_turn(w);
 	/* One frame: answered (n_tx > 0), dropped once, or taken silently by a channel that
 	 * had nothing to send (a PPSPP datagram accepted without output). */
 	if (fuzz_drops(w) > drops_before + 1 + w->drops[DP_DROP_NO_MBUF])
