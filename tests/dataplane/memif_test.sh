@@ -181,7 +181,8 @@ peer_sas() {
 	for i in $(seq 0 7); do
 		echo "add in spi $((0x1001 + i)) peer 10.99.0.$((2 + i)) encap aead $k_in"
 		echo "add out spi $((0x2002 + i)) peer 10.99.0.$((2 + i)) encap $((20000 + i)) aead $k_out"
-	done | "$sp" sa --keyring "spmemif$$" batch - >/dev/null || fail "sa batch for the peers"
+	done | "$sp" sa --keyring "spmemif$$" batch - >"$work/sa.out" 2>&1 ||
+		fail "sa batch for the peers: $(tail -3 "$work/sa.out"); data plane: $(tail -3 "$work/dp.out")"
 	touch "$work/go"
 }
 dp_eal=(--lcores 0@0,1@0,2@1) lg_eal=(--lcores 0@1,1@0) lg_mem=512
