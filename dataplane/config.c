@@ -24,6 +24,7 @@ void dp_options_init(struct dp_options *o, const char *keyring)
 	o->ledbat = true;
 	o->peer_timeout_s = 180; /* RFC 7574 3.7: 3 minutes of silence */
 	o->keepalive_s = 60;
+	o->stats_interval_s = 10;
 	o->neigh_reachable_s = 30; /* Linux's base_reachable_time */
 	o->max_peers = 4096;
 	o->mbufs = 8191;
@@ -194,6 +195,12 @@ int dp_options_set(struct dp_options *o, const char *key, const char *value, cha
 		if ((rc = num(key, value, 0, 4094, &v, err, cap)) != 0)
 			return rc;
 		o->vlan_id = (uint16_t)v;
+		return 0;
+	}
+	if (key_is(key, "stats-interval")) {
+		if ((rc = num(key, value, 0, 3600, &v, err, cap)) != 0)
+			return rc;
+		o->stats_interval_s = (uint32_t)v;
 		return 0;
 	}
 	if (key_is(key, "neigh-reachable")) {

@@ -5,6 +5,7 @@
  *
  *   [dataplane]            ip, ip6, udp-port, esp-port, mtu, keyring, max-sas,
  *                          idle-polls, idle-sleep-us, ledbat, peer-timeout, keepalive,
+ *                          stats-interval,
  *                          peer-rate, swarm-rate, max-channels, max-peers, mbufs
  *   [swarm NAME]           store, public, open          (one section per swarm)
  *
@@ -40,6 +41,7 @@ struct dp_options {
 	uint32_t idle_polls, idle_sleep_us, max_sas;
 	uint32_t peer_timeout_s, keepalive_s; /* a silent peer is dropped; idle channels kept */
 	uint32_t neigh_reachable_s;	      /* neighbours re-confirmed after this; 0 = never */
+	uint32_t stats_interval_s;	      /* KR_EV_STATS every so many seconds; 0 = never */
 	uint16_t vlan_id;		      /* 802.1Q VLAN, 1..4094; 0 = untagged */
 	uint64_t peer_rate, swarm_rate;	      /* bytes/s per peer, per swarm per worker; 0 = none */
 	uint32_t max_channels;		      /* per worker, more are choked; 0 = none */

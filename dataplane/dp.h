@@ -311,6 +311,7 @@ struct dp_worker {
 	uint32_t neigh_asking[DP_NEIGH];
 	uint32_t next_channel;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, chunks_sent;
+	uint64_t chunk_bytes_sent; /* every swarm's, also those since removed */
 	uint64_t drops[DP_DROP_COUNT];
 	uint64_t ppspp_refused[SEEDER_R_COUNT];
 	uint64_t esp_drops[ESP_DROP_COUNT];

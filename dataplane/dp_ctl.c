@@ -3,9 +3,9 @@
  * The data plane's side of the key ring (include/keyring_abi.h): commands applied to the SA
  * and swarm tables while the workers run, their acknowledgements and replies, and the
  * events control hears about (resync at start, SA soft/hard expiry, replay and ICV alarms per
- * SA's peer). Runs on the main lcore, or from the only worker's loop between bursts. Also the
- * telemetry commands that read the tables (they take ctl->lock, which the packet path never
- * does).
+ * SA's peer, the counters every stats-interval seconds). Runs on the main lcore, or from the
+ * only worker's loop between bursts. Also the telemetry commands that read the tables (they
+ * take ctl->lock, which the packet path never does).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -814,6 +814,54 @@ static void dp_ctl_scan(struct dp_ctl *c)
 	}
 }
 
+/*
+ * KR_EV_STATS: every worker's counters summed (racy reads of counters that only grow: a
+ * little old at worst). Skipped while the event ring is half full, so that a control process
+ * that is away finds its expiry events and alarms, not a ring of stale counters.
+ */
+static void dp_ctl_stats_post(struct dp_ctl *c, uint64_t now)
+{
+	struct kr_stats st = {.uptime_s = now - c->start_s,
+		.sas = c->sas.n,
+		.swarms = c->swarms.n,
+		.workers = c->n_workers,
+		.interval_s = c->stats_interval_s};
+	uint64_t busy = 0, run = 0, tsc = rte_rdtsc();
+
+	c->last_stats_s = now;
+	if (rte_ring_count(c->kr.d2c) >= KR_RING_SLOTS / 2) {
+		c->stats_skipped++;
+		return;
+	}
+	for (unsigned i = 0; i < c->n_workers; i++) {
+		const struct dp_worker *w = c->workers[i];
+
+		st.rx_packets += w->rx_pkts;
+		st.rx_bytes += w->rx_bytes;
+		st.tx_packets += w->tx_pkts;
+		st.tx_bytes += w->tx_bytes;
+		st.chunks_sent += w->chunks_sent;
+		st.chunks_ingested += w->chunks_ingested;
+		st.bad_chunks += w->drops[DP_DROP_BAD_CHUNK];
+		st.channels_open += w->channels_open;
+		st.peers_timed_out += w->peers_timed_out;
+		st.chunk_bytes_sent += w->chunk_bytes_sent;
+		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
+			st.drops += w->drops[k];
+		if (w->start_tsc != 0) {
+			busy += w->busy_tsc;
+			run += tsc - w->start_tsc;
+		}
+	}
+	if (run > c->stats_run_tsc && busy >= c->stats_busy_tsc)
+		st.busy_permille =
+			(uint32_t)((busy - c->stats_busy_tsc) * 1000 / (run - c->stats_run_tsc));
+	c->stats_busy_tsc = busy;
+	c->stats_run_tsc = run;
+	dp_ctl_event(c, KR_EV_STATS, &st, sizeof(st));
+	c->stats_posted++;
+}
+
 int dp_ctl_apply(struct dp_ctl *c, struct kr_msg *m, char *why, size_t cap, uint32_t *reply_len)
 {
 	/* Not beside a command dp_ctl_poll holds: an ingest would take the held one's place. */
@@ -871,6 +919,9 @@ void dp_ctl_poll(struct dp_ctl *c)
 		sa_table_reclaim(&c->sas);
 		pthread_mutex_unlock(&c->lock);
 	}
+	if (c->stats_interval_s != 0 && c->workers != NULL &&
+		now - c->last_stats_s >= c->stats_interval_s)
+		dp_ctl_stats_post(c, now);
 }
 
 /* ---- telemetry ----------------------------------------------------------------------- */
@@ -999,6 +1050,9 @@ static int dp_ctl_tel_keyring(const char *cmd, const char *params, struct rte_te
 	rte_tel_data_add_dict_u64(d, "sas", c->sas.n);
 	rte_tel_data_add_dict_u64(d, "swarms", c->swarms.n);
 	rte_tel_data_add_dict_u64(d, "resynced", c->resynced);
+	rte_tel_data_add_dict_u64(d, "stats_interval_s", c->stats_interval_s);
+	rte_tel_data_add_dict_u64(d, "stats_posted", c->stats_posted);
+	rte_tel_data_add_dict_u64(d, "stats_skipped", c->stats_skipped);
 	return 0;
 }
 
@@ -1011,6 +1065,7 @@ int dp_ctl_init(struct dp_ctl *c, const char *name, uint32_t max_sas, unsigned n
 	c->self_tid = RTE_QSBR_THRID_INVALID;
 	dp_now_s = dp_ctl_clock_s();
 	c->last_scan = dp_now_s;
+	c->start_s = c->last_stats_s = dp_now_s;
 	if (crypto_engine_init(&c->eng) != 0) {
 		snprintf(err, cap, "this CPU lacks AES-NI");
 		return -ENOTSUP;
@@ -1045,7 +1100,7 @@ int dp_ctl_init(struct dp_ctl *c, const char *name, uint32_t max_sas, unsigned n
 	rte_telemetry_register_cmd(
 		"/superpeer/swarms", dp_ctl_tel_swarms, "Swarms served with their counters.");
 	rte_telemetry_register_cmd("/superpeer/keyring", dp_ctl_tel_keyring,
-		"Key ring: commands applied, events lost, SAs, swarms.");
+		"Key ring: commands applied, events lost, SAs, swarms, stats events.");
 	return 0;
 }
 

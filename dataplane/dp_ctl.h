@@ -46,6 +46,11 @@ struct dp_ctl {
 	uint64_t applied;
 	uint64_t ingested; /* ingests completed and served */
 	bool resynced;
+	/* KR_EV_STATS every stats_interval_s seconds (0: never); the last one's time and the
+	 * workers' busy and run cycles then, for the load between two. */
+	uint32_t stats_interval_s;
+	uint64_t start_s, last_stats_s, stats_busy_tsc, stats_run_tsc;
+	uint64_t stats_posted, stats_skipped; /* skipped: the event ring was half full */
 	struct dp_worker **workers;
 	unsigned n_workers;
 	/* dp_ctl_poll: a command taken and not finished (a new ingest while another one's

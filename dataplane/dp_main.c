@@ -68,7 +68,9 @@ static void usage(FILE *f)
 		"--mtu: largest IP packet sent (default 1500). Idle workers sleep after\n"
 		"--idle-polls empty polls (default 256), up to --idle-sleep-us (default 200;\n"
 		"0 = never sleep). --mbufs: packet buffers per worker (default 8191; more when\n"
-		"the port's rings hold many, e.g. net_memif zero-copy). Stops on SIGINT or\n"
+		"the port's rings hold many, e.g. net_memif zero-copy). --stats-interval N:\n"
+		"the counters to control as a key ring event every N s (default 10; 0 =\n"
+		"never; `superpeer monitor` prints them). Stops on SIGINT or\n"
 		"SIGTERM with a summary of every counter.\n");
 }
 
@@ -154,6 +156,21 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[k]);
 		rte_tel_data_add_dict_u64(d, name, drops[k]);
 	}
+	/* What drop_esp and drop_ppspp hold, by reason (the summary's esp and ppspp lines). */
+	for (unsigned k = 1; k < ESP_DROP_COUNT; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "esp_%s", esp_drop_name(k));
+		rte_tel_data_add_dict_u64(d, name,
+			dp_sum(offsetof(struct dp_worker, esp_drops) + k * sizeof(uint64_t)));
+	}
+	for (unsigned k = 1; k < SEEDER_R_COUNT; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "ppspp_%s", seeder_reason_key(k));
+		rte_tel_data_add_dict_u64(d, name,
+			dp_sum(offsetof(struct dp_worker, ppspp_refused) + k * sizeof(uint64_t)));
+	}
 	{
 		/* What the port lost before a worker saw it, or could not send. */
 		struct rte_eth_stats st = {0};
@@ -188,15 +205,13 @@ static int dp_tel_workers(const char *cmd, const char *params, struct rte_tel_da
 	for (unsigned i = 0; i < dp_n_workers; i++) {
 		const struct dp_worker *w = dp_workers[i];
 		struct rte_tel_data *e = rte_tel_data_alloc();
-		uint64_t drops = 0, chunk_bytes = 0, run;
+		uint64_t drops = 0, run;
 		char name[32];
 
 		if (e == NULL)
 			break;
 		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 			drops += w->drops[k];
-		for (unsigned k = 0; k < DP_MAX_SWARMS; k++)
-			chunk_bytes += w->swarm_bytes[k];
 		run = w->start_tsc != 0 ? now - w->start_tsc : 0;
 		rte_tel_data_start_dict(e);
 		rte_tel_data_add_dict_u64(e, "queue", w->queue);
@@ -205,7 +220,7 @@ static int dp_tel_workers(const char *cmd, const char *params, struct rte_tel_da
 		rte_tel_data_add_dict_u64(e, "tx_packets", w->tx_pkts);
 		rte_tel_data_add_dict_u64(e, "tx_bytes", w->tx_bytes);
 		rte_tel_data_add_dict_u64(e, "chunks_sent", w->chunks_sent);
-		rte_tel_data_add_dict_u64(e, "chunk_bytes_sent", chunk_bytes);
+		rte_tel_data_add_dict_u64(e, "chunk_bytes_sent", w->chunk_bytes_sent);
 		rte_tel_data_add_dict_u64(e, "chunks_ingested", w->chunks_ingested);
 		rte_tel_data_add_dict_u64(e, "channels_open", w->channels_open);
 		rte_tel_data_add_dict_u64(e, "ingest_steered", w->steered);
@@ -334,6 +349,7 @@ int main(int argc, char **argv)
 		{"ledbat", required_argument, NULL, 'G'},
 		{"peer-timeout", required_argument, NULL, 'G'},
 		{"keepalive", required_argument, NULL, 'G'},
+		{"stats-interval", required_argument, NULL, 'G'},
 		{"neigh-reachable", required_argument, NULL, 'G'},
 		{"vlan", required_argument, NULL, 'G'},
 		{"peer-rate", required_argument, NULL, 'G'},
@@ -467,6 +483,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "superpeer-dataplane: %s\n", err);
 		return 1;
 	}
+	ctl.stats_interval_s = o.stats_interval_s;
 	cfg.sas = &ctl.sas;
 	cfg.swarms = &ctl.swarms;
 	cfg.policies = ctl.policies;

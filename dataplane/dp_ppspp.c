@@ -540,6 +540,7 @@ static unsigned dp_ppspp_output(struct dp_worker *w, struct dp_peer *p, unsigned
 	w->chunks_sent += p->ch.chunks_sent - chunks;
 	w->swarm_chunks[p->swarm] += p->ch.chunks_sent - chunks;
 	w->swarm_bytes[p->swarm] += p->ch.bytes_sent - bytes;
+	w->chunk_bytes_sent += p->ch.bytes_sent - bytes;
 	w->cc_held += p->ch.cc_held - held;
 	return built;
 }

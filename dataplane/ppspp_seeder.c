@@ -6,14 +6,25 @@
 #include "ppspp_seeder.h"
 
 static const char *const seeder_reason_names[] = {
-#define SEEDER_REASON_NAME(e, text) text,
+#define SEEDER_REASON_NAME(e, name, text) text,
 	SEEDER_REASONS(SEEDER_REASON_NAME)
 #undef SEEDER_REASON_NAME
+};
+
+static const char *const seeder_reason_keys[] = {
+#define SEEDER_REASON_KEY(e, name, text) name,
+	SEEDER_REASONS(SEEDER_REASON_KEY)
+#undef SEEDER_REASON_KEY
 };
 
 const char *seeder_reason_name(enum seeder_reason r)
 {
 	return (unsigned)r < SEEDER_R_COUNT ? seeder_reason_names[r] : "?";
+}
+
+const char *seeder_reason_key(enum seeder_reason r)
+{
+	return (unsigned)r < SEEDER_R_COUNT ? seeder_reason_keys[r] : "?";
 }
 
 static uint8_t seeder_mhf(const struct chunk_store *s)

@@ -27,30 +27,33 @@
 #include "ledbat.h"
 #include "ppspp_codec.h"
 
-/* Why a datagram (or part of it) was refused: (enum, name). */
+/* Why a datagram (or part of it) was refused: (enum, short name for telemetry, text). */
 #define SEEDER_REASONS(_)                                                                          \
-	_(OK, "ok")                                                                                \
-	_(MALFORMED, "malformed datagram (codec)")                                                 \
-	_(NO_HANDSHAKE, "datagram on a channel that has not shaken hands")                         \
-	_(BAD_CHANNEL, "destination channel is not ours")                                          \
-	_(WRONG_SWARM, "handshake for another swarm (or none)")                                    \
-	_(BAD_VERSION, "handshake without version 1 in its range")                                 \
-	_(BAD_CIPM, "content integrity method other than Merkle")                                  \
-	_(BAD_HASH, "Merkle hash function differs from the swarm's")                               \
-	_(BAD_CHUNK_SIZE, "chunk size differs from the swarm's")                                   \
-	_(OUT_OF_RANGE, "request or cancel past the last chunk")                                   \
-	_(TOO_MANY_REQUESTS, "request queue full")                                                 \
-	_(CHOKED, "request while we choke the peer")                                               \
-	_(CLOSED, "peer closed the channel")
+	_(OK, "ok", "ok")                                                                          \
+	_(MALFORMED, "malformed", "malformed datagram (codec)")                                    \
+	_(NO_HANDSHAKE, "no_handshake", "datagram on a channel that has not shaken hands")         \
+	_(BAD_CHANNEL, "bad_channel", "destination channel is not ours")                           \
+	_(WRONG_SWARM, "wrong_swarm", "handshake for another swarm (or none)")                     \
+	_(BAD_VERSION, "bad_version", "handshake without version 1 in its range")                  \
+	_(BAD_CIPM, "bad_cipm", "content integrity method other than Merkle")                      \
+	_(BAD_HASH, "bad_hash", "Merkle hash function differs from the swarm's")                   \
+	_(BAD_CHUNK_SIZE, "bad_chunk_size", "chunk size differs from the swarm's")                 \
+	_(OUT_OF_RANGE, "out_of_range", "request or cancel past the last chunk")                   \
+	_(TOO_MANY_REQUESTS, "too_many_requests", "request queue full")                            \
+	_(CHOKED, "choked", "request while we choke the peer")                                     \
+	_(CLOSED, "closed", "peer closed the channel")
 
 enum seeder_reason {
-#define SEEDER_REASON_ENUM(e, text) SEEDER_R_##e,
+#define SEEDER_REASON_ENUM(e, name, text) SEEDER_R_##e,
 	SEEDER_REASONS(SEEDER_REASON_ENUM)
 #undef SEEDER_REASON_ENUM
 		SEEDER_R_COUNT,
 };
 
+/* The reason's text, for messages and summaries. */
 const char *seeder_reason_name(enum seeder_reason r);
+/* Its short name, a telemetry key: "out_of_range". */
+const char *seeder_reason_key(enum seeder_reason r);
 
 enum {
 	SEEDER_REQ_MAX = 8,	/* queued request ranges */

@@ -41,7 +41,7 @@
 #include <stdint.h>
 
 #define KR_MAGIC 0x31474e49524b5053ull /* "SPKRING1" little-endian */
-#define KR_ABI_VERSION 8u
+#define KR_ABI_VERSION 9u
 
 enum {
 	KR_HEADER_SIZE = 4096,
@@ -79,6 +79,7 @@ enum kr_event {
 	KR_EV_SA_SOFT = 101,	/* body: kr_sa_id; soft lifetime reached: rekey */
 	KR_EV_SA_HARD = 102,	/* body: kr_sa_id; hard lifetime reached: SA refuses all */
 	KR_EV_PEER_ALARM = 103, /* body: kr_alarm */
+	KR_EV_STATS = 104,	/* body: kr_stats; every stats-interval seconds (ABI 9) */
 };
 
 /* kr_msg.flags */
@@ -246,6 +247,28 @@ enum kr_alarm_reason {
 };
 
 /*
+ * The data plane's counters, all workers summed, posted every stats-interval seconds while
+ * the event ring is less than half full (room is kept for expiry and alarms). Counters count
+ * from the start, so a lost event loses no count; busy_permille covers the time since the
+ * previous stats event.
+ */
+struct kr_stats {
+	uint64_t uptime_s; /* since the data plane started */
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t chunks_sent, chunk_bytes_sent, chunks_ingested;
+	uint64_t drops;		  /* every reason */
+	uint64_t bad_chunks;	  /* ingested chunks that failed Merkle verification */
+	uint64_t channels_open;	  /* now */
+	uint64_t peers_timed_out; /* peers dropped after peer-timeout of silence */
+	uint32_t sas, swarms;	  /* installed now (swarms: ingests included) */
+	uint32_t workers;
+	uint32_t busy_permille; /* the workers' load since the previous stats event */
+	uint32_t interval_s;	/* stats-interval */
+	uint32_t pad;
+};
+static_assert(sizeof(struct kr_stats) == 120, "kr_stats layout");
+
+/*
  * What the data plane does with one peer address, whatever its port: refuse its channels
  * (block), choke them, or hold its DATA to a rate. A policy applies to channels opened after
  * it and, within a second, to those already open.
@@ -286,6 +309,7 @@ struct kr_msg {
 		struct kr_peer_policy policy;
 		struct kr_list_req list;
 		struct kr_alarm alarm;
+		struct kr_stats stats;
 		uint8_t raw[KR_MSG_BODY];
 	} u;
 };

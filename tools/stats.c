@@ -207,6 +207,23 @@ int tool_monitor_main(int argc, char **argv)
 				alarms[m.u.alarm.reason < 4 ? m.u.alarm.reason : 0], peer,
 				m.u.alarm.spi, m.u.alarm.count);
 			break;
+		case KR_EV_STATS: {
+			const struct kr_stats *st = &m.u.stats;
+
+			printf("stats uptime %" PRIu64 " rx-packets %" PRIu64 " rx-bytes %" PRIu64
+			       " tx-packets %" PRIu64 " tx-bytes %" PRIu64 " chunks-served %" PRIu64
+			       " chunk-bytes-served %" PRIu64 " chunks-ingested %" PRIu64
+			       " drops %" PRIu64 " bad-chunks %" PRIu64 " channels %" PRIu64
+			       " peers-timed-out %" PRIu64
+			       " sas %u swarms %u workers %u busy %u.%u%%"
+			       " interval %u\n",
+				st->uptime_s, st->rx_packets, st->rx_bytes, st->tx_packets,
+				st->tx_bytes, st->chunks_sent, st->chunk_bytes_sent,
+				st->chunks_ingested, st->drops, st->bad_chunks, st->channels_open,
+				st->peers_timed_out, st->sas, st->swarms, st->workers,
+				st->busy_permille / 10, st->busy_permille % 10, st->interval_s);
+			break;
+		}
 		default:
 			printf("event %u\n", m.type);
 		}

@@ -24,16 +24,17 @@ static const struct {
 	int (*main)(int argc, char **argv);
 	const char *what;
 } tool_cmds[] = {
-	{ "keygen", tool_keygen_main, "make an Ed25519 content-provider key pair" },
-	{ "pack", tool_pack_main, "content file -> chunk store (chunks, Merkle tree, manifest)" },
-	{ "verify", tool_verify_main, "check a chunk store against a provider public key" },
-	{ "seed", tool_seed_main, "serve a chunk store over PPSPP on UDP (plain or ESP in UDP)" },
-	{ "fetch", tool_fetch_main, "download and verify a swarm from a PPSPP peer" },
-	{ "sa", tool_sa_main, "SAs of a running data plane: add, del, show, list, flush" },
-	{ "swarm", tool_swarm_main, "swarms a running data plane serves: add, del, list" },
-	{ "peer", tool_peer_main, "a peer address's policy on a running data plane: block, choke, rate" },
-	{ "stats", tool_stats_main, "a running data plane's counters (DPDK telemetry)" },
-	{ "monitor", tool_monitor_main, "a running data plane's events: expiry, alarms" },
+	{"keygen", tool_keygen_main, "make an Ed25519 content-provider key pair"},
+	{"pack", tool_pack_main, "content file -> chunk store (chunks, Merkle tree, manifest)"},
+	{"verify", tool_verify_main, "check a chunk store against a provider public key"},
+	{"seed", tool_seed_main, "serve a chunk store over PPSPP on UDP (plain or ESP in UDP)"},
+	{"fetch", tool_fetch_main, "download and verify a swarm from a PPSPP peer"},
+	{"sa", tool_sa_main, "SAs of a running data plane: add, del, show, list, flush"},
+	{"swarm", tool_swarm_main, "swarms a running data plane serves: add, del, list"},
+	{"peer", tool_peer_main,
+		"a peer address's policy on a running data plane: block, choke, rate"},
+	{"stats", tool_stats_main, "a running data plane's counters (DPDK telemetry)"},
+	{"monitor", tool_monitor_main, "a running data plane's events: expiry, alarms, stats"},
 };
 
 static void usage(FILE *f)

@@ -27,7 +27,9 @@
 # completes, a chunk it sends altered once asked again; an ingest from two sources at once, one of them forging,
 # completes with the forged chunks from the other; an ingest is served while it arrives (its source paused
 # part-way: a fetch gets exactly the chunks in, then the rest once it goes on); an ingest
-# cancelled while its source streams closes the source's channel; `superpeer stats`.
+# cancelled while its source streams closes the source's channel; `superpeer stats`;
+# `sa flush`; the per-swarm rate limit alone. `superpeer monitor` also finds what waited in
+# the event ring: the start's resync, the wrong key's ICV alarm, stats every 2 s.
 # Last, with room for one channel, a peer rate limit and short timers: a second peer is
 # choked, then let in when the first goes silent and is dropped; keep-alives go out.
 # Every process runs under timeout (--foreground where the test signals it: a plain timeout
@@ -69,6 +71,7 @@ start_dp() {
 	ip = 10.77.0.1
 	ip6 = fd00:77::1
 	keyring = sp$$
+	stats-interval = 2
 
 	[swarm sample]
 	store = $work/store
@@ -158,6 +161,9 @@ print(st)
 assert st["rx_packets"] > 0 and st["chunks_sent"] >= 3 * 16384, st
 assert st["drop_udp_port"] == 1 and st["drop_ppspp"] >= 6, st
 assert st["tx_bytes"] > st["chunks_sent"] * 1024 and st["rx_bytes"] > 0, st
+# drop_ppspp and drop_esp by reason, as the exit summary has them.
+assert sum(v for k, v in st.items() if k.startswith("ppspp_")) >= 1, st
+assert {"esp_icv", "esp_replay", "esp_too_old", "esp_bad_spi", "esp_keepalive"} <= set(st), st
 # The port's own losses, as DPDK's ethdev telemetry has them (read after: never fewer).
 s.send(b"/ethdev/stats,0")
 eth = json.loads(s.recv(65536))["/ethdev/stats"]
@@ -200,6 +206,7 @@ begin "wrong ESP key refused (before any good packet, so the ICV is what refuses
 fetch --timeout 2 --local-port 40000 --sa-out "0x1001:0x$(hex 20)" --sa-in "0x2002:$k_out" \
 	>/dev/null 2>&1 && fail "fetch with a wrong key succeeded"
 [ -e "$work/out" ] && fail "output written"
+"$sp" stats | grep -Eq "^  esp_icv +[1-9]" || fail "no esp_icv in stats: $("$sp" stats | grep esp_)"
 
 begin "ESP in UDP download (AES-128 in, AES-256 out), captured in the namespace"
 ip netns exec "$ns" timeout --foreground 120 tshark -i "$vb" -B 64 -f "udp port 4500" -w "$work/cap.pcapng" -q \
@@ -388,6 +395,14 @@ wait "$mon_pid"
 grep -q "^alarm bad-chunk peer 10.77.0.2 " "$work/monitor" ||
 	fail "no alarm reported: $(cat "$work/monitor")"
 grep "^alarm bad-chunk" "$work/monitor" | tail -1
+# What waited in the ring for a consumer: the start's resync, the wrong key's ICV alarm, the
+# counters every 2 s (stats-interval).
+head -1 "$work/monitor" | grep -q "^resync$" || fail "no resync first: $(head -3 "$work/monitor")"
+grep -q "^alarm icv peer 10.77.0.2 spi 0x00001001 count [1-9]" "$work/monitor" ||
+	fail "no ICV alarm: $(grep -v "^stats" "$work/monitor")"
+grep -Eq "^stats uptime [0-9]+ rx-packets [1-9][0-9]* .* chunks-served [1-9][0-9]* .* sas [0-9]+ swarms [0-9]+ workers 1 busy [0-9.]+% interval 2$" \
+	"$work/monitor" || fail "no stats event: $(grep "^stats" "$work/monitor" | tail -2)"
+grep "^stats" "$work/monitor" | tail -1
 # The source falls silent (stopped) before the ingest is cancelled, so no datagram of it
 # arrives after.
 kill -STOP "$seed_pid"
@@ -593,12 +608,27 @@ grep -q "drop_swarm_protected" "$work/stats" || fail "stats: $(cat "$work/stats"
 # Chunk 300 of case 20, lost on the way, was taken as lost and asked again.
 grep -Eq "^ +ingest_lost +[1-9]" "$work/stats" || fail "no ingest_lost: $(cat "$work/stats")"
 head -8 "$work/stats"
+
+begin "sa flush: every SA gone from a running data plane"
+"$sp" sa add in spi 0x5001 peer 10.77.0.2 encap aead "$k_in" || fail "sa add before flush"
+"$sp" sa list | grep -q "spi 0x00005001" || fail "no SA to flush: $("$sp" sa list)"
+"$sp" sa flush || fail "sa flush"
+"$sp" sa list | grep -q "spi 0x" && fail "SAs left after flush: $("$sp" sa list | head -3)"
+"$sp" stats --json | grep -q '"sas":0' || fail "key ring telemetry: $("$sp" stats | grep -A6 "key ring")"
 stop_dp
 grep -q "^esp icv: " "$work/dp.out" || fail "ICV failures not counted: $(cat "$work/dp.out")"
 grep -q "^esp bad_spi: " "$work/dp.out" || fail "bad SPI not counted: $(cat "$work/dp.out")"
 grep -q "^drop swarm_protected: " "$work/dp.out" || fail "protected swarm refusal not counted"
 grep -q "^drop bad_chunk: " "$work/dp.out" || fail "forged chunks not counted"
 grep -E "^(drop|esp)" "$work/dp.out"
+
+begin "swarm-rate alone (no peer rate): the swarm's limit holds one peer's DATA back"
+start_dp open --swarm-rate 30000000
+fetch >/dev/null || fail "fetch under a swarm rate"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+rm -f "$work/out"
+stop_dp
+grep -q "^held by rate limits: [1-9]" "$work/dp.out" || fail "the swarm rate never held"
 
 begin "two peers, room for one channel: the second is choked, then let in; rate limit, keep-alives, silent peers dropped"
 start_dp open --max-channels 1 --peer-rate 20000000 --peer-timeout 2 --keepalive 1

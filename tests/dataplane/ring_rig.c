@@ -154,6 +154,60 @@ uint8_t *ring_rig_udp4_to(const struct rte_ether_addr *dp_mac, struct rte_mbuf *
 	return (uint8_t *)(udp + 1);
 }
 
+struct rte_mbuf *ring_rig_esp4(
+	struct ring_rig *r, struct esp_sa *sa, uint16_t sport, const void *dgram, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(r->pool);
+	struct rte_udp_hdr *in;
+	struct esp_seal_pkt s;
+	uint8_t *esp;
+
+	if (m == NULL)
+		abort();
+	esp = rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr) +
+	      sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
+	in = (struct rte_udp_hdr *)(esp + ESP_PREFIX_LEN);
+	in->src_port = rte_cpu_to_be_16(sport);
+	in->dst_port = rte_cpu_to_be_16(r->cfg.udp_port);
+	in->dgram_len = rte_cpu_to_be_16((uint16_t)(len + sizeof(*in)));
+	in->dgram_cksum = 0;
+	memcpy(in + 1, dgram, len);
+	s = (struct esp_seal_pkt){.sa = sa,
+		.src = (const uint8_t *)in,
+		.out = esp,
+		.len = (uint32_t)(len + sizeof(*in)),
+		.out_cap = 1800,
+		.next_hdr = ESP_NH_UDP};
+	if (esp_seal_burst(&r->eng, &s, 1, 0) != 1)
+		abort();
+	ring_rig_udp4(r, m, sport, r->cfg.esp_port, s.out_len);
+	return m;
+}
+
+static void *ring_rig_drainer(void *arg)
+{
+	struct ring_rig *r = arg;
+
+	while (!r->drainer_stop) {
+		dp_ctl_poll(&r->ctl);
+		usleep(200);
+	}
+	return NULL;
+}
+
+void ring_rig_drainer_start(struct ring_rig *r)
+{
+	r->drainer_stop = 0;
+	if (pthread_create(&r->drainer, NULL, ring_rig_drainer, r) != 0)
+		abort();
+}
+
+void ring_rig_drainer_stop(struct ring_rig *r)
+{
+	r->drainer_stop = 1;
+	pthread_join(r->drainer, NULL);
+}
+
 void ring_rig_inject(struct ring_rig *r, struct rte_mbuf *m)
 {
 	while (rte_ring_enqueue(r->rx, m) != 0)

@@ -11,6 +11,7 @@
 #ifndef SUPERPEER_TESTS_RING_RIG_H
 #define SUPERPEER_TESTS_RING_RIG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@ struct ring_rig {
 	struct dp_worker *w, *ws[1];
 	struct crypto_engine eng; /* the peers' engine (lcore 0) */
 	char name[64];		  /* EAL file prefix and key ring name */
+	pthread_t drainer;
+	volatile int drainer_stop;
 };
 
 extern const uint8_t ring_rig_peer_ip[4], ring_rig_dp_ip[4];
@@ -57,6 +60,15 @@ uint8_t *ring_rig_udp4(
 /* The same to a data plane whose MAC is dp_mac (a test with a port of its own). */
 uint8_t *ring_rig_udp4_to(const struct rte_ether_addr *dp_mac, struct rte_mbuf *m, uint16_t sport,
 	uint16_t dport, size_t len);
+/*
+ * A frame from the peer: ESP in UDP (sport -> the data plane's esp_port) sealed under sa,
+ * holding the UDP datagram sport -> udp_port of payload dgram (len bytes). Not injected.
+ */
+struct rte_mbuf *ring_rig_esp4(
+	struct ring_rig *r, struct esp_sa *sa, uint16_t sport, const void *dgram, size_t len);
+/* A thread that drains the key ring (dp_ctl_poll every 200 us), as the main lcore does. */
+void ring_rig_drainer_start(struct ring_rig *r);
+void ring_rig_drainer_stop(struct ring_rig *r);
 /* Hands m to the data plane (waits while the rx ring is full). */
 void ring_rig_inject(struct ring_rig *r, struct rte_mbuf *m);
 uint64_t ring_rig_now_us(void);

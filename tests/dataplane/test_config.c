@@ -63,6 +63,9 @@ static const struct {
 	{"[dataplane]\nvlan = 4095\n", "t.ini:2: vlan '4095': a number from 0 to 4094"},
 	{"[dataplane]\nneigh-reachable = 3601\n",
 		"t.ini:2: neigh-reachable '3601': a number from 0 to 3600"},
+	{"[dataplane]\nstats-interval = 0\nstats_interval = 3600\n", NULL},
+	{"[dataplane]\nstats-interval = 1h\n",
+		"t.ini:2: stats-interval '1h': a number from 0 to 3600"},
 	/* The first error wins; later ones are not reported. */
 	{"[dataplane]\nmtu = 1\nmtu = 2\n", "t.ini:2: mtu '1': a number from 1280 to 9000"},
 };
@@ -92,6 +95,9 @@ int main(void)
 	CHECK(o.idle_polls == 0 && o.idle_sleep_us == 0 && o.has_ip6 && o.ip6[0] == 0xfd);
 	CHECK(strcmp(o.keyring, "a.b-c_d") == 0 && o.ip4 == 0x0100000a);
 	CHECK(dp_options_check(&o, err, sizeof(err)) == 0);
+	CHECK(o.stats_interval_s == 10); /* the default */
+	CHECK(dp_options_set(&o, "stats-interval", "0", err, sizeof(err)) == 0 &&
+		o.stats_interval_s == 0);
 
 	/* Swarms: sections of one name merge; each must be complete; at most 64. */
 	dp_options_init(&o, "superpeer");

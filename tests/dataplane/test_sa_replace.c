@@ -17,7 +17,6 @@
  * opens at the peer, and the only drop the data plane counted is case 2's packet.
  * Exits 77 when the machine has fewer than 2 cores.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,6 @@ enum { CHUNK = 1024, N_CHUNKS = 2048, WINDOW = 128 };
 
 static uint8_t content[CHUNK * N_CHUNKS];
 static struct ring_rig rig;
-static volatile int drainer_stop;
 static struct keyring kr; /* the peer's control side */
 
 enum { PEER_PORT = 40000 };
@@ -43,16 +41,6 @@ enum { PEER_PORT = 40000 };
 /* The peer's SAs: its outbound (to the data plane's inbound), its inbound (up to two). */
 static struct esp_sa *p_out, *p_in[2];
 static uint64_t p_open_fail, p_opened, p_sent;
-
-static void *drainer(void *arg)
-{
-	(void)arg;
-	while (!drainer_stop) {
-		dp_ctl_poll(&rig.ctl);
-		usleep(200);
-	}
-	return NULL;
-}
 
 static struct esp_sa *peer_sa(const char *arg, enum esp_sa_dir dir)
 {
@@ -102,31 +90,7 @@ static int ctl_sa_del_in(uint32_t spi)
 /* One PPSPP datagram from the peer: Ethernet, IPv4, UDP 40000 -> 4500, ESP, inner UDP. */
 static void peer_send(struct esp_sa *sa, const uint8_t *dgram, size_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(rig.pool);
-	uint8_t *esp;
-	struct rte_udp_hdr *in;
-	struct esp_seal_pkt s;
-
-	if (m == NULL)
-		abort();
-	esp = rte_pktmbuf_mtod(m, uint8_t *) + sizeof(struct rte_ether_hdr) +
-	      sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
-	in = (struct rte_udp_hdr *)(esp + ESP_PREFIX_LEN);
-	in->src_port = rte_cpu_to_be_16(PEER_PORT);
-	in->dst_port = rte_cpu_to_be_16(rig.cfg.udp_port);
-	in->dgram_len = rte_cpu_to_be_16((uint16_t)(len + sizeof(*in)));
-	in->dgram_cksum = 0;
-	memcpy(in + 1, dgram, len);
-	s = (struct esp_seal_pkt){.sa = sa,
-		.src = (const uint8_t *)in,
-		.out = esp,
-		.len = (uint32_t)(len + sizeof(*in)),
-		.out_cap = 1800,
-		.next_hdr = ESP_NH_UDP};
-	if (esp_seal_burst(&rig.eng, &s, 1, 0) != 1)
-		abort();
-	ring_rig_udp4(&rig, m, PEER_PORT, rig.cfg.esp_port, s.out_len);
-	ring_rig_inject(&rig, m);
+	ring_rig_inject(&rig, ring_rig_esp4(&rig, sa, PEER_PORT, dgram, len));
 	p_sent++;
 }
 
@@ -175,7 +139,6 @@ int main(void)
 	static uint8_t got[sizeof(content)];
 	struct ppspp_leecher l;
 	struct dp_worker *w;
-	pthread_t dt;
 	uint8_t buf[2048];
 	uint64_t last = 0, timeouts = 0, t0;
 	int n, rc, phase = 0;
@@ -190,7 +153,7 @@ int main(void)
 		ring_rig_start(&rig) != 0)
 		return 1;
 	w = rig.w;
-	pthread_create(&dt, NULL, drainer, NULL);
+	ring_rig_drainer_start(&rig);
 	CHECK(keyring_open(&kr, rig.name, err, sizeof(err)) == 0);
 
 	/* The SA pair: data plane in 0x1001 (peer out), data plane out 0x2002 (peer in). */
@@ -267,8 +230,7 @@ int main(void)
 	while (peer_receive(&l, got) > 0)
 		;
 	ring_rig_stop(&rig);
-	drainer_stop = 1;
-	pthread_join(dt, NULL);
+	ring_rig_drainer_stop(&rig);
 
 	CHECKF(ppspp_leecher_done(&l), "download stopped at %llu of %u chunks",
 		(unsigned long long)l.n_have, N_CHUNKS);
