@@ -36,6 +36,7 @@
 /* Every packet that is not answered is dropped with one of these reasons. */
 #define DP_DROP_REASONS(_)                                                                         \
 	_(SHORT, "short", "frame shorter than its headers say")                                    \
+	_(OVERSIZED, "oversized", "frame longer than the MTU allows, or in several segments")      \
 	_(NOT_FOR_US, "not_for_us", "unicast to another MAC, or IPv4 to another address")          \
 	_(ETHERTYPE, "ethertype", "neither ARP, IPv4 nor IPv6")                                    \
 	_(VLAN, "vlan", "802.1Q tag of another VLAN, a tag when none is set, or none when one is") \

@@ -521,8 +521,11 @@ int main(int argc, char **argv)
 			"pair per peer through the key ring (superpeer sa add) instead.\n",
 			dp_n_workers);
 
+	/* One segment holds the largest frame taken, its 802.1Q tag still in it when the port
+	 * does not strip it (dp_net.c drops a chained frame as oversized). */
 	pool = rte_pktmbuf_pool_create("dp_pool", o.mbufs * dp_n_workers, 256, 0,
-		(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048, cfg.mtu + RTE_ETHER_HDR_LEN)),
+		(uint16_t)(RTE_PKTMBUF_HEADROOM +
+			   RTE_MAX(2048, cfg.mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)),
 		(int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "superpeer-dataplane: mbuf pool: %s\n", rte_strerror(rte_errno));

@@ -2,7 +2,8 @@
 /*
  * Per packet: one received frame in, answers queued on the worker's tx array. ARP requests
  * and ICMP echo requests are answered in the same mbuf; UDP and ESP go on to dp_ppspp.c.
- * Every other frame is a counted drop. Single-segment mbufs only (the pool is sized for the MTU).
+ * Every other frame is a counted drop. Single-segment mbufs only: the pool is sized for the
+ * MTU, and a chained or larger frame is dropped as oversized before anything else.
  */
 #include <string.h>
 
@@ -515,13 +516,29 @@ void dp_net_input(struct dp_worker *w, struct rte_mbuf *m)
 	uint32_t len = rte_pktmbuf_data_len(m);
 
 	w->rx_pkts++;
-	w->rx_bytes += len;
-	if (m->nb_segs != 1 || len < sizeof(*eth)) {
+	w->rx_bytes += rte_pktmbuf_pkt_len(m);
+	/* The pool's data room holds the largest frame taken (dp_main.c): a frame the port
+	 * had to chain is larger than that, and parsing may assume one segment from here on. */
+	if (m->nb_segs != 1) {
+		dp_net_drop(w, m, DP_DROP_OVERSIZED);
+		return;
+	}
+	if (len < sizeof(*eth)) {
 		dp_net_drop(w, m, DP_DROP_SHORT);
 		return;
 	}
 	if (!dp_vlan_input(w, m, &eth, &len))
 		return;
+	/*
+	 * An IP packet of at most mtu bytes and its Ethernet header, the 802.1Q tag (if any) off
+	 * by now: what we send at most, so what a peer on our link sends at most. A larger frame
+	 * is a peer whose MTU disagrees with ours, or hostile; it is not parsed on the chance
+	 * that it is well formed. The CRC is not in len (no port here keeps it).
+	 */
+	if (len > (uint32_t)w->cfg->mtu + RTE_ETHER_HDR_LEN) {
+		dp_net_drop(w, m, DP_DROP_OVERSIZED);
+		return;
+	}
 	if (!dp_mac_accepts(w->cfg, &eth->dst_addr)) {
 		dp_net_drop(w, m, DP_DROP_NOT_FOR_US);
 		return;

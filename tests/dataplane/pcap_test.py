@@ -5,11 +5,16 @@
     pcap_test.py SUPERPEER SUPERPEER_DATAPLANE
 
 scapy writes the input (ARP requests, ICMP echo, the echo frame cut at every length, bad IPv4
-checksums and lengths, fragments, IP options, wrong ports, IPv6, VLAN, a PPSPP handshake and
-request; then the answered requests again tagged for the VLAN given with --vlan); the data plane reads it through net_pcap and writes what it sends to another pcap;
-then every output packet is checked field by field (addresses, opcodes, TTL, identifiers,
-payload, and checksums recomputed by scapy), and the exit summary must count each refused
-frame under its own reason. Exit 0, 1, or 77 without scapy.
+checksums and lengths, fragments, IP options, wrong ports, IPv6, VLAN, a malformed PPSPP
+datagram; then the answered requests again tagged for the VLAN given with --vlan, with a
+tagged echo at the largest frame and one byte past it); the data plane reads it through
+net_pcap and writes what it sends to another pcap; then every output packet is checked field
+by field (addresses, opcodes, TTL, identifiers, payload, and checksums recomputed by scapy),
+and the exit summary must count each refused frame under its own reason.
+A third run serves the swarm open to plain PPSPP: frames past the MTU (one of them longer
+than an mbuf, which net_pcap chains over two) are counted as oversized and the echo at the
+largest frame is answered; after them a whole request is answered.
+Exit 0, 1, or 77 without scapy.
 """
 import os
 import re
@@ -82,6 +87,23 @@ def counters(text):
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^drop (\S+): (\d+)$", text, re.M)}
 
 
+MAX_FRAME = 1500 + 14   # --mtu (default 1500) is the IP packet; the frame adds Ethernet
+
+
+def big_echo(frame_len):
+    """An echo request whose frame is frame_len bytes, untagged, IPv4 length agreeing."""
+    return Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US, id=4343) / ICMP(id=0x55, seq=1) / \
+        Raw(bytes(frame_len - 42))
+
+
+def handshake_request(channel, swarm_id):
+    """RFC 7574: dest channel 0, HANDSHAKE (version 1, min version 1, swarm ID, end), then
+    REQUEST chunks 0-1 (32-bit chunk ranges)."""
+    hs = struct.pack(">IBI", 0, 0, channel) + b"\x00\x01\x01\x01" + \
+        b"\x02" + struct.pack(">H", len(swarm_id)) + swarm_id + b"\xff"
+    return hs + struct.pack(">BII", 8, 0, 1)
+
+
 def cksum_ok(pkt):
     """scapy recomputes every checksum of a copy whose checksum fields are cleared."""
     c = pkt.copy()
@@ -101,9 +123,10 @@ def main():
                        stdout=subprocess.DEVNULL, timeout=30)
         with open(os.path.join(work, "content"), "wb") as f:
             f.write(os.urandom(100000))
-        subprocess.run([SP, "pack", "--key", os.path.join(work, "key", "provider.key"), "-o",
-                        os.path.join(work, "store"), os.path.join(work, "content")],
-                       check=True, stdout=subprocess.DEVNULL, timeout=30)
+        swarm_id = bytes.fromhex(subprocess.run(
+            [SP, "pack", "--key", os.path.join(work, "key", "provider.key"), "-o",
+             os.path.join(work, "store"), os.path.join(work, "content")],
+            check=True, stdout=subprocess.PIPE, text=True, timeout=30).stdout.split()[-1])
 
         # A PPSPP datagram the codec refuses (a handshake cut short).
         BADPP = Raw(struct.pack(">I", 5) + b"\x08" + struct.pack(">II", 0, 3))
@@ -260,9 +283,20 @@ def main():
         # untagged and VLAN 200 frames are counted as "vlan".
         tag = lambda f, vid: Ether(dst=f[Ether].dst, src=f[Ether].src) / Dot1Q(vlan=vid) / \
             f[Ether].payload
-        text, out = run(work, [tag(f, 100) for f in good] + [echo, tag(echo, 200)],
+        # The MTU is the IP packet's: a tagged frame carries 1500 bytes of it in 1518.
+        text, out = run(work, [tag(f, 100) for f in good] + [echo, tag(echo, 200)] +
+                        [tag(big_echo(n), 100) for n in (MAX_FRAME, MAX_FRAME + 1)],
                         ["--vlan", "100"])
         c = counters(text)
+        case("--vlan 100: a tagged echo in %d bytes answered, in %d counted as oversized" %
+             (MAX_FRAME + 4, MAX_FRAME + 5))
+        bigs = [p for p in out if ICMP in p and p[IP].id == 4343]
+        check(len(bigs) == 1 and len(bigs[0]) == MAX_FRAME + 4 and
+              bytes(bigs[0][ICMP].payload) == bytes(MAX_FRAME - 42) and cksum_ok(bigs[0]),
+              "big echo replies: %s" % [(p.summary(), len(p)) for p in bigs])
+        check(c.get("oversized", 0) == 1, "oversized: %d counted, 1 expected" %
+              c.get("oversized", 0))
+        out = [p for p in out if p not in bigs]
         case("--vlan 100: ARP, echo, NS and echo6 tagged 100 answered, tagged 100, exactly")
         check(len(out) == 4, "%d packets out: %s" % (len(out), [p.summary() for p in out]))
         check(all(Dot1Q in p and p[Dot1Q].vlan == 100 and p[Ether].src == MAC and
@@ -278,6 +312,43 @@ def main():
                       bytes(p[ICMP].payload) == bytes(range(56)), "echo reply " + p.summary())
         case("--vlan 100: an untagged frame and one of VLAN 200 counted as vlan")
         check(c.get("vlan", 0) == 2, "vlan: %d counted, 2 expected" % c.get("vlan", 0))
+
+        # The swarm open to plain PPSPP. Frames past the MTU, then a whole handshake +
+        # request, which must be answered.
+        def pp(sport, payload):
+            return Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) / \
+                UDP(sport=sport, dport=6778) / Raw(payload)
+
+        req = handshake_request(0x77, swarm_id)
+        # Oversized: an echo one byte past the largest frame (the echo at the largest is
+        # answered), the request padded to 1600 bytes (IPv4 and UDP lengths agreeing), and
+        # padded to 3000, more than an mbuf's 2048 bytes: net_pcap chains it over two.
+        over = [big_echo(MAX_FRAME), big_echo(MAX_FRAME + 1),
+                pp(7001, req + bytes(1600 - 42 - len(req))),
+                pp(7002, req + bytes(3000 - 42 - len(req)))]
+        fed = over + [pp(7003, req)]
+        text, out = run(work, fed, ["--open"])
+        c = counters(text)
+
+        case("oversized: one byte past %d, a 1600-byte datagram, a chained 3000-byte one" %
+             MAX_FRAME)
+        check(c.get("oversized", 0) == 3, "oversized: %d counted, 3 expected" %
+              c.get("oversized", 0))
+        check(sum(c.values()) == 3, "drops: %r" % c)
+        bigs = [p for p in out if ICMP in p]
+        check(len(bigs) == 1 and len(bigs[0]) == MAX_FRAME and cksum_ok(bigs[0]),
+              "echo replies: %s" % [(p.summary(), len(p)) for p in bigs])
+        check(not [p for p in out if UDP in p and p[UDP].dport in (7001, 7002)],
+              "an oversized datagram was answered")
+
+        case("after them the whole request is answered: handshake, then chunks 0 and 1")
+        mine = [bytes(p[UDP].payload) for p in out if UDP in p and p[UDP].dport == 7003]
+        check(len(mine) >= 3 and mine[0][:5] == struct.pack(">IB", 0x77, 0),
+              "%d datagrams to the peer" % len(mine))
+        check(len(out) == len(bigs) + len(mine),
+              "packets to others: %s" % [p.summary() for p in out])
+        rx = int(re.search(r"rx (\d+) packets", text).group(1)) if "rx " in text else -1
+        check(rx == len(fed), "rx %d of %d frames" % (rx, len(fed)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         for d in os.listdir("/var/run/dpdk") if os.path.isdir("/var/run/dpdk") else []:

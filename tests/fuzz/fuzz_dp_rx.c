@@ -8,7 +8,8 @@
  * The EAL runs without hugepages, PCI or shared files; the worker has no port (answers are
  * checked and freed here). One swarm (open, so plain PPSPP reaches the channel too) and one
  * SA pair for any peer (inbound SPI 0x1001, outbound 0x2002, key 00..0f, salt 10..13), in the
- * real SA and swarm tables. Input: the frame; one of odd length is taken with vlan = 100.
+ * real SA and swarm tables. Input: the frame (beyond 2048 bytes in two chained mbufs); one of
+ * odd length is taken with vlan = 100.
  * A second worker (no frames of its own) has asked for 10.0.0.2 and fd00::2, so that replies
  * about them take the hand-over between workers (dp_neigh_reply, dp_neigh_news_take).
  */
@@ -165,6 +166,33 @@ static uint64_t fuzz_drops(const struct dp_worker *w)
 	return n;
 }
 
+/* The frame in one mbuf, or chained over two as a port chains a frame larger than its mbufs'
+ * data room (the rest beyond two cut off). */
+static struct rte_mbuf *fuzz_mbuf(const uint8_t *data, size_t size)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *m2;
+	size_t n;
+
+	if (m == NULL)
+		abort();
+	n = RTE_MIN(size, (size_t)rte_pktmbuf_tailroom(m));
+	memcpy(rte_pktmbuf_mtod(m, void *), data, n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = (uint32_t)n;
+	if (n == size)
+		return m;
+	m2 = rte_pktmbuf_alloc(pool);
+	if (m2 == NULL)
+		abort();
+	size = RTE_MIN(size - n, (size_t)rte_pktmbuf_tailroom(m2));
+	memcpy(rte_pktmbuf_mtod(m2, void *), data + n, size);
+	m2->data_len = (uint16_t)size;
+	m2->pkt_len = (uint32_t)size;
+	if (rte_pktmbuf_chain(m, m2) != 0)
+		abort();
+	return m;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dp_worker *w;
@@ -174,14 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pool == NULL)
 		fuzz_setup();
 	w = w1;
-	m = rte_pktmbuf_alloc(pool);
-	if (m == NULL)
-		abort();
-	if (size > rte_pktmbuf_tailroom(m))
-		size = rte_pktmbuf_tailroom(m);
-	memcpy(rte_pktmbuf_mtod(m, void *), data, size);
-	m->data_len = (uint16_t)size;
-	m->pkt_len = (uint32_t)size;
+	m = fuzz_mbuf(data, size);
 	fuzz_w2_asks();
 	drops_before = fuzz_drops(w);
 	handed_before = w->neigh_handed;
