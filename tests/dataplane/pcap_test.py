@@ -13,8 +13,10 @@ by field (addresses, opcodes, TTL, identifiers, payload, and checksums recompute
 and the exit summary must count each refused frame under its own reason.
 A third run serves the swarm open to plain PPSPP: frames past the MTU (one of them longer
 than an mbuf, which net_pcap chains over two) are counted as oversized and the echo at the
-largest frame is answered; after them a whole request is answered.
-Exit 0, 1, or 77 without scapy.
+largest frame is answered; a HANDSHAKE + REQUEST cut at every length, at the Ethernet layer
+and inside the datagram with the IPv4 and UDP lengths agreeing, is one drop per cut (but the
+cut that leaves a whole handshake, which is answered with one); after all of it the whole
+request is answered. Exit 0, 1, or 77 without scapy.
 """
 import os
 import re
@@ -313,20 +315,31 @@ def main():
         case("--vlan 100: an untagged frame and one of VLAN 200 counted as vlan")
         check(c.get("vlan", 0) == 2, "vlan: %d counted, 2 expected" % c.get("vlan", 0))
 
-        # The swarm open to plain PPSPP. Frames past the MTU, then a whole handshake +
-        # request, which must be answered.
+        # The swarm open to plain PPSPP. Frames past the MTU, then a handshake + request cut
+        # short two ways, each cut from a port of its own (a peer of its own); then the whole
+        # datagram, which must be answered.
         def pp(sport, payload):
             return Ether(dst=MAC, src=PEER) / IP(src=THEM, dst=US) / \
                 UDP(sport=sport, dport=6778) / Raw(payload)
 
         req = handshake_request(0x77, swarm_id)
+        hs_end = req.index(b"\xff", 4 + 1 + 4 + 4 + 3 + len(swarm_id)) + 1
         # Oversized: an echo one byte past the largest frame (the echo at the largest is
         # answered), the request padded to 1600 bytes (IPv4 and UDP lengths agreeing), and
         # padded to 3000, more than an mbuf's 2048 bytes: net_pcap chains it over two.
         over = [big_echo(MAX_FRAME), big_echo(MAX_FRAME + 1),
                 pp(7001, req + bytes(1600 - 42 - len(req))),
                 pp(7002, req + bytes(3000 - 42 - len(req)))]
-        fed = over + [pp(7003, req)]
+        # Cut at the Ethernet layer, every length below the frame's own: "short" below the
+        # Ethernet and IPv4 headers, "ip_bad_header" (total length past the end) beyond.
+        whole = raw(pp(7003, req))
+        cuts_l2 = [Ether(whole[:n]) if n >= 14 else Raw(whole[:n]) for n in range(1, len(whole))]
+        # Cut inside the datagram, IPv4 and UDP lengths and checksums agreeing: the cuts reach
+        # the PPSPP codec, which refuses every one ("ppspp") but one: cut right after the
+        # HANDSHAKE's end option, the datagram is a whole handshake without the REQUEST, and
+        # that peer is rightly answered with a handshake and nothing else.
+        cuts_pp = [pp(7100 + n, req[:n]) for n in range(len(req))]
+        fed = over + cuts_l2 + cuts_pp + [pp(7003, req)]
         text, out = run(work, fed, ["--open"])
         c = counters(text)
 
@@ -334,18 +347,33 @@ def main():
              MAX_FRAME)
         check(c.get("oversized", 0) == 3, "oversized: %d counted, 3 expected" %
               c.get("oversized", 0))
-        check(sum(c.values()) == 3, "drops: %r" % c)
         bigs = [p for p in out if ICMP in p]
         check(len(bigs) == 1 and len(bigs[0]) == MAX_FRAME and cksum_ok(bigs[0]),
               "echo replies: %s" % [(p.summary(), len(p)) for p in bigs])
         check(not [p for p in out if UDP in p and p[UDP].dport in (7001, 7002)],
               "an oversized datagram was answered")
 
-        case("after them the whole request is answered: handshake, then chunks 0 and 1")
+        case("a PPSPP frame cut at each of %d lengths, its datagram at each of %d: one drop "
+             "each, only the whole handshake answered" % (len(cuts_l2), len(cuts_pp)))
+        check(c.get("short", 0) == 33 and
+              c.get("ip_bad_header", 0) == len(cuts_l2) - 33,
+              "Ethernet cuts: short %d, ip_bad_header %d" % (c.get("short", 0),
+                                                             c.get("ip_bad_header", 0)))
+        check(c.get("ppspp", 0) == len(cuts_pp) - 1,
+              "ppspp: %d counted, %d expected" % (c.get("ppspp", 0), len(cuts_pp) - 1))
+        total = sum(c.values())
+        want = 3 + len(cuts_l2) + len(cuts_pp) - 1
+        check(total == want, "%d drops, %d expected: %r" % (total, want, c))
+        hs_only = [p for p in out if UDP in p and 7100 <= p[UDP].dport < 7100 + len(req)]
+        check([p[UDP].dport for p in hs_only] == [7100 + hs_end] and
+              bytes(hs_only[0][UDP].payload)[:5] == struct.pack(">IB", 0x77, 0),
+              "cut datagrams answered: %s" % [(p[UDP].dport, len(p)) for p in hs_only])
+
+        case("after all of it the whole request is answered: handshake, then chunks 0 and 1")
         mine = [bytes(p[UDP].payload) for p in out if UDP in p and p[UDP].dport == 7003]
         check(len(mine) >= 3 and mine[0][:5] == struct.pack(">IB", 0x77, 0),
               "%d datagrams to the peer" % len(mine))
-        check(len(out) == len(bigs) + len(mine),
+        check(len(out) == len(bigs) + len(hs_only) + len(mine),
               "packets to others: %s" % [p.summary() for p in out])
         rx = int(re.search(r"rx (\d+) packets", text).group(1)) if "rx " in text else -1
         check(rx == len(fed), "rx %d of %d frames" % (rx, len(fed)))
