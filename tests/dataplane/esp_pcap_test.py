@@ -14,6 +14,13 @@ datagram, HANDSHAKE + REQUEST for chunks 0-1 of a protected swarm. Numbered case
        Linux sends it; valid on IPv6)
   5. hostile ESP, each counted under its reason and never answered: a replay, a flipped ICV
      bit, an unknown SPI, truncations, a NAT keep-alive, plain PPSPP for the protected swarm
+A second run moves the window to 10000 (one peer answered), then:
+  6. numbers 10000 - 4096 (the first the window no longer holds) and 1: too_old; 10000
+     again: replay; neither peer answered
+  7. 10000 - 4095, the oldest the window holds, answered; so are the whole packets of 8
+  8. an ESP-in-UDP frame cut at every length (none reaches ESP: short or ip_bad_header),
+     and its ESP packet cut at every length with the IPv4 and UDP lengths agreeing (ESP
+     short, or the ICV fails): one drop each, no answer
 Exit 0, 1, or 77 without scapy.
 """
 import os
@@ -39,6 +46,7 @@ US, US6 = "10.0.0.1", "fd00::1"
 PPSPP_PORT, ESP_PORT = 6778, 4500
 K_IN = bytes(range(1, 21))            # AES-128 + salt: peers -> data plane, SPI 0x1001
 K_OUT = bytes(range(100, 136))        # AES-256 + salt: data plane -> peers, SPI 0x2002
+ESP_WINDOW = 4096                     # ESP_REPLAY_WINDOW, dataplane/esp_sa.h
 failures = 0
 case_no = 0
 
@@ -85,6 +93,8 @@ def sa(spi, key, af, natt, port):
 def run(work, frames):
     wrpcap(os.path.join(work, "in.pcap"), frames)
     out = os.path.join(work, "out.pcap")
+    if os.path.exists(out):
+        os.unlink(out)
     args = [DP, "-l", "0", "--no-huge", "-m", "256", "--file-prefix", "spesppcap%d" % os.getpid(),
             "--no-pci", "--vdev", "net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s" % (work, out), "--",
             "--store", os.path.join(work, "store"), "--public",
@@ -101,6 +111,12 @@ def run(work, frames):
             p.kill()
             p.wait()
     return text, (rdpcap(out) if os.path.exists(out) else [])
+
+
+def counters(text, kind):
+    """The exit summary's "KIND reason: N" lines."""
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^%s (\S+): (\d+)$" % kind, text, re.M)}
 
 
 def main():
@@ -200,8 +216,7 @@ def main():
                   "chunks 0 and 1 not delivered")
 
         case("hostile ESP counted by reason, never answered")
-        esp = {m.group(1): int(m.group(2)) for m in re.finditer(r"^esp (\S+): (\d+)$", text, re.M)}
-        drop = {m.group(1): int(m.group(2)) for m in re.finditer(r"^drop (\S+): (\d+)$", text, re.M)}
+        esp, drop = counters(text, "esp"), counters(text, "drop")
         check(esp.get("replay") == 1, "replay: %r" % esp)
         check(esp.get("icv") == 1, "icv: %r" % esp)
         check(esp.get("bad_spi") == 1, "bad_spi: %r" % esp)
@@ -212,6 +227,81 @@ def main():
         check(not any(p for p in out if (IP in p and p[IP].dst == "10.0.0.9")),
               "the plain peer was answered")
         if failures:
+            print(text)
+        seen = failures
+
+        # A second run: the window far ahead, then what it must refuse, and frames cut short;
+        # each peer that should be answered is answered after all of it.
+        def natt_frame(addr, seq, payload):
+            n = int(addr.split(".")[-1])
+            enc = sa(0x1001, K_IN, 4, True, 40000 + n).encrypt(
+                IP(src=addr, dst=US) / UDP(sport=7000 + n, dport=PPSPP_PORT) / Raw(payload),
+                seq_num=seq)
+            return Ether(dst=MAC, src=PEER_MAC) / fix_natt(enc, 4)
+
+        def hs(n):
+            return handshake_request(0x500 + n, swarm_id)
+
+        top = 10000
+        high = natt_frame("10.0.0.2", top, hs(2))
+        # Window [top - 4095, top]: top - 4096 is the first number it no longer holds.
+        old = [natt_frame("10.0.0.5", top - ESP_WINDOW, hs(5)), natt_frame("10.0.0.5", 1, hs(5))]
+        edge = natt_frame("10.0.0.6", top - ESP_WINDOW + 1, hs(6))
+        # Cut at the Ethernet layer: every length of the frame below its own. An IPv4 total
+        # length past the end, or less than the Ethernet and IPv4 headers: none reaches ESP.
+        cut_whole = natt_frame("10.0.0.7", top + 1, hs(7))
+        cuts2 = [raw(cut_whole)[:n] for n in range(1, len(cut_whole))]
+        # Cut inside the ESP packet, the IPv4 and UDP lengths and checksums made to agree: each
+        # reaches the ESP module (short, or the ICV fails on what is left; a 4-byte cut of
+        # SPI 0x00001001 is no non-ESP marker). None of them moves the window, so the whole
+        # packet after them, with the same number, is accepted.
+        cut_esp = natt_frame("10.0.0.8", top + 2, hs(8))
+        esp8 = raw(cut_esp[UDP].payload)
+        cuts3 = [Ether(dst=MAC, src=PEER_MAC) / IP(src="10.0.0.8", dst=US) /
+                 UDP(sport=40008, dport=ESP_PORT) / Raw(esp8[:n]) for n in range(len(esp8))]
+        fed = [high] + old + [high, edge] + [Raw(c) if len(c) < 14 else Ether(c) for c in cuts2] \
+            + cuts3 + [cut_whole, cut_esp]
+        text, out = run(work, fed)
+        esp, drop = counters(text, "esp"), counters(text, "drop")
+        to = lambda a: [p for p in out if IP in p and p[IP].dst == a]
+
+        case("sequence numbers %d and 1 after %d: too_old, the same %d again: replay" %
+             (top - ESP_WINDOW, top, top))
+        check(esp.get("too_old") == 2, "too_old: %r" % esp)
+        check(esp.get("replay") == 1, "replay: %r" % esp)
+        check(not to("10.0.0.5"), "%d packets to 10.0.0.5" % len(to("10.0.0.5")))
+
+        case("the oldest number the window holds, %d, answered; so are %d and %d after "
+             "their cuts" % (top - ESP_WINDOW + 1, top + 1, top + 2))
+        peer_sa = lambda a: sa(0x2002, K_OUT, 4, True, 40000 + int(a.split(".")[-1]))
+        for a in ("10.0.0.2", "10.0.0.6", "10.0.0.7", "10.0.0.8"):
+            mine = to(a)
+            check(len(mine) >= 3, "%d packets to %s" % (len(mine), a))
+            got = b""
+            for p in mine:
+                try:
+                    got += bytes(peer_sa(a).decrypt(IP(raw(p[IP])))[UDP].payload)
+                except Exception as exc:
+                    check(False, "scapy could not open a packet to %s: %r" % (a, exc))
+            n = int(a.split(".")[-1])
+            check(got[:4] == struct.pack(">I", 0x500 + n) and content[:1024] in got,
+                  "%s: no handshake reply or chunk 0" % a)
+        check(len(out) == sum(len(to(a)) for a in ("10.0.0.2", "10.0.0.6", "10.0.0.7",
+                                                   "10.0.0.8")),
+              "packets to others: %s" % [p.summary() for p in out])
+
+        case("an ESP-in-UDP frame cut at each of %d lengths, and its ESP cut at each of %d "
+             "with lengths that agree: each one drop, none answered" % (len(cuts2), len(cuts3)))
+        total = sum(drop.values())
+        check(total == 3 + len(cuts2) + len(cuts3),
+              "%d drops, %d expected: %r" % (total, 3 + len(cuts2) + len(cuts3), drop))
+        check(drop.get("short", 0) + drop.get("ip_bad_header", 0) == len(cuts2),
+              "Ethernet cuts: %r" % drop)
+        check(drop.get("esp") == 3 + len(cuts3), "esp drops: %r" % drop)
+        check(esp.get("short", 0) + esp.get("icv", 0) == len(cuts3), "ESP cuts: %r" % esp)
+        rx = int(re.search(r"rx (\d+) packets", text).group(1)) if "rx " in text else -1
+        check(rx == len(fed), "rx %d of %d frames" % (rx, len(fed)))
+        if failures > seen:
             print(text)
         print("%d cases, %d failed" % (case_no, failures))
         return 1 if failures else 0
