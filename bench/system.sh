@@ -278,7 +278,7 @@ ingest() {
 	start_lg() {
 		timeout -s INT $((secs + 100)) "$lg" $(eal 1 lg) --vdev "net_memif0,$lg_memif,socket=$sock,$memif" \
 			-- --target 10.99.0.1 --seed "$work/store$chunk" --public "$work/key/provider.pub" \
-			--seeds "$sources" --peer-port 20000 --seconds $((secs + 50)) --warmup 0 --linger 30 --link-wait 30 \
+			--seeds "$sources" --peer-port 20000 --seconds $((secs + 50)) --warmup 0 --linger 30 --link-wait 30 --mtu 9000 \
 			"${esp_lg[@]}" >"$work/ilg-$chunk-$mode.out" 2>&1 &
 		lgp=$!
 		pids+=("$lgp")

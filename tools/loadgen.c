@@ -66,7 +66,7 @@ static void usage(FILE *f)
 		"           [--sa-out SPI:0xKEYSALT --sa-in SPI:0xKEYSALT [--esn]\n"
 		"            [--sa-per-peer]]\n"
 		"       superpeer-loadgen EAL-ARGS -- --target A.B.C.D --seed DIR --public FILE\n"
-		"           [--seeds N] [--ip A.B.C.D] [--peer-port N] [--seconds S]\n"
+		"           [--seeds N] [--ip A.B.C.D] [--peer-port N] [--seconds S] [--mtu N]\n"
 		"           [--sa-out .. --sa-in ..]\n"
 		"       superpeer-loadgen EAL-ARGS -- --flood BYTES [--seconds S]\n"
 		"       superpeer-loadgen EAL-ARGS -- --reflect [--seconds S]\n\n"
@@ -88,7 +88,9 @@ static void usage(FILE *f)
 		"prints each complete ingest (first REQUEST to last ACK) and their total.\n"
 		"--seeds N (1-4, default 1): the first N peers serve it, each a source of\n"
 		"the same ingest (`superpeer swarm ingest --from` once per peer); a run is\n"
-		"complete when every chunk was acknowledged on some channel.\n"
+		"complete when every chunk was acknowledged on some channel. --mtu N\n"
+		"(1280-9000, default 1500, as the data plane's): the largest IP packet a seeder\n"
+		"sends; the data plane drops a frame longer than its own --mtu allows.\n"
 		"--flood BYTES: frames of BYTES as fast as the port takes them, counting what\n"
 		"comes back; --reflect: every frame sent back as it came (io forwarding).\n"
 		"--linger S (any mode): after the run, stop polling and keep the port open\n"
@@ -634,6 +636,7 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		{"warmup", required_argument, NULL, 'W'},
 		{"linger", required_argument, NULL, 'L'},
 		{"link-wait", required_argument, NULL, 'l'},
+		{"mtu", required_argument, NULL, 'T'},
 		{"hold", required_argument, NULL, 'H'},
 		{"udp-port", required_argument, NULL, 'u'},
 		{"esp-port", required_argument, NULL, 'e'},
@@ -708,6 +711,10 @@ static int lg_parse(struct lg *g, struct lg_opts *o, int argc, char **argv)
 		case 'l':
 			bad = lg_number(optarg, 1, 3600, &v);
 			g->link_wait_s = (uint32_t)v;
+			break;
+		case 'T':
+			bad = lg_number(optarg, 1280, 9000, &v);
+			g->mtu = (uint32_t)v;
 			break;
 		case 'H':
 			bad = lg_number(optarg, 1, UINT32_MAX, &v);
@@ -820,6 +827,7 @@ int main(int argc, char **argv)
 		.peer_port = 20000,
 		.window = 256,
 		.link_wait_s = 5,
+		.mtu = 1500,
 		.n_peers = 16,
 		.n_queues = 1,
 		.base_ip = (10u << 24) | (1u << 16) | 1u,

@@ -155,6 +155,7 @@ struct lg {
 	uint32_t window;   /* chunks asked for ahead, per peer */
 	uint64_t hold;	   /* --hold: chunks each peer asks for, then its channel idles; 0: all */
 	uint32_t link_wait_s; /* how long the link may take to come up (--link-wait) */
+	uint32_t mtu;	      /* largest IP packet sent (--mtu): caps a seeder's datagrams */
 	struct ppspp_ctx ctx;
 	struct esp_sa *sa_out, *sa_in; /* both NULL: plain; with --sa-per-peer the peers' own */
 	struct crypto_engine eng;

@@ -187,8 +187,8 @@ void lg_seed_input(struct lg *g, struct lg_peer *p, const uint8_t *d, size_t len
 /* What seeder s (peer p) has to send, while the port takes it. False: the port is behind. */
 static bool lg_seeder_output(struct lg *g, struct lg_seeder *s, struct lg_peer *p)
 {
-	/* The largest datagram a 9000-byte IPv4 MTU carries, through ESP in UDP or not. */
-	const uint32_t cap = 9000 - 20 - 8 -
+	/* The largest datagram an IPv4 packet of --mtu bytes carries, through ESP in UDP or not. */
+	const uint32_t cap = g->mtu - 20 - 8 -
 			     (g->sa_out != NULL ? 8 + ESP_PREFIX_LEN + ESP_TRAILER_LEN +
 							  ESP_PAD_ALIGN - 1 + ESP_ICV_LEN
 						: 0);
