@@ -212,3 +212,10 @@ int peer_esp_unwrap(struct peer_esp *p, struct crypto_engine *e, uint8_t *pkt, s
 		*inner_sport = (uint16_t)(inner[0] << 8 | inner[1]);
 	return 0;
 }
+
+int peer_esp_keepalive(int fd)
+{
+	static const uint8_t ka[ESP_UDP_KEEPALIVE_LEN] = {ESP_UDP_KEEPALIVE_BYTE};
+
+	return send(fd, ka, sizeof(ka), 0) == (ssize_t)sizeof(ka) ? 0 : -1;
+}

@@ -55,6 +55,13 @@ int peer_esp_wrap(struct peer_esp *p, struct crypto_engine *e, const uint8_t *dg
 int peer_esp_unwrap(struct peer_esp *p, struct crypto_engine *e, uint8_t *pkt, size_t len,
 	const uint8_t **dgram, size_t *dlen, uint16_t *inner_sport);
 
+/*
+ * RFC 3948 2.3: a NAT keep-alive, the one octet 0xFF, on a connected ESP-in-UDP socket. A NAT
+ * between us and the peer keeps our UDP mapping only while something goes out through it;
+ * the peer consumes the keep-alive before ESP (esp_udp_classify). 0, or -1 with errno set.
+ */
+int peer_esp_keepalive(int fd);
+
 /* Bytes ESP in UDP adds to a PPSPP datagram at most (header, IV, inner UDP, pad, ICV). */
 enum { PEER_ESP_OVERHEAD = ESP_OVERHEAD + 8 + 3 };
 
