@@ -38,19 +38,22 @@ static void fetch_on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: superpeer fetch --manifest FILE --public PUBFILE --peer ADDR:PORT -o OUT\n"
-		   "                       [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n"
-		   "                       [--esp-port N] [--local-port N]\n"
-		   "                       [--window CHUNKS] [--timeout SECONDS] [--cam 2|4]\n\n"
-		   "Downloads the swarm the manifest describes from the PPSPP peer ADDR:PORT,\n"
-		   "verifies every chunk against its swarm ID (the manifest must be signed by\n"
-		   "PUBFILE's key) and writes OUT (never overwritten; written under a temporary\n"
-		   "name until complete). --sa-in/--sa-out: ESP in UDP (RFC 3948) with AES-GCM,\n"
-		   "keys as `ip xfrm` writes them; the packets go to the peer's --esp-port\n"
-		   "(default 4500), PORT is the inner UDP port. --local-port: bind this UDP port.\n"
-		   "--window: chunks requested ahead (default 256).\n"
-		   "--timeout: give up after this many seconds without progress (default 10).\n"
-		   "--cam: chunk addressing, 32-bit (2, default) or 64-bit (4) ranges.\n");
+	fprintf(f,
+		"usage: superpeer fetch --manifest FILE --public PUBFILE --peer ADDR:PORT -o OUT\n"
+		"                       [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n"
+		"                       [--esp-port N] [--local-port N] [--nat-keepalive SECONDS]\n"
+		"                       [--window CHUNKS] [--timeout SECONDS] [--cam 2|4]\n\n"
+		"Downloads the swarm the manifest describes from the PPSPP peer ADDR:PORT,\n"
+		"verifies every chunk against its swarm ID (the manifest must be signed by\n"
+		"PUBFILE's key) and writes OUT (never overwritten; written under a temporary\n"
+		"name until complete). --sa-in/--sa-out: ESP in UDP (RFC 3948) with AES-GCM,\n"
+		"keys as `ip xfrm` writes them; the packets go to the peer's --esp-port\n"
+		"(default 4500), PORT is the inner UDP port. --local-port: bind this UDP port.\n"
+		"--nat-keepalive: with ESP, a NAT keep-alive (RFC 3948) after this many seconds\n"
+		"in which nothing was sent, so a NAT keeps the mapping (default 20; 0: never).\n"
+		"--window: chunks requested ahead (default 256).\n"
+		"--timeout: give up after this many seconds without progress (default 10).\n"
+		"--cam: chunk addressing, 32-bit (2, default) or 64-bit (4) ranges.\n");
 }
 
 struct fetch_out {
@@ -96,24 +99,26 @@ static int fetch_send(int fd, struct peer_esp *esp, struct crypto_engine *e, con
 int tool_fetch_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "manifest", required_argument, NULL, 'M' },
-		{ "public", required_argument, NULL, 'p' },
-		{ "peer", required_argument, NULL, 'P' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "sa-in", required_argument, NULL, 'i' },
-		{ "sa-out", required_argument, NULL, 'O' },
-		{ "esn", no_argument, NULL, 'E' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "cam", required_argument, NULL, 'c' },
-		{ "esp-port", required_argument, NULL, 'X' },
-		{ "local-port", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"manifest", required_argument, NULL, 'M'},
+		{"public", required_argument, NULL, 'p'},
+		{"peer", required_argument, NULL, 'P'},
+		{"output", required_argument, NULL, 'o'},
+		{"sa-in", required_argument, NULL, 'i'},
+		{"sa-out", required_argument, NULL, 'O'},
+		{"esn", no_argument, NULL, 'E'},
+		{"window", required_argument, NULL, 'w'},
+		{"timeout", required_argument, NULL, 't'},
+		{"cam", required_argument, NULL, 'c'},
+		{"esp-port", required_argument, NULL, 'X'},
+		{"local-port", required_argument, NULL, 'L'},
+		{"nat-keepalive", required_argument, NULL, 'K'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *man_path = NULL, *pub_path = NULL, *peer_arg = NULL, *out_path = NULL;
 	const char *sa_in = NULL, *sa_out = NULL;
 	uint64_t window = 256, timeout = 10, cam = 2, esp_port = 4500, local_port = 0;
+	uint64_t nat_ka = 20, nat_ka_sent = 0, t_nat_ka;
 	uint16_t ppspp_port;
 	struct sigaction sa = { .sa_handler = fetch_on_signal };
 	struct sockaddr_storage peer, local;
@@ -174,6 +179,10 @@ int tool_fetch_main(int argc, char **argv)
 			break;
 		case 'L':
 			if (tool_num("--local-port", optarg, 0, 65535, &local_port) != 0)
+				return 1;
+			break;
+		case 'K':
+			if (tool_num("--nat-keepalive", optarg, 0, 3600, &nat_ka) != 0)
 				return 1;
 			break;
 		case 'h':
@@ -264,7 +273,7 @@ int tool_fetch_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	t_start = t_progress = peer_now_us();
+	t_start = t_progress = t_nat_ka = peer_now_us();
 	while (!ppspp_leecher_done(&l)) {
 		uint64_t now = peer_now_us();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -286,6 +295,21 @@ int tool_fetch_main(int argc, char **argv)
 					 (unsigned long long)l.counts[LEECHER_R_MISSING_UNCLES],
 					 (unsigned long long)l.counts[LEECHER_R_MALFORMED]);
 			goto fail;
+		}
+		/*
+		 * ESP in UDP from behind a NAT (RFC 3948 2.3): after nat_ka seconds in which
+		 * nothing went out on the socket, the one-byte keep-alive, or the NAT may drop our
+		 * mapping and with it the peer's ESP. It only fills silence: while we send, none.
+		 * The peer drops it before PPSPP, so it cannot stand in for the PPSPP keep-alive
+		 * below (which, inside ESP, refreshes the mapping too): that one keeps its own
+		 * clock, fetch_last_send_us. Before this turn's sends both clocks are at most now.
+		 */
+		uint64_t t_quiet = fetch_last_send_us > t_nat_ka ? fetch_last_send_us : t_nat_ka;
+
+		if (esp.on && nat_ka != 0 && now - t_quiet >= nat_ka * 1000000u) {
+			if (peer_esp_keepalive(fd) == 0)
+				nat_ka_sent++;
+			t_nat_ka = now;
 		}
 		if (l.peer_id == 0 && now - t_hs > 250000) {
 			n = ppspp_leecher_handshake(&l, buf, sizeof(buf));
@@ -404,6 +428,9 @@ int tool_fetch_main(int argc, char **argv)
 		printf("refused %llu copies that came without their uncles when asked again (asked "
 		       "again later: the peer may not send uncles)\n",
 			(unsigned long long)l.uncles_refused);
+	if (nat_ka_sent > 0)
+		printf("sent %llu NAT keep-alives while idle (--nat-keepalive %llu)\n",
+			(unsigned long long)nat_ka_sent, (unsigned long long)nat_ka);
 	printf("%s\n", swarm_hex);
 	rc = 0;
 	goto out;
