@@ -13,7 +13,8 @@
 # Then a protected swarm: plain fetch refused; an SA pair installed with `superpeer sa`
 # (AES-128 in, AES-256 out); a wrong ESP key refused (ICV); the download through ESP in UDP,
 # captured, and the capture decrypted by tshark with the keys `sa show --wireshark` prints;
-# `sa show --xfrm`; the SA deleted (then refused as bad_spi); `sa batch` (600 adds, 600
+# `sa show --xfrm`; a fetch through ESP choked for 3 s sends NAT keep-alives (RFC 3948),
+# counted by the data plane, and completes; the SA deleted (then refused as bad_spi); `sa batch` (600 adds, 600
 # deletes, a line that does not parse and one the data plane refuses, each stopping the batch
 # there, `aead -` refused); the swarm deleted and added
 # again as open with `superpeer swarm`; ingest: the data plane fetches a swarm from
@@ -260,6 +261,28 @@ grep -q "^ip xfrm state add src 10.77.0.1 dst 10.77.0.2 proto esp spi 0x00002002
 	"$work/xfrm" || fail "unexpected xfrm line"
 "$sp" sa list | grep "out spi 0x00002002" | grep -q "packets [1-9]" ||
 	fail "outbound SA counted nothing: $("$sp" sa list)"
+
+begin "NAT keep-alives (RFC 3948): an ESP fetch choked for 3 s sends them, then completes"
+# Choked from its handshake on (superpeer peer), the fetch sends nothing but its PPSPP
+# keep-alive after each idle second; --nat-keepalive 1 fills those seconds with NAT
+# keep-alives too. The data plane consumes them: "esp keepalive" in its summary (checked at
+# the stop after "superpeer stats"). A new SA pair: a new fetch starts its sequence numbers
+# at 1 again, which the first pair's replay window refuses.
+"$sp" sa add in spi 0x1003 peer 10.77.0.2 encap aead "$k_in" &&
+	"$sp" sa add out spi 0x2004 peer 10.77.0.2 encap 40001 aead "$k_out" || fail "sa add"
+"$sp" peer set 10.77.0.2 choke || fail "peer set choke"
+fetch --local-port 40001 --nat-keepalive 1 --sa-out "0x1003:$k_in" --sa-in "0x2004:$k_out" \
+	>"$work/stdout" 2>"$work/err" &
+fk=$!
+sleep 3
+"$sp" peer del 10.77.0.2 || fail "peer del"
+wait $fk || fail "fetch: $(cat "$work/err")"
+cmp -s "$work/out" "$work/content" || fail "content differs"
+grep "NAT keep-alives" "$work/stdout"
+grep -Eq "^sent [1-9][0-9]* NAT keep-alives while idle" "$work/stdout" ||
+	fail "no NAT keep-alive sent: $(cat "$work/stdout")"
+rm -f "$work/out"
+"$sp" sa del in 0x1003 && "$sp" sa del out 10.77.0.2 encap 40001 || fail "sa del"
 
 begin "SA deleted: the peer is refused (bad_spi)"
 "$sp" sa del in 0x1001 || fail "sa del"
@@ -618,6 +641,7 @@ begin "sa flush: every SA gone from a running data plane"
 stop_dp
 grep -q "^esp icv: " "$work/dp.out" || fail "ICV failures not counted: $(cat "$work/dp.out")"
 grep -q "^esp bad_spi: " "$work/dp.out" || fail "bad SPI not counted: $(cat "$work/dp.out")"
+grep -Eq "^esp keepalive: [1-9]" "$work/dp.out" || fail "NAT keep-alives not counted"
 grep -q "^drop swarm_protected: " "$work/dp.out" || fail "protected swarm refusal not counted"
 grep -q "^drop bad_chunk: " "$work/dp.out" || fail "forged chunks not counted"
 grep -E "^(drop|esp)" "$work/dp.out"
