@@ -848,14 +848,20 @@ static void dp_ctl_stats_post(struct dp_ctl *c, uint64_t now)
 		st.chunk_bytes_sent += w->chunk_bytes_sent;
 		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 			st.drops += w->drops[k];
-		if (w->start_tsc != 0) {
+		/* A worker not started, or started after tsc was read (another core's clock),
+		 * has run no time yet. */
+		if (w->start_tsc != 0 && w->start_tsc < tsc) {
 			busy += w->busy_tsc;
 			run += tsc - w->start_tsc;
 		}
 	}
-	if (run > c->stats_run_tsc && busy >= c->stats_busy_tsc)
-		st.busy_permille =
-			(uint32_t)((busy - c->stats_busy_tsc) * 1000 / (run - c->stats_run_tsc));
+	/* In double: after events skipped for days the products would overflow 64 bits. */
+	if (run > c->stats_run_tsc && busy >= c->stats_busy_tsc) {
+		double b = (double)(busy - c->stats_busy_tsc) * 1000.0 /
+			   (double)(run - c->stats_run_tsc);
+
+		st.busy_permille = b > 1000.0 ? 1000 : (uint32_t)b;
+	}
 	c->stats_busy_tsc = busy;
 	c->stats_run_tsc = run;
 	dp_ctl_event(c, KR_EV_STATS, &st, sizeof(st));
@@ -1111,6 +1117,8 @@ void dp_ctl_started(struct dp_ctl *c)
 
 	/* A (re)started data plane holds no SA: control replays its state. */
 	dp_ctl_event(c, KR_EV_RESYNC, &epoch, sizeof(epoch));
+	/* The first stats a full interval after the workers started, not after set-up. */
+	c->last_stats_s = dp_ctl_clock_s();
 }
 
 void dp_ctl_fini(struct dp_ctl *c)

@@ -85,16 +85,16 @@ int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *p
 	 * The port takes frames of our MTU: a NIC left at its default (1500) would drop a jumbo
 	 * peer's frames before any worker counted them. A port with no MTU of its own (memif,
 	 * ring, null, pcap: no mtu_set) passes any frame, and dp_net.c's oversized check holds
-	 * the limit. A port that refuses the MTU is warned about, not refused: af_packet says
-	 * 1518-byte frames whatever its framesz= lets through.
+	 * the limit. Not af_packet: its mtu_set is the MTU of the kernel interface it shares
+	 * (eth0, say), the host's to set, never put back here. A port that refuses the MTU is
+	 * warned about, not refused.
 	 */
-	rc = rte_eth_dev_set_mtu(port, cfg->mtu);
+	rc = af_packet ? -ENOTSUP : rte_eth_dev_set_mtu(port, cfg->mtu);
 	if (rc != 0 && rc != -ENOTSUP)
 		fprintf(stderr,
 			"superpeer-dataplane: warning: port %u (%s) refused MTU %u (%s; it says "
-			"frames of at most %u bytes): longer frames may be lost in the port%s\n",
-			port, info.driver_name, cfg->mtu, rte_strerror(-rc), info.max_rx_pktlen,
-			af_packet ? " unless its framesz= argument holds them" : "");
+			"frames of at most %u bytes): longer frames may be lost in the port\n",
+			port, info.driver_name, cfg->mtu, rte_strerror(-rc), info.max_rx_pktlen);
 	for (unsigned q = 0; q < n_queues; q++) {
 		rc = rte_eth_rx_queue_setup(port, (uint16_t)q, 1024, rte_eth_dev_socket_id(port),
 					    NULL, pool);

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: superpeer fetch --manifest FILE --public PUBFILE --peer ADDR:PORT -o OUT\n"
 		"                       [--sa-in SPI:0xKEYSALT --sa-out SPI:0xKEYSALT [--esn]]\n"
-		"                       [--esp-port N] [--local-port N] [--nat-keepalive SECONDS]\n"
+		"                       [--esp-port N] [--local-port N] [--keepalive SECONDS]\n"
+		"                       [--nat-keepalive SECONDS]\n"
 		"                       [--window CHUNKS] [--timeout SECONDS] [--cam 2|4]\n\n"
 		"Downloads the swarm the manifest describes from the PPSPP peer ADDR:PORT,\n"
 		"verifies every chunk against its swarm ID (the manifest must be signed by\n"
@@ -49,6 +50,9 @@ static void usage(FILE *f)
 		"name until complete). --sa-in/--sa-out: ESP in UDP (RFC 3948) with AES-GCM,\n"
 		"keys as `ip xfrm` writes them; the packets go to the peer's --esp-port\n"
 		"(default 4500), PORT is the inner UDP port. --local-port: bind this UDP port.\n"
+		"--keepalive: on an open channel, a PPSPP keep-alive after this many seconds\n"
+		"in which nothing was sent, so the peer keeps the channel (default 60; the\n"
+		"data plane drops a peer silent for its peer-timeout, 180 s unless set).\n"
 		"--nat-keepalive: with ESP, a NAT keep-alive (RFC 3948) after this many seconds\n"
 		"in which nothing was sent, so a NAT keeps the mapping (default 20; 0: never).\n"
 		"--window: chunks requested ahead (default 256).\n"
@@ -111,6 +115,7 @@ int tool_fetch_main(int argc, char **argv)
 		{"cam", required_argument, NULL, 'c'},
 		{"esp-port", required_argument, NULL, 'X'},
 		{"local-port", required_argument, NULL, 'L'},
+		{"keepalive", required_argument, NULL, 'k'},
 		{"nat-keepalive", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -118,7 +123,7 @@ int tool_fetch_main(int argc, char **argv)
 	const char *man_path = NULL, *pub_path = NULL, *peer_arg = NULL, *out_path = NULL;
 	const char *sa_in = NULL, *sa_out = NULL;
 	uint64_t window = 256, timeout = 10, cam = 2, esp_port = 4500, local_port = 0;
-	uint64_t nat_ka = 20, nat_ka_sent = 0, t_nat_ka;
+	uint64_t keepalive = 60, nat_ka = 20, nat_ka_sent = 0, t_nat_ka;
 	uint16_t ppspp_port;
 	struct sigaction sa = { .sa_handler = fetch_on_signal };
 	struct sockaddr_storage peer, local;
@@ -179,6 +184,10 @@ int tool_fetch_main(int argc, char **argv)
 			break;
 		case 'L':
 			if (tool_num("--local-port", optarg, 0, 65535, &local_port) != 0)
+				return 1;
+			break;
+		case 'k':
+			if (tool_num("--keepalive", optarg, 1, 3600, &keepalive) != 0)
 				return 1;
 			break;
 		case 'K':
@@ -296,34 +305,37 @@ int tool_fetch_main(int argc, char **argv)
 					 (unsigned long long)l.counts[LEECHER_R_MALFORMED]);
 			goto fail;
 		}
-		/*
-		 * ESP in UDP from behind a NAT (RFC 3948 2.3): after nat_ka seconds in which
-		 * nothing went out on the socket, the one-byte keep-alive, or the NAT may drop our
-		 * mapping and with it the peer's ESP. It only fills silence: while we send, none.
-		 * The peer drops it before PPSPP, so it cannot stand in for the PPSPP keep-alive
-		 * below (which, inside ESP, refreshes the mapping too): that one keeps its own
-		 * clock, fetch_last_send_us. Before this turn's sends both clocks are at most now.
-		 */
-		uint64_t t_quiet = fetch_last_send_us > t_nat_ka ? fetch_last_send_us : t_nat_ka;
-
-		if (esp.on && nat_ka != 0 && now - t_quiet >= nat_ka * 1000000u) {
-			if (peer_esp_keepalive(fd) == 0)
-				nat_ka_sent++;
-			t_nat_ka = now;
-		}
 		if (l.peer_id == 0 && now - t_hs > 250000) {
 			n = ppspp_leecher_handshake(&l, buf, sizeof(buf));
 			fetch_send(fd, &esp, &e, buf, n, peer_addr_port(&local),
 				   ppspp_port);
 			t_hs = now;
 		}
-		if (l.peer_id != 0 && now - fetch_last_send_us > 1000000) {
+		if (l.peer_id != 0 && now - fetch_last_send_us >= keepalive * 1000000u) {
 			/* Idle (choked, or waiting): a keep-alive, the channel ID alone (RFC 7574
 			 * 3.7), so the peer does not take us for dead. */
 			const uint8_t ka[4] = { (uint8_t)(l.peer_id >> 24), (uint8_t)(l.peer_id >> 16),
 						(uint8_t)(l.peer_id >> 8), (uint8_t)l.peer_id };
 
 			fetch_send(fd, &esp, &e, ka, 4, peer_addr_port(&local), ppspp_port);
+		}
+		/*
+		 * ESP in UDP from behind a NAT (RFC 3948 2.3): after nat_ka seconds in which
+		 * nothing went out on the socket, the one-byte keep-alive, or the NAT may drop our
+		 * mapping and with it the peer's ESP. It only fills silence: after this pass's
+		 * handshake or PPSPP keep-alive, and never while we send. The peer drops it before
+		 * PPSPP, so it does not keep the channel: the PPSPP keep-alive above keeps its own
+		 * clock (fetch_last_send_us, which this one does not move).
+		 */
+		if (esp.on && nat_ka != 0) {
+			uint64_t t_quiet =
+				fetch_last_send_us > t_nat_ka ? fetch_last_send_us : t_nat_ka;
+
+			if (now >= t_quiet && now - t_quiet >= nat_ka * 1000000u) {
+				if (peer_esp_keepalive(fd) == 0)
+					nat_ka_sent++;
+				t_nat_ka = now;
+			}
 		}
 		if (l.peer_id != 0 && t_open == 0)
 			t_open = now;

@@ -891,6 +891,14 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+		/* A DATA message and its header at least, or the seeders never send a chunk. */
+		if (lg_seed_cap(g, o.sa_out != NULL) < g->chunk_size + 64u) {
+			fprintf(stderr,
+				"superpeer-loadgen: --mtu %u cannot carry a %u-byte chunk%s\n",
+				g->mtu, g->chunk_size, o.sa_out != NULL ? " in ESP" : "");
+			rc = 2;
+			goto out;
+		}
 		g->n_peers = o.seeds; /* the seeders */
 	}
 	if (lg_port_init(gs, nq) != 0) {

@@ -218,6 +218,8 @@ void lg_dgram_send(struct lg *g, const struct lg_peer *p, struct rte_mbuf *m, in
 
 /* loadgen_seed.c: --seed DIR --public FILE: the store, its swarm as the loadgen's. 0 or -1. */
 int lg_seed_open(struct lg *g, const char *dir, const char *pub_path);
+/* The largest PPSPP datagram a seeder sends in an IPv4 packet of --mtu bytes, esp or not. */
+uint32_t lg_seed_cap(const struct lg *g, bool esp);
 void lg_seed_close(struct lg *g);
 /* loadgen_seed.c: one datagram from the data plane's ingest to seeder peer p. */
 void lg_seed_input(struct lg *g, struct lg_peer *p, const uint8_t *d, size_t len);

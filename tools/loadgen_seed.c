@@ -26,6 +26,13 @@
 
 #include "loadgen.h"
 
+uint32_t lg_seed_cap(const struct lg *g, bool esp)
+{
+	/* IPv4 and UDP headers; with ESP, the outer UDP, ESP's header, IV, padding and ICV. */
+	return g->mtu - 20 - 8 -
+	       (esp ? 8 + ESP_PREFIX_LEN + ESP_TRAILER_LEN + ESP_PAD_ALIGN - 1 + ESP_ICV_LEN : 0);
+}
+
 int lg_seed_open(struct lg *g, const char *dir, const char *pub_path)
 {
 	uint8_t pub[ED25519_PUBLIC_LEN];
@@ -187,11 +194,7 @@ void lg_seed_input(struct lg *g, struct lg_peer *p, const uint8_t *d, size_t len
 /* What seeder s (peer p) has to send, while the port takes it. False: the port is behind. */
 static bool lg_seeder_output(struct lg *g, struct lg_seeder *s, struct lg_peer *p)
 {
-	/* The largest datagram an IPv4 packet of --mtu bytes carries, through ESP in UDP or not. */
-	const uint32_t cap = g->mtu - 20 - 8 -
-			     (g->sa_out != NULL ? 8 + ESP_PREFIX_LEN + ESP_TRAILER_LEN +
-							  ESP_PAD_ALIGN - 1 + ESP_ICV_LEN
-						: 0);
+	const uint32_t cap = lg_seed_cap(g, g->sa_out != NULL);
 
 	while (g->n_tx + g->n_seal < LG_TX_MAX - LG_SEAL_MAX) {
 		uint64_t chunks = s->sch.chunks_sent, bytes = s->sch.bytes_sent;

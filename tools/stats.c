@@ -146,6 +146,7 @@ int tool_monitor_main(int argc, char **argv)
 	uint64_t count = 0, want = 0, timeout_s = 0;
 	struct keyring kr;
 	time_t start = time(NULL);
+	bool stats = true;
 	struct kr_msg m;
 
 	if (tool_keyring_open(&argc, &argv, &kr) != 0)
@@ -161,10 +162,12 @@ int tool_monitor_main(int argc, char **argv)
 				keyring_close(&kr);
 				return 1;
 			}
+		} else if (strcmp(argv[i], "--no-stats") == 0) {
+			stats = false;
 		} else {
 			keyring_close(&kr);
 			fprintf(stderr, "usage: superpeer monitor [--keyring NAME] [--count N] "
-					"[--timeout SECONDS]\n");
+					"[--timeout SECONDS] [--no-stats]\n");
 			return 2;
 		}
 	}
@@ -189,6 +192,8 @@ int tool_monitor_main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		if (m.type == KR_EV_STATS && !stats)
+			continue; /* neither printed nor counted */
 		count++;
 		switch (m.type) {
 		case KR_EV_RESYNC:

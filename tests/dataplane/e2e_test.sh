@@ -263,11 +263,11 @@ grep -q "^ip xfrm state add src 10.77.0.1 dst 10.77.0.2 proto esp spi 0x00002002
 	fail "outbound SA counted nothing: $("$sp" sa list)"
 
 begin "NAT keep-alives (RFC 3948): an ESP fetch choked for 3 s sends them, then completes"
-# Choked from its handshake on (superpeer peer), the fetch sends nothing but its PPSPP
-# keep-alive after each idle second; --nat-keepalive 1 fills those seconds with NAT
-# keep-alives too. The data plane consumes them: "esp keepalive" in its summary (checked at
-# the stop after "superpeer stats"). A new SA pair: a new fetch starts its sequence numbers
-# at 1 again, which the first pair's replay window refuses.
+# Choked from its handshake on (superpeer peer), the fetch sends nothing (its PPSPP
+# keep-alive would come after 60 idle seconds); --nat-keepalive 1 fills that silence with
+# NAT keep-alives, which the data plane consumes and counts (esp_keepalive: as many as the
+# fetch says it sent). A new SA pair: a new fetch starts its sequence numbers at 1 again,
+# which the first pair's replay window refuses.
 "$sp" sa add in spi 0x1003 peer 10.77.0.2 encap aead "$k_in" &&
 	"$sp" sa add out spi 0x2004 peer 10.77.0.2 encap 40001 aead "$k_out" || fail "sa add"
 "$sp" peer set 10.77.0.2 choke || fail "peer set choke"
@@ -279,8 +279,10 @@ sleep 3
 wait $fk || fail "fetch: $(cat "$work/err")"
 cmp -s "$work/out" "$work/content" || fail "content differs"
 grep "NAT keep-alives" "$work/stdout"
-grep -Eq "^sent [1-9][0-9]* NAT keep-alives while idle" "$work/stdout" ||
-	fail "no NAT keep-alive sent: $(cat "$work/stdout")"
+nka=$(sed -n 's/^sent \([1-9][0-9]*\) NAT keep-alives while idle.*/\1/p' "$work/stdout")
+[ -n "$nka" ] || fail "no NAT keep-alive sent: $(cat "$work/stdout")"
+"$sp" stats --json | grep -q "\"esp_keepalive\":${nka:-x}[,}]" ||
+	fail "the data plane counted other than $nka: $("$sp" stats | grep esp_keepalive)"
 rm -f "$work/out"
 "$sp" sa del in 0x1003 && "$sp" sa del out 10.77.0.2 encap 40001 || fail "sa del"
 
@@ -426,6 +428,9 @@ grep -q "^alarm icv peer 10.77.0.2 spi 0x00001001 count [1-9]" "$work/monitor" |
 grep -Eq "^stats uptime [0-9]+ rx-packets [1-9][0-9]* .* chunks-served [1-9][0-9]* .* sas [0-9]+ swarms [0-9]+ workers 1 busy [0-9.]+% interval 2$" \
 	"$work/monitor" || fail "no stats event: $(grep "^stats" "$work/monitor" | tail -2)"
 grep "^stats" "$work/monitor" | tail -1
+# --no-stats: 3 s hold a stats event or two (every 2 s), neither printed.
+"$sp" monitor --no-stats --timeout 3 >"$work/monitor-ns" 2>&1 || fail "monitor --no-stats"
+grep "^stats" "$work/monitor-ns" && fail "monitor --no-stats printed stats"
 # The source falls silent (stopped) before the ingest is cancelled, so no datagram of it
 # arrives after.
 kill -STOP "$seed_pid"
@@ -656,11 +661,12 @@ grep -q "^held by rate limits: [1-9]" "$work/dp.out" || fail "the swarm rate nev
 
 begin "two peers, room for one channel: the second is choked, then let in; rate limit, keep-alives, silent peers dropped"
 start_dp open --max-channels 1 --peer-rate 20000000 --peer-timeout 2 --keepalive 1
-ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" \
+# The fetches keep-alive every idle second, within the data plane's --peer-timeout 2.
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" --keepalive 1 \
 	--peer 10.77.0.1:6778 -o "$work/outA" >/dev/null 2>"$work/errA" &
 fa=$!
 sleep 0.2
-ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" \
+ip netns exec "$ns" timeout 120 "$sp" fetch --manifest "$man" --public "$pub" --keepalive 1 \
 	--peer 10.77.0.1:6778 -o "$work/outB" >/dev/null 2>"$work/errB" &
 fb=$!
 # A third peer vanishes without closing its channel (killed): it falls silent.

@@ -12,7 +12,7 @@
 # after a second); a chunk altered once on the way (seed --corrupt-once) asked again and
 # the download complete; a chunk lost on the way (seed --lose-once) taken as lost from the
 # order of arrival and asked again; numeric options that are not numbers in range (12x, -1, 0x,
-# 1400abc; --nat-keepalive abc, -1, 3601)
+# 1400abc; --nat-keepalive abc, -1, 3601; --keepalive 0, 3601, 1s)
 # refused with one line naming the option. Every process is bounded by timeout and killed on
 # exit.
 set -u
@@ -188,6 +188,10 @@ expect_fetch_error "esp port 0x" "--esp-port '0x': a number from 1 to 65535$" \
 for v in abc -1 3601; do
 	expect_fetch_error "nat-keepalive $v" "^superpeer fetch: --nat-keepalive '$v': a number from 0 to 3600$" \
 		--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --nat-keepalive "$v"
+done
+for v in 0 3601 1s; do
+	expect_fetch_error "keepalive $v" "^superpeer fetch: --keepalive '$v': a number from 1 to 3600$" \
+		--manifest "$work/store/manifest" --public "$pub" --peer 127.0.0.1:9 --keepalive "$v"
 done
 # Hex is taken whole, letters too (an SPI as `sa list` prints it, 0xdeadbeef).
 timeout 30 "$sp" fetch -o "$work/out" --manifest "$work/nothere" --public "$pub" \
