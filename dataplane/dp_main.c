@@ -84,10 +84,82 @@ static uint64_t dp_sum(size_t off)
 	return v;
 }
 
+/* The counter at off of worker one, or summed over the workers when one is NULL. */
+static uint64_t dp_count(const struct dp_worker *one, size_t off)
+{
+	return one != NULL ? *(const uint64_t *)((const char *)one + off) : dp_sum(off);
+}
+
+/* Load in tenths of a percent: busy cycles over run cycles (in double: no overflow). */
+static uint64_t dp_permille(uint64_t busy, uint64_t run)
+{
+	double v = run != 0 ? (double)busy * 1000.0 / (double)run : 0.0;
+
+	return v > 1000.0 ? 1000 : (uint64_t)v;
+}
+
+/*
+ * Every counter of worker one (or of all workers, summed, when one is NULL) into dict d:
+ * packets, bytes, chunks, the loop's events and every drop reason, with what drop_esp and
+ * drop_ppspp hold by reason. Counters only ever grow; a racy read is at worst a little old.
+ */
+static void dp_tel_counters(struct rte_tel_data *d, const struct dp_worker *one)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} counters[] = {
+		{"rx_packets", offsetof(struct dp_worker, rx_pkts)},
+		{"rx_bytes", offsetof(struct dp_worker, rx_bytes)},
+		{"tx_packets", offsetof(struct dp_worker, tx_pkts)},
+		{"tx_bytes", offsetof(struct dp_worker, tx_bytes)},
+		{"chunks_sent", offsetof(struct dp_worker, chunks_sent)},
+		{"chunk_bytes_sent", offsetof(struct dp_worker, chunk_bytes_sent)},
+		{"chunks_ingested", offsetof(struct dp_worker, chunks_ingested)},
+		{"ingest_lost", offsetof(struct dp_worker, ingest_lost)},
+		{"ingest_closed", offsetof(struct dp_worker, ingest_closed)},
+		{"peers_timed_out", offsetof(struct dp_worker, peers_timed_out)},
+		{"keepalives_sent", offsetof(struct dp_worker, keepalives_sent)},
+		{"rate_held", offsetof(struct dp_worker, rate_held)},
+		{"tx_held", offsetof(struct dp_worker, tx_held)},
+		{"ledbat_held", offsetof(struct dp_worker, cc_held)},
+		{"channels_choked", offsetof(struct dp_worker, channels_choked)},
+		{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
+		{"channels_open", offsetof(struct dp_worker, channels_open)},
+		{"channels_peak", offsetof(struct dp_worker, channels_peak)},
+		{"ingest_sources", offsetof(struct dp_worker, ingest_sources)},
+		{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
+		{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
+		{"neighbour_probes", offsetof(struct dp_worker, neigh_probes)},
+		{"ingest_steered", offsetof(struct dp_worker, steered)},
+		{"neighbour_replies_handed", offsetof(struct dp_worker, neigh_handed)},
+	};
+	char name[64];
+
+	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+		rte_tel_data_add_dict_u64(d, counters[k].name, dp_count(one, counters[k].off));
+	for (unsigned k = 0; k < DP_DROP_COUNT; k++) {
+		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[k]);
+		rte_tel_data_add_dict_u64(d, name,
+			dp_count(one, offsetof(struct dp_worker, drops) + k * sizeof(uint64_t)));
+	}
+	/* What drop_esp and drop_ppspp hold, by reason (the summary's esp and ppspp lines). */
+	for (unsigned k = 1; k < ESP_DROP_COUNT; k++) {
+		snprintf(name, sizeof(name), "esp_%s", esp_drop_name(k));
+		rte_tel_data_add_dict_u64(d, name,
+			dp_count(
+				one, offsetof(struct dp_worker, esp_drops) + k * sizeof(uint64_t)));
+	}
+	for (unsigned k = 1; k < SEEDER_R_COUNT; k++) {
+		snprintf(name, sizeof(name), "ppspp_%s", seeder_reason_key(k));
+		rte_tel_data_add_dict_u64(d, name,
+			dp_count(one,
+				offsetof(struct dp_worker, ppspp_refused) + k * sizeof(uint64_t)));
+	}
+}
+
 static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	uint64_t drops[DP_DROP_COUNT] = {0}, rx = 0, tx = 0, chunks = 0;
-
 	(void)cmd;
 	(void)params;
 	pthread_mutex_lock(&dp_tel_lock);
@@ -95,81 +167,18 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		pthread_mutex_unlock(&dp_tel_lock);
 		return -1; /* stopping: the workers are gone */
 	}
-	/* Counters are per worker and only ever grow; a racy read is at worst a little old. */
-	for (unsigned i = 0; i < dp_n_workers; i++) {
-		const struct dp_worker *w = dp_workers[i];
-
-		rx += w->rx_pkts;
-		tx += w->tx_pkts;
-		chunks += w->chunks_sent;
-		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
-			drops[k] += w->drops[k];
-	}
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "rx_packets", rx);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", dp_sum(offsetof(struct dp_worker, rx_bytes)));
-	rte_tel_data_add_dict_u64(d, "tx_packets", tx);
-	rte_tel_data_add_dict_u64(d, "tx_bytes", dp_sum(offsetof(struct dp_worker, tx_bytes)));
-	rte_tel_data_add_dict_u64(d, "chunks_sent", chunks);
-	{
-		static const struct {
-			const char *name;
-			size_t off;
-		} more[] = {
-			{"chunks_ingested", offsetof(struct dp_worker, chunks_ingested)},
-			{"ingest_lost", offsetof(struct dp_worker, ingest_lost)},
-			{"ingest_closed", offsetof(struct dp_worker, ingest_closed)},
-			{"peers_timed_out", offsetof(struct dp_worker, peers_timed_out)},
-			{"keepalives_sent", offsetof(struct dp_worker, keepalives_sent)},
-			{"rate_held", offsetof(struct dp_worker, rate_held)},
-			{"tx_held", offsetof(struct dp_worker, tx_held)},
-			{"ledbat_held", offsetof(struct dp_worker, cc_held)},
-			{"channels_choked", offsetof(struct dp_worker, channels_choked)},
-			{"channels_unchoked", offsetof(struct dp_worker, channels_unchoked)},
-			{"channels_open", offsetof(struct dp_worker, channels_open)},
-			{"channels_peak", offsetof(struct dp_worker, channels_peak)},
-			{"ingest_sources", offsetof(struct dp_worker, ingest_sources)},
-			{"peers_blocked", offsetof(struct dp_worker, peers_blocked)},
-			{"neighbours_learned", offsetof(struct dp_worker, neigh_learned)},
-			{"neighbour_probes", offsetof(struct dp_worker, neigh_probes)},
-			{"ingest_steered", offsetof(struct dp_worker, steered)},
-			{"neighbour_replies_handed", offsetof(struct dp_worker, neigh_handed)},
-		};
-
-		for (size_t k = 0; k < sizeof(more) / sizeof(more[0]); k++)
-			rte_tel_data_add_dict_u64(d, more[k].name, dp_sum(more[k].off));
-	}
+	dp_tel_counters(d, NULL);
 	{
 		uint64_t busy = 0, run = 0, now = rte_rdtsc();
 
 		for (unsigned i = 0; i < dp_n_workers; i++)
-			if (dp_workers[i]->start_tsc != 0) {
+			if (dp_workers[i]->start_tsc != 0 && dp_workers[i]->start_tsc < now) {
 				busy += dp_workers[i]->busy_tsc;
 				run += now - dp_workers[i]->start_tsc;
 			}
 		/* Load of all workers since they started, in tenths of a percent. */
-		rte_tel_data_add_dict_u64(d, "workers_busy_permille", run ? busy * 1000 / run : 0);
-	}
-	for (unsigned k = 0; k < DP_DROP_COUNT; k++) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "drop_%s", dp_drop_names[k]);
-		rte_tel_data_add_dict_u64(d, name, drops[k]);
-	}
-	/* What drop_esp and drop_ppspp hold, by reason (the summary's esp and ppspp lines). */
-	for (unsigned k = 1; k < ESP_DROP_COUNT; k++) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "esp_%s", esp_drop_name(k));
-		rte_tel_data_add_dict_u64(d, name,
-			dp_sum(offsetof(struct dp_worker, esp_drops) + k * sizeof(uint64_t)));
-	}
-	for (unsigned k = 1; k < SEEDER_R_COUNT; k++) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "ppspp_%s", seeder_reason_key(k));
-		rte_tel_data_add_dict_u64(d, name,
-			dp_sum(offsetof(struct dp_worker, ppspp_refused) + k * sizeof(uint64_t)));
+		rte_tel_data_add_dict_u64(d, "workers_busy_permille", dp_permille(busy, run));
 	}
 	{
 		/* What the port lost before a worker saw it, or could not send. */
@@ -180,6 +189,50 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		rte_tel_data_add_dict_u64(d, "port_rx_no_mbuf", st.rx_nombuf);
 		rte_tel_data_add_dict_u64(d, "port_rx_errors", st.ierrors);
 		rte_tel_data_add_dict_u64(d, "port_tx_errors", st.oerrors);
+	}
+	pthread_mutex_unlock(&dp_tel_lock);
+	return 0;
+}
+
+/*
+ * /superpeer/worker,LCORE: every counter of the worker on that lcore (the /superpeer/stats
+ * set, drop reasons included, for one worker), its queue and load. -EINVAL for no such
+ * worker.
+ */
+static int dp_tel_worker(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dp_worker *w = NULL;
+	unsigned long lcore;
+	char *end;
+
+	(void)cmd;
+	if (params == NULL || params[0] < '0' || params[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	lcore = strtoul(params, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	pthread_mutex_lock(&dp_tel_lock);
+	if (dp_tel_gone) {
+		pthread_mutex_unlock(&dp_tel_lock);
+		return -1;
+	}
+	for (unsigned i = 0; i < dp_n_workers; i++)
+		if (dp_workers[i]->lcore == lcore)
+			w = dp_workers[i];
+	if (w == NULL) {
+		pthread_mutex_unlock(&dp_tel_lock);
+		return -EINVAL;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "lcore", w->lcore);
+	rte_tel_data_add_dict_u64(d, "queue", w->queue);
+	dp_tel_counters(d, w);
+	{
+		uint64_t now = rte_rdtsc();
+		uint64_t run = w->start_tsc != 0 && w->start_tsc < now ? now - w->start_tsc : 0;
+
+		rte_tel_data_add_dict_u64(d, "busy_permille", dp_permille(w->busy_tsc, run));
 	}
 	pthread_mutex_unlock(&dp_tel_lock);
 	return 0;
@@ -212,7 +265,7 @@ static int dp_tel_workers(const char *cmd, const char *params, struct rte_tel_da
 			break;
 		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 			drops += w->drops[k];
-		run = w->start_tsc != 0 ? now - w->start_tsc : 0;
+		run = w->start_tsc != 0 && w->start_tsc < now ? now - w->start_tsc : 0;
 		rte_tel_data_start_dict(e);
 		rte_tel_data_add_dict_u64(e, "queue", w->queue);
 		rte_tel_data_add_dict_u64(e, "rx_packets", w->rx_pkts);
@@ -225,7 +278,7 @@ static int dp_tel_workers(const char *cmd, const char *params, struct rte_tel_da
 		rte_tel_data_add_dict_u64(e, "channels_open", w->channels_open);
 		rte_tel_data_add_dict_u64(e, "ingest_steered", w->steered);
 		rte_tel_data_add_dict_u64(e, "drops", drops);
-		rte_tel_data_add_dict_u64(e, "busy_permille", run ? w->busy_tsc * 1000 / run : 0);
+		rte_tel_data_add_dict_u64(e, "busy_permille", dp_permille(w->busy_tsc, run));
 		snprintf(name, sizeof(name), "lcore_%u", w->lcore);
 		rte_tel_data_add_dict_container(d, name, e, 0);
 	}
@@ -572,6 +625,8 @@ int main(int argc, char **argv)
 		"Packets, chunks served and drops by reason, all workers.");
 	rte_telemetry_register_cmd("/superpeer/workers", dp_tel_workers,
 		"Per worker lcore: packets, bytes, chunks served and ingested, drops, load.");
+	rte_telemetry_register_cmd("/superpeer/worker", dp_tel_worker,
+		"One worker's every counter, drop reasons included. Parameter: its lcore.");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	{

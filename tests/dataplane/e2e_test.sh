@@ -180,6 +180,15 @@ for k in ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes"):
     assert w[k] >= st[k] > 0, (k, w, st)  # one worker: all of it (read a little later)
 assert w["chunks_sent"] == st["chunks_sent"], (w, st)
 assert w["chunk_bytes_sent"] >= 3 * 16384 * 1024 and w["drops"] >= 7, w
+# One worker's every counter, drop reasons included; no such lcore: no answer.
+s.send(b"/superpeer/worker,0")
+one = json.loads(s.recv(65536))["/superpeer/worker"]
+assert one["lcore"] == 0 and one["queue"] == 0 and one["drop_udp_port"] == 1, one
+assert one["drop_ppspp"] == st["drop_ppspp"] and one["chunks_sent"] == st["chunks_sent"], one
+assert sum(v for k, v in one.items() if k.startswith("ppspp_")) == one["drop_ppspp"], one
+for bad in (b"/superpeer/worker,7", b"/superpeer/worker,x", b"/superpeer/worker"):
+    s.send(bad)
+    assert json.loads(s.recv(65536))["/superpeer/worker"] is None, bad
 PY
 stop_dp
 grep -q "^drop ppspp: " "$work/dp.out" || fail "no ppspp drops counted: $(cat "$work/dp.out")"
