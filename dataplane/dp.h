@@ -356,6 +356,23 @@ struct dp_worker {
 	uint64_t ingest_closed; /* channels of cancelled ingests closed at their source */
 } __rte_cache_aligned;
 
+/*
+ * TSC cycles worker w has run by now: 0 before it started, or when now (read on another
+ * core) is still behind its start.
+ */
+static inline uint64_t dp_worker_run_tsc(const struct dp_worker *w, uint64_t now)
+{
+	return w->start_tsc != 0 && w->start_tsc < now ? now - w->start_tsc : 0;
+}
+
+/* busy over run cycles in tenths of a percent, at most 1000 (in double: no overflow). */
+static inline uint32_t dp_permille(uint64_t busy, uint64_t run)
+{
+	double v = run != 0 ? (double)busy * 1000.0 / (double)run : 0.0;
+
+	return v > 1000.0 ? 1000 : (uint32_t)v;
+}
+
 extern volatile bool dp_stop;
 
 int dp_port_init(struct dp_config *cfg, unsigned n_queues, struct rte_mempool *pool);

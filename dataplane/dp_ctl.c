@@ -848,20 +848,13 @@ static void dp_ctl_stats_post(struct dp_ctl *c, uint64_t now)
 		st.chunk_bytes_sent += w->chunk_bytes_sent;
 		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 			st.drops += w->drops[k];
-		/* A worker not started, or started after tsc was read (another core's clock),
-		 * has run no time yet. */
-		if (w->start_tsc != 0 && w->start_tsc < tsc) {
+		if (dp_worker_run_tsc(w, tsc) != 0) {
 			busy += w->busy_tsc;
-			run += tsc - w->start_tsc;
+			run += dp_worker_run_tsc(w, tsc);
 		}
 	}
-	/* In double: after events skipped for days the products would overflow 64 bits. */
-	if (run > c->stats_run_tsc && busy >= c->stats_busy_tsc) {
-		double b = (double)(busy - c->stats_busy_tsc) * 1000.0 /
-			   (double)(run - c->stats_run_tsc);
-
-		st.busy_permille = b > 1000.0 ? 1000 : (uint32_t)b;
-	}
+	if (run > c->stats_run_tsc && busy >= c->stats_busy_tsc)
+		st.busy_permille = dp_permille(busy - c->stats_busy_tsc, run - c->stats_run_tsc);
 	c->stats_busy_tsc = busy;
 	c->stats_run_tsc = run;
 	dp_ctl_event(c, KR_EV_STATS, &st, sizeof(st));

@@ -90,14 +90,6 @@ static uint64_t dp_count(const struct dp_worker *one, size_t off)
 	return one != NULL ? *(const uint64_t *)((const char *)one + off) : dp_sum(off);
 }
 
-/* Load in tenths of a percent: busy cycles over run cycles (in double: no overflow). */
-static uint64_t dp_permille(uint64_t busy, uint64_t run)
-{
-	double v = run != 0 ? (double)busy * 1000.0 / (double)run : 0.0;
-
-	return v > 1000.0 ? 1000 : (uint64_t)v;
-}
-
 /*
  * Every counter of worker one (or of all workers, summed, when one is NULL) into dict d:
  * packets, bytes, chunks, the loop's events and every drop reason, with what drop_esp and
@@ -173,9 +165,9 @@ static int dp_tel_stats(const char *cmd, const char *params, struct rte_tel_data
 		uint64_t busy = 0, run = 0, now = rte_rdtsc();
 
 		for (unsigned i = 0; i < dp_n_workers; i++)
-			if (dp_workers[i]->start_tsc != 0 && dp_workers[i]->start_tsc < now) {
+			if (dp_worker_run_tsc(dp_workers[i], now) != 0) {
 				busy += dp_workers[i]->busy_tsc;
-				run += now - dp_workers[i]->start_tsc;
+				run += dp_worker_run_tsc(dp_workers[i], now);
 			}
 		/* Load of all workers since they started, in tenths of a percent. */
 		rte_tel_data_add_dict_u64(d, "workers_busy_permille", dp_permille(busy, run));
@@ -228,12 +220,8 @@ static int dp_tel_worker(const char *cmd, const char *params, struct rte_tel_dat
 	rte_tel_data_add_dict_u64(d, "lcore", w->lcore);
 	rte_tel_data_add_dict_u64(d, "queue", w->queue);
 	dp_tel_counters(d, w);
-	{
-		uint64_t now = rte_rdtsc();
-		uint64_t run = w->start_tsc != 0 && w->start_tsc < now ? now - w->start_tsc : 0;
-
-		rte_tel_data_add_dict_u64(d, "busy_permille", dp_permille(w->busy_tsc, run));
-	}
+	rte_tel_data_add_dict_u64(
+		d, "busy_permille", dp_permille(w->busy_tsc, dp_worker_run_tsc(w, rte_rdtsc())));
 	pthread_mutex_unlock(&dp_tel_lock);
 	return 0;
 }
@@ -265,7 +253,7 @@ static int dp_tel_workers(const char *cmd, const char *params, struct rte_tel_da
 			break;
 		for (unsigned k = 0; k < DP_DROP_COUNT; k++)
 			drops += w->drops[k];
-		run = w->start_tsc != 0 && w->start_tsc < now ? now - w->start_tsc : 0;
+		run = dp_worker_run_tsc(w, now);
 		rte_tel_data_start_dict(e);
 		rte_tel_data_add_dict_u64(e, "queue", w->queue);
 		rte_tel_data_add_dict_u64(e, "rx_packets", w->rx_pkts);
